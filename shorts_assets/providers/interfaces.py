@@ -163,3 +163,7 @@ class CommentSource(Protocol):
         """False where the platform offers no way to read comments (TikTok outside research)."""
 
     def fetch_comments(self, publication: Publication, now: datetime) -> list[Comment]: ...
+
+
+class Audience(Analytics, CommentSource, Protocol):
+    """Analytics and comments from one source (the simulated audience serves both)."""

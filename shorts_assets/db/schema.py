@@ -1,0 +1,116 @@
+"""The application's tables, as SQLAlchemy Core metadata. Migrations create them; this mirrors them."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+UTC_DATETIME = sa.DateTime(timezone=True)
+
+video_requests = sa.Table(
+    "video_requests",
+    metadata,
+    sa.Column("video_id", sa.String(64), primary_key=True),
+    sa.Column("channel", sa.String(40), nullable=False),
+    sa.Column("batch_date", sa.Date, nullable=False),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("strategy_version", sa.String(80), nullable=False),
+    sa.Column("arms", sa.JSON, nullable=False),
+    sa.Column("script", sa.JSON, nullable=False),
+    sa.Column("writer", sa.String(40), nullable=False),
+    sa.Column("created_at", UTC_DATETIME, nullable=False),
+    sa.Index("ix_video_requests_batch", "channel", "batch_date"),
+)
+
+videos = sa.Table(
+    "videos",
+    metadata,
+    sa.Column("video_id", sa.String(64), primary_key=True),
+    sa.Column("channel", sa.String(40), nullable=False),
+    sa.Column("batch_date", sa.Date, nullable=False),
+    sa.Column("position", sa.Integer, nullable=False),
+    # The last stage that finished: scripted, clips, voiceover, rendered.
+    sa.Column("stage", sa.String(20), nullable=False),
+    sa.Column("status", sa.String(12), nullable=False),  # ok | failed
+    sa.Column("failed_stage", sa.String(20)),
+    sa.Column("error", sa.Text),
+    sa.Column("outputs", sa.JSON, nullable=False),  # per stage: paths, durations, word timings
+    sa.Column("updated_at", UTC_DATETIME, nullable=False),
+    sa.Index("ix_videos_batch", "channel", "batch_date"),
+)
+
+publish_results = sa.Table(
+    "publish_results",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("video_id", sa.String(64), nullable=False),
+    sa.Column("channel", sa.String(40), nullable=False),
+    sa.Column("batch_date", sa.Date, nullable=False),
+    sa.Column("platform", sa.String(20), nullable=False),
+    sa.Column("account", sa.String(80), nullable=False),
+    # pending | uploading | processing | published | failed | needs_manual
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("remote_id", sa.String(80)),
+    sa.Column("url", sa.Text),
+    sa.Column("scheduled_at", UTC_DATETIME),
+    sa.Column("published_at", UTC_DATETIME),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("error", sa.Text),
+    sa.Column("created_at", UTC_DATETIME, nullable=False),
+    sa.Column("updated_at", UTC_DATETIME, nullable=False),
+    sa.UniqueConstraint("video_id", "platform", "account", name="uq_publish_video_platform_account"),
+    sa.Index("ix_publish_results_batch", "channel", "batch_date"),
+)
+
+performance_metrics = sa.Table(
+    "performance_metrics",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("video_id", sa.String(64), nullable=False),
+    sa.Column("platform", sa.String(20), nullable=False),
+    sa.Column("remote_id", sa.String(80), nullable=False),
+    sa.Column("window", sa.String(16), nullable=False),
+    sa.Column("fetched_at", UTC_DATETIME, nullable=False),
+    sa.Column("age_hours", sa.Float, nullable=False),
+    sa.Column("views", sa.BigInteger, nullable=False),
+    sa.Column("likes", sa.BigInteger, nullable=False),
+    sa.Column("comments", sa.BigInteger, nullable=False),
+    sa.Column("shares", sa.BigInteger, nullable=False),
+    sa.Column("avg_view_pct", sa.Float, nullable=False),
+    sa.Column("watch_time_s", sa.Float, nullable=False),
+    sa.Index("ix_performance_metrics_video", "video_id", "platform", "fetched_at"),
+)
+
+comments = sa.Table(
+    "comments",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("platform", sa.String(20), nullable=False),
+    sa.Column("comment_id", sa.String(120), nullable=False),
+    sa.Column("remote_id", sa.String(80), nullable=False),
+    sa.Column("video_id", sa.String(64), nullable=False),
+    sa.Column("parent_id", sa.String(120)),
+    sa.Column("author", sa.String(200), nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("like_count", sa.Integer, nullable=False),
+    sa.Column("published_at", UTC_DATETIME, nullable=False),
+    sa.Column("fetched_at", UTC_DATETIME, nullable=False),
+    sa.UniqueConstraint("platform", "comment_id", name="uq_comments_platform_comment"),
+    sa.Index("ix_comments_video", "video_id"),
+)
+
+content_strategy = sa.Table(
+    "content_strategy",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("version", sa.String(80), nullable=False, unique=True),
+    sa.Column("channel", sa.String(40), nullable=False),
+    sa.Column("strategy_date", sa.Date, nullable=False),
+    sa.Column("videos_per_day", sa.Integer, nullable=False),
+    sa.Column("allocation", sa.JSON, nullable=False),  # dimension -> value -> share
+    sa.Column("state", sa.JSON, nullable=False),  # the learning state carried to the next date
+    sa.Column("summary", sa.JSON, nullable=False),
+    sa.Column("created_at", UTC_DATETIME, nullable=False),
+    sa.Index("ix_content_strategy_channel_date", "channel", "strategy_date"),
+)

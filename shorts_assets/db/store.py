@@ -1,0 +1,502 @@
+"""The application database: every read and write the loop makes, over SQLAlchemy Core.
+
+Works the same on SQLite (the embedded default) and PostgreSQL. Metric snapshots are append-only;
+publications are unique per (video, platform, account); scripts are written once per video id.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any, Iterable, Mapping, Sequence
+
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+from shorts_assets.db import migrate
+from shorts_assets.db.schema import (
+    comments,
+    content_strategy,
+    performance_metrics,
+    publish_results,
+    video_requests,
+    videos,
+)
+from shorts_assets.providers.interfaces import Comment, MetricSnapshot, Publication
+
+_migrated: set[str] = set()
+_migrate_lock = threading.Lock()
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def aware(value: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes; every datetime we store is UTC."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=timezone.utc)
+
+
+@dataclass(frozen=True)
+class VideoRow:
+    video_id: str
+    channel: str
+    batch_date: date
+    position: int
+    stage: str
+    status: str
+    failed_stage: str | None
+    error: str | None
+    outputs: dict[str, Any]
+    arms: dict[str, str]
+    script: dict[str, Any]
+    strategy_version: str
+
+
+@dataclass(frozen=True)
+class PublishRow:
+    video_id: str
+    platform: str
+    account: str
+    status: str
+    remote_id: str | None
+    url: str | None
+    published_at: datetime | None
+    attempts: int
+    error: str | None
+
+
+@dataclass(frozen=True)
+class StrategyRow:
+    version: str
+    channel: str
+    strategy_date: date
+    videos_per_day: int
+    allocation: dict[str, dict[str, float]]
+    state: dict[str, Any]
+    summary: dict[str, Any]
+
+
+def create_engine(url: str) -> sa.Engine:
+    parsed = make_url(url)
+    if parsed.drivername in ("postgresql", "postgres"):
+        # psycopg2 comes with dagster-postgres; SQLAlchemy 2.1 would otherwise look for psycopg 3.
+        parsed = parsed.set(drivername="postgresql+psycopg2")
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(parsed, connect_args={"timeout": 30})
+
+        @sa.event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection, _record):  # noqa: ANN001
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.close()
+
+        return engine
+    return sa.create_engine(parsed, pool_pre_ping=True)
+
+
+class Store:
+    def __init__(self, url: str):
+        self.url = url
+        self.engine = create_engine(url)
+        with _migrate_lock:
+            if url not in _migrated:
+                migrate.upgrade(self.engine)
+                _migrated.add(url)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+    # ##### scripts and videos
+
+    def batch(self, channel: str, batch_date: date) -> list[VideoRow]:
+        query = (
+            sa.select(videos, video_requests.c.arms, video_requests.c.script, video_requests.c.strategy_version)
+            .join(video_requests, video_requests.c.video_id == videos.c.video_id)
+            .where(videos.c.channel == channel, videos.c.batch_date == batch_date)
+            .order_by(videos.c.position)
+        )
+        with self.engine.connect() as conn:
+            return [
+                VideoRow(
+                    video_id=r.video_id,
+                    channel=r.channel,
+                    batch_date=r.batch_date,
+                    position=r.position,
+                    stage=r.stage,
+                    status=r.status,
+                    failed_stage=r.failed_stage,
+                    error=r.error,
+                    outputs=dict(r.outputs or {}),
+                    arms=dict(r.arms),
+                    script=dict(r.script),
+                    strategy_version=r.strategy_version,
+                )
+                for r in conn.execute(query)
+            ]
+
+    def add_script(
+        self,
+        *,
+        video_id: str,
+        channel: str,
+        batch_date: date,
+        position: int,
+        strategy_version: str,
+        arms: Mapping[str, str],
+        script: Mapping[str, Any],
+        writer: str,
+    ) -> bool:
+        """Record a video's script and its video row in one transaction; False if it already exists."""
+        now = utcnow()
+        with self.engine.begin() as conn:
+            exists = conn.execute(
+                sa.select(video_requests.c.video_id).where(video_requests.c.video_id == video_id)
+            ).first()
+            if exists:
+                return False
+            conn.execute(
+                video_requests.insert().values(
+                    video_id=video_id,
+                    channel=channel,
+                    batch_date=batch_date,
+                    position=position,
+                    strategy_version=strategy_version,
+                    arms=dict(arms),
+                    script=dict(script),
+                    writer=writer,
+                    created_at=now,
+                )
+            )
+            conn.execute(
+                videos.insert().values(
+                    video_id=video_id,
+                    channel=channel,
+                    batch_date=batch_date,
+                    position=position,
+                    stage="scripted",
+                    status="ok",
+                    outputs={},
+                    updated_at=now,
+                )
+            )
+        return True
+
+    def complete_stage(self, video_id: str, stage: str, output: Mapping[str, Any]) -> None:
+        with self.engine.begin() as conn:
+            current = conn.execute(
+                sa.select(videos.c.outputs, videos.c.failed_stage).where(videos.c.video_id == video_id).with_for_update()
+            ).one()
+            values: dict[str, Any] = {
+                "stage": stage,
+                "outputs": {**(current.outputs or {}), stage: dict(output)},
+                "updated_at": utcnow(),
+            }
+            if current.failed_stage in (None, stage):
+                values.update(status="ok", failed_stage=None, error=None)
+            conn.execute(videos.update().where(videos.c.video_id == video_id).values(**values))
+
+    def fail_stage(self, video_id: str, stage: str, error: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                videos.update()
+                .where(videos.c.video_id == video_id)
+                .values(status="failed", failed_stage=stage, error=error[:4000], updated_at=utcnow())
+            )
+
+    # ##### publications
+
+    def publications(self, channel: str, batch_date: date, platform: str | None = None) -> list[PublishRow]:
+        query = sa.select(publish_results).where(
+            publish_results.c.channel == channel, publish_results.c.batch_date == batch_date
+        )
+        if platform:
+            query = query.where(publish_results.c.platform == platform)
+        with self.engine.connect() as conn:
+            return [self._publish_row(r) for r in conn.execute(query.order_by(publish_results.c.video_id))]
+
+    def publication(self, video_id: str, platform: str, account: str) -> PublishRow | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(publish_results).where(
+                    publish_results.c.video_id == video_id,
+                    publish_results.c.platform == platform,
+                    publish_results.c.account == account,
+                )
+            ).first()
+        return self._publish_row(row) if row else None
+
+    def begin_publish(
+        self, *, video_id: str, channel: str, batch_date: date, platform: str, account: str, scheduled_at: datetime
+    ) -> PublishRow:
+        """Claim the (video, platform, account) slot: insert it as uploading, or move a failed one back."""
+        now = utcnow()
+        with self.engine.begin() as conn:
+            row = conn.execute(
+                sa.select(publish_results)
+                .where(
+                    publish_results.c.video_id == video_id,
+                    publish_results.c.platform == platform,
+                    publish_results.c.account == account,
+                )
+                .with_for_update()
+            ).first()
+            if row is None:
+                conn.execute(
+                    publish_results.insert().values(
+                        video_id=video_id,
+                        channel=channel,
+                        batch_date=batch_date,
+                        platform=platform,
+                        account=account,
+                        status="uploading",
+                        scheduled_at=scheduled_at,
+                        attempts=1,
+                        created_at=now,
+                        updated_at=now,
+                    )
+                )
+            elif row.status != "published":
+                conn.execute(
+                    publish_results.update()
+                    .where(publish_results.c.id == row.id)
+                    .values(status="uploading", attempts=row.attempts + 1, error=None, updated_at=now)
+                )
+        found = self.publication(video_id, platform, account)
+        assert found is not None
+        return found
+
+    def finish_publish(self, publication: Publication) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                publish_results.update()
+                .where(
+                    publish_results.c.video_id == publication.video_id,
+                    publish_results.c.platform == publication.platform,
+                    publish_results.c.account == publication.account,
+                )
+                .values(
+                    status="published",
+                    remote_id=publication.remote_id,
+                    url=publication.url,
+                    published_at=publication.published_at,
+                    error=None,
+                    updated_at=utcnow(),
+                )
+            )
+
+    def fail_publish(self, video_id: str, platform: str, account: str, error: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                publish_results.update()
+                .where(
+                    publish_results.c.video_id == video_id,
+                    publish_results.c.platform == platform,
+                    publish_results.c.account == account,
+                )
+                .values(status="failed", error=error[:4000], updated_at=utcnow())
+            )
+
+    @staticmethod
+    def _publish_row(r: Any) -> PublishRow:
+        return PublishRow(
+            video_id=r.video_id,
+            platform=r.platform,
+            account=r.account,
+            status=r.status,
+            remote_id=r.remote_id,
+            url=r.url,
+            published_at=aware(r.published_at),
+            attempts=r.attempts,
+            error=r.error,
+        )
+
+    def published(self, channel: str, batch_date: date) -> list[Publication]:
+        return [
+            Publication(
+                platform=p.platform,
+                account=p.account,
+                video_id=p.video_id,
+                remote_id=p.remote_id or "",
+                url=p.url or "",
+                published_at=p.published_at,  # type: ignore[arg-type]
+            )
+            for p in self.publications(channel, batch_date)
+            if p.status == "published"
+        ]
+
+    # ##### metrics and comments
+
+    def append_snapshots(self, pairs: Iterable[tuple[str, MetricSnapshot]]) -> int:
+        rows = [
+            {
+                "video_id": video_id,
+                "platform": s.platform,
+                "remote_id": s.remote_id,
+                "window": s.window,
+                "fetched_at": s.fetched_at,
+                "age_hours": s.age_hours,
+                "views": s.views,
+                "likes": s.likes,
+                "comments": s.comments,
+                "shares": s.shares,
+                "avg_view_pct": s.avg_view_pct,
+                "watch_time_s": s.watch_time_s,
+            }
+            for video_id, s in pairs
+        ]
+        if rows:
+            with self.engine.begin() as conn:
+                conn.execute(performance_metrics.insert(), rows)
+        return len(rows)
+
+    def latest_snapshots(self, video_ids: Sequence[str]) -> list[dict[str, Any]]:
+        """The newest snapshot of every (video, platform) among video_ids."""
+        if not video_ids:
+            return []
+        newest = (
+            sa.select(
+                performance_metrics.c.video_id,
+                performance_metrics.c.platform,
+                sa.func.max(performance_metrics.c.id).label("id"),
+            )
+            .where(performance_metrics.c.video_id.in_(list(video_ids)))
+            .group_by(performance_metrics.c.video_id, performance_metrics.c.platform)
+            .subquery()
+        )
+        query = sa.select(performance_metrics).join(newest, performance_metrics.c.id == newest.c.id)
+        with self.engine.connect() as conn:
+            return [
+                {**r._asdict(), "fetched_at": aware(r.fetched_at)}
+                for r in conn.execute(query.order_by(performance_metrics.c.video_id, performance_metrics.c.platform))
+            ]
+
+    def snapshot_count(self, video_ids: Sequence[str]) -> int:
+        with self.engine.connect() as conn:
+            return conn.execute(
+                sa.select(sa.func.count()).where(performance_metrics.c.video_id.in_(list(video_ids)))
+            ).scalar_one()
+
+    def add_comments(self, pairs: Iterable[tuple[str, Comment]]) -> int:
+        """Insert comments not seen before (by platform and comment id); return how many were new."""
+        fetched_at = utcnow()
+        items = list(pairs)
+        if not items:
+            return 0
+        with self.engine.begin() as conn:
+            platforms = {c.platform for _, c in items}
+            known = {
+                (r.platform, r.comment_id)
+                for r in conn.execute(
+                    sa.select(comments.c.platform, comments.c.comment_id).where(
+                        comments.c.platform.in_(platforms),
+                        comments.c.comment_id.in_([c.comment_id for _, c in items]),
+                    )
+                )
+            }
+            fresh = []
+            for video_id, c in items:
+                if (c.platform, c.comment_id) in known:
+                    continue
+                known.add((c.platform, c.comment_id))
+                fresh.append(
+                    {
+                        "platform": c.platform,
+                        "comment_id": c.comment_id,
+                        "remote_id": c.remote_id,
+                        "video_id": video_id,
+                        "parent_id": c.parent_id,
+                        "author": c.author[:200],
+                        "text": c.text,
+                        "like_count": c.like_count,
+                        "published_at": c.published_at,
+                        "fetched_at": fetched_at,
+                    }
+                )
+            if fresh:
+                conn.execute(comments.insert(), fresh)
+        return len(fresh)
+
+    def comments_for(self, video_ids: Sequence[str]) -> list[dict[str, Any]]:
+        if not video_ids:
+            return []
+        with self.engine.connect() as conn:
+            return [
+                r._asdict()
+                for r in conn.execute(
+                    sa.select(comments).where(comments.c.video_id.in_(list(video_ids))).order_by(comments.c.id)
+                )
+            ]
+
+    # ##### strategy
+
+    def save_strategy(
+        self,
+        *,
+        channel: str,
+        strategy_date: date,
+        videos_per_day: int,
+        allocation: Mapping[str, Mapping[str, float]],
+        state: Mapping[str, Any],
+        summary: Mapping[str, Any],
+    ) -> str:
+        """Append a new strategy version for (channel, date) and return its version label."""
+        with self.engine.begin() as conn:
+            count = conn.execute(
+                sa.select(sa.func.count()).where(
+                    content_strategy.c.channel == channel, content_strategy.c.strategy_date == strategy_date
+                )
+            ).scalar_one()
+            version = f"{channel}:{strategy_date.isoformat()}:v{count + 1}"
+            conn.execute(
+                content_strategy.insert().values(
+                    version=version,
+                    channel=channel,
+                    strategy_date=strategy_date,
+                    videos_per_day=videos_per_day,
+                    allocation={k: dict(v) for k, v in allocation.items()},
+                    state=dict(state),
+                    summary=dict(summary),
+                    created_at=utcnow(),
+                )
+            )
+        return version
+
+    def latest_strategy(self, channel: str, *, before: date | None = None, on: date | None = None) -> StrategyRow | None:
+        """The newest strategy of a channel dated strictly before `before`, or dated exactly `on`."""
+        query = sa.select(content_strategy).where(content_strategy.c.channel == channel)
+        if before is not None:
+            query = query.where(content_strategy.c.strategy_date < before)
+        if on is not None:
+            query = query.where(content_strategy.c.strategy_date == on)
+        query = query.order_by(content_strategy.c.strategy_date.desc(), content_strategy.c.id.desc()).limit(1)
+        with self.engine.connect() as conn:
+            r = conn.execute(query).first()
+        if r is None:
+            return None
+        return StrategyRow(
+            version=r.version,
+            channel=r.channel,
+            strategy_date=r.strategy_date,
+            videos_per_day=r.videos_per_day,
+            allocation=r.allocation,
+            state=r.state,
+            summary=r.summary,
+        )
+
+    def channel_video_arms(self, channel: str, through: date) -> dict[str, dict[str, Any]]:
+        """Every scripted video of a channel up to a date: id -> {arms, batch_date}."""
+        query = sa.select(video_requests.c.video_id, video_requests.c.arms, video_requests.c.batch_date).where(
+            video_requests.c.channel == channel, video_requests.c.batch_date <= through
+        )
+        with self.engine.connect() as conn:
+            return {
+                r.video_id: {"arms": dict(r.arms), "batch_date": r.batch_date} for r in conn.execute(query)
+            }

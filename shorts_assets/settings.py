@@ -1,0 +1,229 @@
+"""Configuration from environment variables, validated once, with errors that name the variable."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+
+from shorts_assets.arms import ARM_SPACE
+from shorts_assets.providers.interfaces import PLATFORMS
+
+
+class ConfigError(ValueError):
+    """A configuration value is missing or malformed; the message names the variable."""
+
+
+CHANNEL_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+DEFAULT_CHANNEL = "demo"
+
+# Provider name -> the variables it needs. Offline providers need none.
+SCRIPT_PROVIDERS = {"template": (), "openai": ("OPENAI_API_KEY",), "anthropic": ("ANTHROPIC_API_KEY",)}
+VIDEO_GEN_PROVIDERS = {
+    "stub": (),
+    "openai_sora": ("OPENAI_API_KEY",),
+    "runway": ("RUNWAYML_API_SECRET",),
+    "luma": ("LUMAAI_API_KEY",),
+    "pika": ("PIKA_API_KEY",),
+}
+TTS_PROVIDERS = {"espeak": (), "openai": ("OPENAI_API_KEY",), "elevenlabs": ("ELEVENLABS_API_KEY",)}
+RENDERER_PROVIDERS = {"ffmpeg": (), "cloud": ("CREATOMATE_API_KEY",)}
+PUBLISHER_CREDENTIALS = {
+    "youtube": ("YOUTUBE_CLIENT_ID", "YOUTUBE_CLIENT_SECRET", "YOUTUBE_REFRESH_TOKEN"),
+    "tiktok": ("TIKTOK_CLIENT_KEY", "TIKTOK_CLIENT_SECRET", "TIKTOK_REFRESH_TOKEN"),
+    "instagram": ("INSTAGRAM_USER_ID", "INSTAGRAM_ACCESS_TOKEN"),
+}
+# Providers whose adapters this build ships; the others are recognised, checked for their keys,
+# and then refused with a message saying so.
+AVAILABLE = {"template", "stub", "espeak", "ffmpeg"}
+
+
+@dataclass(frozen=True)
+class ChannelConfig:
+    name: str
+    videos_per_day: int = 3
+    topics: tuple[str, ...] = ARM_SPACE["topic"]
+    platforms: tuple[str, ...] = PLATFORMS
+    exploration: float = 0.1
+    audience_seed: int = 0
+
+    def arm_space(self) -> dict[str, tuple[str, ...]]:
+        """The arm space this channel allocates over (its own topics)."""
+        return {**ARM_SPACE, "topic": self.topics}
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database_url: str
+    log_level: str
+    channels: tuple[ChannelConfig, ...]
+    start_date: str
+    script_provider: str = "template"
+    video_gen_provider: str = "stub"
+    tts_provider: str = "espeak"
+    renderer_provider: str = "ffmpeg"
+    real_publishers: tuple[str, ...] = ()
+    sim_reject_rate: float = 0.0
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def simulation(self) -> bool:
+        return not self.real_publishers
+
+    def channel(self, name: str) -> ChannelConfig:
+        for channel in self.channels:
+            if channel.name == name:
+                return channel
+        known = ", ".join(c.name for c in self.channels)
+        raise ConfigError(f"unknown channel {name!r}: SHORTS_CHANNELS defines {known}")
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if raw in ("", "0", "false", "no", "off"):
+        return False
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    raise ConfigError(f"{name}={env[name]!r} is not a boolean (use true or false)")
+
+
+def _provider(env: Mapping[str, str], name: str, table: dict[str, tuple[str, ...]], default: str) -> str:
+    value = env.get(name, "").strip() or default
+    if value not in table:
+        raise ConfigError(f"{name}={value!r} is not one of: {', '.join(table)}")
+    missing = [key for key in table[value] if not env.get(key)]
+    if missing:
+        raise ConfigError(f"{name}={value} needs {', '.join(missing)} to be set")
+    if value not in AVAILABLE:
+        raise ConfigError(
+            f"{name}={value}: this build has no {value} adapter yet; use {name}={default}"
+        )
+    return value
+
+
+def _channel_from_dict(raw: object, where: str) -> ChannelConfig:
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where}: each channel must be an object, got {raw!r}")
+    unknown = set(raw) - {"name", "videos_per_day", "topics", "platforms", "exploration", "audience_seed"}
+    if unknown:
+        raise ConfigError(f"{where}: unknown channel field(s) {', '.join(sorted(unknown))}")
+    name = raw.get("name")
+    if not isinstance(name, str) or not CHANNEL_NAME.match(name):
+        raise ConfigError(f"{where}: channel name {name!r} must match {CHANNEL_NAME.pattern}")
+    kwargs: dict[str, object] = {"name": name, "audience_seed": _default_seed(name)}
+    if "videos_per_day" in raw:
+        per_day = raw["videos_per_day"]
+        if not isinstance(per_day, int) or isinstance(per_day, bool) or not 1 <= per_day <= 50:
+            raise ConfigError(f"{where}: {name}.videos_per_day must be an integer from 1 to 50")
+        kwargs["videos_per_day"] = per_day
+    if "topics" in raw:
+        topics = raw["topics"]
+        if not isinstance(topics, list) or not topics or any(t not in ARM_SPACE["topic"] for t in topics):
+            raise ConfigError(
+                f"{where}: {name}.topics must be a non-empty list drawn from {', '.join(ARM_SPACE['topic'])}"
+            )
+        kwargs["topics"] = tuple(dict.fromkeys(topics))
+    if "platforms" in raw:
+        platforms = raw["platforms"]
+        if not isinstance(platforms, list) or not platforms or any(p not in PLATFORMS for p in platforms):
+            raise ConfigError(f"{where}: {name}.platforms must be a non-empty list drawn from {', '.join(PLATFORMS)}")
+        kwargs["platforms"] = tuple(dict.fromkeys(platforms))
+    if "exploration" in raw:
+        exploration = raw["exploration"]
+        if not isinstance(exploration, (int, float)) or not 0.0 <= exploration <= 1.0:
+            raise ConfigError(f"{where}: {name}.exploration must be a number from 0 to 1")
+        kwargs["exploration"] = float(exploration)
+    if "audience_seed" in raw:
+        if not isinstance(raw["audience_seed"], int):
+            raise ConfigError(f"{where}: {name}.audience_seed must be an integer")
+        kwargs["audience_seed"] = raw["audience_seed"]
+    return ChannelConfig(**kwargs)  # type: ignore[arg-type]
+
+
+def _default_seed(name: str) -> int:
+    return zlib.crc32(name.encode())
+
+
+def _channels(env: Mapping[str, str]) -> tuple[ChannelConfig, ...]:
+    names = env.get("SHORTS_CHANNELS", "").strip()
+    path = env.get("SHORTS_CHANNELS_FILE", "").strip()
+    if names and path:
+        raise ConfigError("set SHORTS_CHANNELS or SHORTS_CHANNELS_FILE, not both")
+    if path:
+        try:
+            document = json.loads(Path(path).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"SHORTS_CHANNELS_FILE={path}: no such file") from None
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ConfigError(f"SHORTS_CHANNELS_FILE={path}: not valid JSON ({exc})") from None
+        raw_channels = document.get("channels") if isinstance(document, dict) else None
+        if not isinstance(raw_channels, list) or not raw_channels:
+            raise ConfigError(f"SHORTS_CHANNELS_FILE={path}: expected {{\"channels\": [{{\"name\": ...}}, ...]}}")
+        channels = tuple(_channel_from_dict(c, f"SHORTS_CHANNELS_FILE={path}") for c in raw_channels)
+    elif names:
+        channels = tuple(
+            _channel_from_dict({"name": n.strip()}, "SHORTS_CHANNELS") for n in names.split(",")
+        )
+    else:
+        channels = (ChannelConfig(name=DEFAULT_CHANNEL, audience_seed=_default_seed(DEFAULT_CHANNEL)),)
+    seen = [c.name for c in channels]
+    duplicates = sorted({n for n in seen if seen.count(n) > 1})
+    if duplicates:
+        raise ConfigError(f"{'SHORTS_CHANNELS_FILE' if path else 'SHORTS_CHANNELS'}: duplicate channel {duplicates[0]!r}")
+    return channels
+
+
+def _start_date(env: Mapping[str, str]) -> str:
+    value = env.get("SHORTS_START_DATE", "").strip() or "2026-01-01"
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise ConfigError(f"SHORTS_START_DATE={value!r} must be a date like 2026-01-01")
+    return value
+
+
+def _reject_rate(env: Mapping[str, str]) -> float:
+    raw = env.get("SIM_PUBLISH_REJECT_RATE", "").strip() or "0"
+    try:
+        rate = float(raw)
+    except ValueError:
+        rate = -1.0
+    if not 0.0 <= rate <= 1.0:
+        raise ConfigError(f"SIM_PUBLISH_REJECT_RATE={raw!r} must be a number from 0 to 1")
+    return rate
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Read and validate every variable; raise ConfigError naming the first bad one."""
+    env = os.environ if env is None else env
+    data_dir = Path(env.get("SHORTS_DATA_DIR", "").strip() or "data").resolve()
+    database_url = env.get("DATABASE_URL", "").strip() or f"sqlite:///{data_dir / 'shorts.db'}"
+    if "://" not in database_url:
+        raise ConfigError("DATABASE_URL must be a SQLAlchemy URL such as postgresql+psycopg2://host/db")
+    log_level = (env.get("LOG_LEVEL", "").strip() or "INFO").upper()
+    if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+        raise ConfigError(f"LOG_LEVEL={log_level!r} is not one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
+    real_publishers = []
+    for platform, credentials in PUBLISHER_CREDENTIALS.items():
+        variable = f"PUBLISHER_{platform.upper()}"
+        if _flag(env, variable):
+            missing = [key for key in credentials if not env.get(key)]
+            if missing:
+                raise ConfigError(f"{variable}=true needs {', '.join(missing)} to be set")
+            raise ConfigError(f"{variable}=true: this build has no {platform} publisher yet; leave it unset")
+    return Settings(
+        data_dir=data_dir,
+        database_url=database_url,
+        log_level=log_level,
+        channels=_channels(env),
+        start_date=_start_date(env),
+        script_provider=_provider(env, "SCRIPT_PROVIDER", SCRIPT_PROVIDERS, "template"),
+        video_gen_provider=_provider(env, "VIDEO_GEN_PROVIDER", VIDEO_GEN_PROVIDERS, "stub"),
+        tts_provider=_provider(env, "TTS_PROVIDER", TTS_PROVIDERS, "espeak"),
+        renderer_provider=_provider(env, "RENDERER_PROVIDER", RENDERER_PROVIDERS, "ffmpeg"),
+        real_publishers=tuple(real_publishers),
+        sim_reject_rate=_reject_rate(env),
+    )
