@@ -61,3 +61,31 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'shorts.db'}"
     return request.getfixturevalue("postgres_database")
+
+
+def loop_resources(data_dir: Path, database_url: str, videos_per_day: int = 2, reject_rate: float = 0.0) -> dict:
+    """The offline resources of the loop, rooted in a temporary data folder."""
+    from shorts_assets.resources import (
+        ChannelsResource,
+        ClipGeneratorResource,
+        DatabaseResource,
+        MediaResource,
+        PlatformsResource,
+        RendererResource,
+        ScriptWriterResource,
+        VoiceResource,
+    )
+    from shorts_assets.settings import ChannelConfig
+
+    return {
+        "database": DatabaseResource(url=database_url),
+        "media": MediaResource(data_dir=str(data_dir)),
+        "channels": ChannelsResource.from_configs(
+            (ChannelConfig(name="demo", videos_per_day=videos_per_day, audience_seed=11),)
+        ),
+        "script_writer": ScriptWriterResource(),
+        "clip_generator": ClipGeneratorResource(),
+        "voice": VoiceResource(),
+        "renderer": RendererResource(),
+        "platforms": PlatformsResource(data_dir=str(data_dir), reject_rate=reject_rate),
+    }

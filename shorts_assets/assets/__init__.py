@@ -1,0 +1,1 @@
+"""The loop's software-defined assets, one module each."""

@@ -1,0 +1,81 @@
+"""metrics: snapshots of the day's published cohort, appended on every materialisation."""
+
+
+from collections import defaultdict
+from datetime import datetime, timezone
+
+import dagster as dg
+
+from shorts_assets.assets.batch import markdown_table, partition_of
+from shorts_assets.assets.publications import publication_assets
+from shorts_assets.constants import LEARN
+from shorts_assets.learner import reward
+from shorts_assets.partitions import loop_partitions
+from shorts_assets.providers.interfaces import Publication
+from shorts_assets.records import to_json
+from shorts_assets.resources import ChannelsResource, DatabaseResource, PlatformsResource
+
+
+@dg.asset(
+    partitions_def=loop_partitions,
+    group_name=LEARN,
+    deps=publication_assets,
+    kinds={"python"},
+)
+def metrics(
+    context: dg.AssetExecutionContext,
+    database: DatabaseResource,
+    channels: ChannelsResource,
+    platforms: PlatformsResource,
+) -> dg.MaterializeResult:
+    """Lifetime metric snapshots of the videos published in this batch (never overwritten)."""
+    channel_name, day = partition_of(context)
+    channel = channels.get(channel_name)
+    store = database.store()
+    cohort = store.published(channel_name, day)
+    if not cohort:
+        return dg.MaterializeResult(metadata={"published_videos": 0, "snapshots_appended": 0})
+
+    audience = platforms.audience(channel)
+    now = datetime.now(timezone.utc)
+    by_video = {(p.platform, p.remote_id): p.video_id for p in cohort}
+    snapshots, errors = [], {}
+    grouped: dict[str, list[Publication]] = defaultdict(list)
+    for publication in cohort:
+        grouped[publication.platform].append(publication)
+    for platform, group in grouped.items():
+        try:
+            snapshots += audience.fetch_metrics(group, now)
+        except Exception as exc:  # a platform's analytics outage leaves the others' snapshots
+            errors[platform] = f"{type(exc).__name__}: {exc}"
+            context.log.warning(f"metrics from {platform} failed: {errors[platform]}")
+    appended = store.append_snapshots((by_video[(s.platform, s.remote_id)], s) for s in snapshots)
+    if errors and not snapshots:
+        raise dg.Failure(description=f"no metrics could be read: {errors}")
+
+    rows = []
+    for s in sorted(snapshots, key=lambda s: (by_video[(s.platform, s.remote_id)], s.platform)):
+        value = reward(to_json(s))
+        rows.append(
+            [
+                by_video[(s.platform, s.remote_id)],
+                s.platform,
+                f"{s.age_hours:.1f}",
+                s.views,
+                s.likes,
+                f"{s.avg_view_pct:.1f}",
+                "" if value is None else f"{value:.3f}",
+            ]
+        )
+    return dg.MaterializeResult(
+        metadata={
+            "published_videos": len({p.video_id for p in cohort}),
+            "snapshots_appended": appended,
+            "total_snapshots": store.snapshot_count(sorted({p.video_id for p in cohort})),
+            "views": sum(s.views for s in snapshots),
+            "platform_errors": dg.MetadataValue.json(errors),
+            "snapshot": markdown_table(
+                ["video", "platform", "age h", "views", "likes", "avg view %", "reward"], rows
+            ),
+        }
+    )

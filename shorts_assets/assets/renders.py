@@ -1,0 +1,61 @@
+"""renders: the finished vertical shorts, one MP4 and thumbnail per video."""
+
+
+import dagster as dg
+
+from shorts_assets.assets.batch import partition_of, run_per_video, stage_report
+from shorts_assets.assets.clips import clips
+from shorts_assets.assets.voiceovers import voiceovers
+from shorts_assets.constants import CLIPS_STAGE, CREATE, RENDER_POOL, RENDER_STAGE, VOICEOVER_STAGE
+from shorts_assets.db.store import VideoRow
+from shorts_assets.partitions import loop_partitions
+from shorts_assets.records import clips_from_json, script_from_json, voiceover_from_json
+from shorts_assets.resources import DatabaseResource, MediaResource, RendererResource
+
+
+@dg.asset(
+    partitions_def=loop_partitions,
+    group_name=CREATE,
+    deps=[clips, voiceovers],
+    pool=RENDER_POOL,
+    kinds={"ffmpeg"},
+)
+def renders(
+    context: dg.AssetExecutionContext,
+    database: DatabaseResource,
+    media: MediaResource,
+    renderer: RendererResource,
+) -> dg.MaterializeResult:
+    """The batch's shorts rendered to 1080×1920 MP4 with narration and burned-in captions."""
+    channel, day = partition_of(context)
+    store = database.store()
+    engine = renderer.adapter()
+
+    def work(row: VideoRow) -> dict:
+        out_path = media.video_dir(channel, day, row.video_id) / "short.mp4"
+        result = engine.render(
+            clips_from_json(row.outputs[CLIPS_STAGE]),
+            voiceover_from_json(row.outputs[VOICEOVER_STAGE]),
+            script_from_json(row.script),
+            out_path,
+        )
+        return {
+            "video_path": str(result.video_path),
+            "thumbnail_path": str(result.thumbnail_path),
+            "duration_s": result.duration_s,
+            "width": result.width,
+            "height": result.height,
+            "fps": result.fps,
+            "files": [str(result.video_path), str(result.thumbnail_path)],
+        }
+
+    outcome = run_per_video(
+        context, store, store.batch(channel, day), RENDER_STAGE, (CLIPS_STAGE, VOICEOVER_STAGE), work
+    )
+    rows = store.batch(channel, day)
+    finished = [r.outputs[RENDER_STAGE] for r in rows if RENDER_STAGE in r.outputs]
+    metadata = stage_report(rows, outcome, lambda r: r.outputs.get(RENDER_STAGE, {}).get("video_path", ""))
+    if finished:
+        metadata["first_short"] = dg.MetadataValue.path(finished[0]["video_path"])
+        metadata["total_seconds"] = round(sum(f["duration_s"] for f in finished), 1)
+    return dg.MaterializeResult(metadata=metadata)

@@ -1,0 +1,29 @@
+"""The jobs people run: the whole loop, its produce and learn halves, and the metrics refresh."""
+
+import dagster as dg
+
+from shorts_assets.constants import CREATE, LEARN, PUBLISH
+
+shorts_loop_job = dg.define_asset_job(
+    "shorts_loop_job",
+    selection=dg.AssetSelection.groups(CREATE, PUBLISH, LEARN),
+    description="One full iteration of the loop for a channel's day: script to strategy.",
+)
+
+produce_job = dg.define_asset_job(
+    "produce_job",
+    selection=dg.AssetSelection.groups(CREATE, PUBLISH),
+    description="Write, generate, voice, render and publish a channel's batch for a day.",
+)
+
+learn_job = dg.define_asset_job(
+    "learn_job",
+    selection=dg.AssetSelection.groups(LEARN),
+    description="Read metrics and comments back and update the strategy.",
+)
+
+metrics_refresh_job = dg.define_asset_job(
+    "metrics_refresh_job",
+    selection=dg.AssetSelection.assets("metrics", "comments"),
+    description="Take a new metrics and comments snapshot of a published cohort.",
+)

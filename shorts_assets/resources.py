@@ -1,0 +1,183 @@
+"""Dagster resources: thin wrappers that pick each provider's adapter from configuration."""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from pathlib import Path
+
+import dagster as dg
+
+from shorts_assets.db.store import Store
+from shorts_assets.providers.interfaces import (
+    Audience,
+    ClipGenerator,
+    Publisher,
+    Renderer,
+    ScriptWriter,
+    Voice,
+)
+from shorts_assets.settings import ChannelConfig, ConfigError, Settings
+
+
+class DatabaseResource(dg.ConfigurableResource):
+    """The application database (DATABASE_URL), migrated to the newest schema on first use."""
+
+    url: str
+
+    def store(self) -> Store:
+        return Store(self.url)
+
+
+class MediaResource(dg.ConfigurableResource):
+    """The data root (SHORTS_DATA_DIR): media laid out by channel/date/video id, and the outbox."""
+
+    data_dir: str
+
+    def video_dir(self, channel: str, batch_date: date, video_id: str) -> Path:
+        path = Path(self.data_dir) / "media" / channel / batch_date.isoformat() / video_id
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    @property
+    def outbox_dir(self) -> Path:
+        return Path(self.data_dir) / "outbox"
+
+
+class ChannelSpec(dg.Config):
+    name: str
+    videos_per_day: int = 3
+    topics: list[str]
+    platforms: list[str]
+    exploration: float = 0.1
+    audience_seed: int = 0
+
+
+class ChannelsResource(dg.ConfigurableResource):
+    """The configured channels (SHORTS_CHANNELS or SHORTS_CHANNELS_FILE)."""
+
+    channels: list[ChannelSpec]
+
+    def get(self, name: str) -> ChannelConfig:
+        for spec in self.channels:
+            if spec.name == name:
+                return ChannelConfig(
+                    name=spec.name,
+                    videos_per_day=spec.videos_per_day,
+                    topics=tuple(spec.topics),
+                    platforms=tuple(spec.platforms),
+                    exploration=spec.exploration,
+                    audience_seed=spec.audience_seed,
+                )
+        known = ", ".join(s.name for s in self.channels)
+        raise ConfigError(f"unknown channel {name!r}: SHORTS_CHANNELS defines {known}")
+
+    @classmethod
+    def from_configs(cls, channels: tuple[ChannelConfig, ...]) -> "ChannelsResource":
+        return cls(
+            channels=[
+                ChannelSpec(
+                    name=c.name,
+                    videos_per_day=c.videos_per_day,
+                    topics=list(c.topics),
+                    platforms=list(c.platforms),
+                    exploration=c.exploration,
+                    audience_seed=c.audience_seed,
+                )
+                for c in channels
+            ]
+        )
+
+
+class ScriptWriterResource(dg.ConfigurableResource):
+    """Writes scripts (SCRIPT_PROVIDER): the offline template writer."""
+
+    provider: str = "template"
+
+    def adapter(self) -> ScriptWriter:
+        if self.provider == "template":
+            from shorts_assets.providers.template_writer import TemplateWriter
+
+            return TemplateWriter()
+        raise ConfigError(f"SCRIPT_PROVIDER={self.provider!r} has no adapter in this build")
+
+
+class ClipGeneratorResource(dg.ConfigurableResource):
+    """Generates scene clips (VIDEO_GEN_PROVIDER): procedural clips made by ffmpeg."""
+
+    provider: str = "stub"
+
+    def adapter(self) -> ClipGenerator:
+        if self.provider == "stub":
+            from shorts_assets.providers.procedural_clips import ProceduralClips
+
+            return ProceduralClips()
+        raise ConfigError(f"VIDEO_GEN_PROVIDER={self.provider!r} has no adapter in this build")
+
+
+class VoiceResource(dg.ConfigurableResource):
+    """Speaks the narration with word timings (TTS_PROVIDER): espeak-ng, in-process."""
+
+    provider: str = "espeak"
+
+    def adapter(self) -> Voice:
+        if self.provider == "espeak":
+            from shorts_assets.providers.espeak_voice import EspeakVoice
+
+            return EspeakVoice()
+        raise ConfigError(f"TTS_PROVIDER={self.provider!r} has no adapter in this build")
+
+
+class RendererResource(dg.ConfigurableResource):
+    """Renders the vertical short (RENDERER_PROVIDER): one ffmpeg filter graph."""
+
+    provider: str = "ffmpeg"
+    preset: str = "veryfast"
+    crf: int = 21
+
+    def adapter(self) -> Renderer:
+        if self.provider == "ffmpeg":
+            from shorts_assets.providers.ffmpeg_renderer import FfmpegRenderer
+
+            return FfmpegRenderer(preset=self.preset, crf=self.crf)
+        raise ConfigError(f"RENDERER_PROVIDER={self.provider!r} has no adapter in this build")
+
+
+class PlatformsResource(dg.ConfigurableResource):
+    """Publishing, analytics and comments per platform: the simulated platform and audience offline."""
+
+    data_dir: str
+    reject_rate: float = 0.0
+
+    @property
+    def simulated(self) -> bool:
+        return True
+
+    def publisher(self, platform: str, account: str) -> Publisher:
+        from shorts_assets.providers.simulated_platform import SimulatedPlatform
+
+        return SimulatedPlatform(
+            Path(self.data_dir) / "outbox", platform, account=account, reject_rate=self.reject_rate
+        )
+
+    def audience(self, channel: ChannelConfig) -> Audience:
+        from shorts_assets.providers.simulated_audience import SimulatedAudience
+
+        return SimulatedAudience(Path(self.data_dir) / "outbox", seed=channel.audience_seed)
+
+
+def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
+    """Every resource the loop needs, configured from validated settings."""
+    return {
+        # A URL from the environment may hold a password: pass it by reference, never by value.
+        "database": DatabaseResource(
+            url=dg.EnvVar("DATABASE_URL") if os.environ.get("DATABASE_URL") else settings.database_url
+        ),
+        "media": MediaResource(data_dir=str(settings.data_dir)),
+        "channels": ChannelsResource.from_configs(settings.channels),
+        "script_writer": ScriptWriterResource(provider=settings.script_provider),
+        "clip_generator": ClipGeneratorResource(provider=settings.video_gen_provider),
+        "voice": VoiceResource(provider=settings.tts_provider),
+        "renderer": RendererResource(provider=settings.renderer_provider),
+        "platforms": PlatformsResource(data_dir=str(settings.data_dir), reject_rate=settings.sim_reject_rate),
+    }
