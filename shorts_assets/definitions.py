@@ -14,7 +14,9 @@ from shorts_assets.jobs import learn_job, metrics_refresh_job, produce_job, shor
 from shorts_assets.resources import build_resources
 from shorts_assets.schedules import daily_batch_schedule, daily_strategy_schedule
 from shorts_assets.sensors import metrics_after_publish_sensor
-from shorts_assets.settings import load_settings
+from shorts_assets.settings import current_settings
+
+settings = current_settings()
 
 loop_assets = [scripts, clips, voiceovers, renders, *publication_assets, metrics, comments, strategy]
 
@@ -23,7 +25,8 @@ defs = dg.Definitions(
     jobs=[shorts_loop_job, produce_job, learn_job, metrics_refresh_job],
     schedules=[daily_batch_schedule, daily_strategy_schedule],
     sensors=[metrics_after_publish_sensor],
-    resources=build_resources(load_settings()),
+    resources=build_resources(settings),
+    loggers={"console": dg.colored_console_logger},
     # Steps of one batch run one after another in the run's process: on a small machine this beats
     # paying a fresh interpreter per step, and renders already use every core.
     executor=dg.in_process_executor,

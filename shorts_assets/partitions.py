@@ -2,9 +2,9 @@
 
 import dagster as dg
 
-from shorts_assets.settings import load_settings
+from shorts_assets.settings import current_settings
 
-_SETTINGS = load_settings()
+_SETTINGS = current_settings()
 
 channel_partitions = dg.StaticPartitionsDefinition([c.name for c in _SETTINGS.channels])
 # end_offset=1 makes today's batch a partition, not only the days that have ended.

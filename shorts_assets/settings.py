@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -227,3 +228,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         real_publishers=tuple(real_publishers),
         sim_reject_rate=_reject_rate(env),
     )
+
+
+@functools.cache
+def current_settings() -> Settings:
+    """The settings of this process's environment, read once when the code location loads."""
+    return load_settings()

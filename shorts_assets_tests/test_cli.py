@@ -78,15 +78,35 @@ def test_a_bad_variable_stops_the_load_with_its_name(tmp_path):
     assert not (tmp_path / "data").exists()
 
 
+LEARN_JOB = (
+    f"{BIN}/dagster job execute -f definitions.py -j learn_job "
+    "--tags '{\"dagster/partition/channel\": \"demo\", \"dagster/partition/date\": \"2026-11-01\"}'"
+)
+
+
+def test_log_level_sets_how_much_a_run_logs(tmp_path):
+    # Runs launched from the UI, schedules, sensors and backfills take the jobs' default run config,
+    # which carries LOG_LEVEL; so does an in-process execution, used here.
+    script = (
+        "from shorts_assets.definitions import defs; "
+        "defs.resolve_job_def('learn_job').execute_in_process(partition_key='demo|2026-11-01')"
+    )
+    command = f"{sys.executable} -c \"{script}\""
+    env = {"SHORTS_DATA_DIR": str(tmp_path / "data")}
+    debug = run(command, {**env, "LOG_LEVEL": "DEBUG"})
+    default = run(command, env)
+    quiet = run(command, {**env, "LOG_LEVEL": "WARNING"})
+    assert debug.returncode == default.returncode == quiet.returncode == 0, quiet.stderr[-2000:]
+    assert "STEP_START" in debug.stderr
+    assert "STEP_START" not in default.stderr and "no matured metrics yet" in default.stderr
+    assert "no matured metrics yet" not in quiet.stderr
+
+
 @pytest.mark.postgres
 def test_the_postgres_instance_stores_runs_in_the_real_server(tmp_path, postgres_database):
     require_postgres()
     home = Path(dagster_home(tmp_path, ROOT / "deploy" / "postgres" / "dagster.yaml"))
-    command = (
-        f"{BIN}/dagster job execute -f definitions.py -j learn_job "
-        "--tags '{\"dagster/partition/channel\": \"demo\", \"dagster/partition/date\": \"2026-11-01\"}'"
-    )
-    result = run(command, {"DAGSTER_HOME": str(home), "DAGSTER_PG_URL": postgres_database,
+    result = run(LEARN_JOB, {"DAGSTER_HOME": str(home), "DAGSTER_PG_URL": postgres_database,
                            "SHORTS_DATA_DIR": str(tmp_path / "data")})
     assert result.returncode == 0, result.stderr[-3000:]
     engine = sa.create_engine(postgres_database)

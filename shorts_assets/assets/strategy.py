@@ -1,6 +1,7 @@
 """strategy: what the channel makes next, learned from the trailing cohorts and its own previous date."""
 
 
+import warnings
 import zlib
 from datetime import timedelta
 
@@ -16,6 +17,14 @@ from shorts_assets.resources import ChannelsResource, DatabaseResource
 
 
 def _trailing(start_offset: int, end_offset: int) -> dg.MultiPartitionMapping:
+    """Same channel, a window of dates relative to this one."""
+    with warnings.catch_warnings():
+        # Multi-dimensional mappings are marked beta; they are the documented way to offset one dimension.
+        warnings.simplefilter("ignore", dg.BetaWarning)
+        return _mapping(start_offset, end_offset)
+
+
+def _mapping(start_offset: int, end_offset: int) -> dg.MultiPartitionMapping:
     return dg.MultiPartitionMapping(
         {
             "channel": dg.DimensionPartitionMapping("channel", dg.IdentityPartitionMapping()),

@@ -81,6 +81,15 @@ class StrategyRow:
     summary: dict[str, Any]
 
 
+def _slot(video_id: str, platform: str, account: str) -> sa.ColumnElement[bool]:
+    """The one publish_results row of a (video, platform, account)."""
+    return sa.and_(
+        publish_results.c.video_id == video_id,
+        publish_results.c.platform == platform,
+        publish_results.c.account == account,
+    )
+
+
 def create_engine(url: str) -> sa.Engine:
     parsed = make_url(url)
     if parsed.drivername in ("postgresql", "postgres"):
@@ -225,11 +234,7 @@ class Store:
     def publication(self, video_id: str, platform: str, account: str) -> PublishRow | None:
         with self.engine.connect() as conn:
             row = conn.execute(
-                sa.select(publish_results).where(
-                    publish_results.c.video_id == video_id,
-                    publish_results.c.platform == platform,
-                    publish_results.c.account == account,
-                )
+                sa.select(publish_results).where(_slot(video_id, platform, account))
             ).first()
         return self._publish_row(row) if row else None
 
@@ -240,13 +245,7 @@ class Store:
         now = utcnow()
         with self.engine.begin() as conn:
             row = conn.execute(
-                sa.select(publish_results)
-                .where(
-                    publish_results.c.video_id == video_id,
-                    publish_results.c.platform == platform,
-                    publish_results.c.account == account,
-                )
-                .with_for_update()
+                sa.select(publish_results).where(_slot(video_id, platform, account)).with_for_update()
             ).first()
             if row is None:
                 conn.execute(
@@ -277,11 +276,7 @@ class Store:
         with self.engine.begin() as conn:
             conn.execute(
                 publish_results.update()
-                .where(
-                    publish_results.c.video_id == publication.video_id,
-                    publish_results.c.platform == publication.platform,
-                    publish_results.c.account == publication.account,
-                )
+                .where(_slot(publication.video_id, publication.platform, publication.account))
                 .values(
                     status="published",
                     remote_id=publication.remote_id,
@@ -296,11 +291,7 @@ class Store:
         with self.engine.begin() as conn:
             conn.execute(
                 publish_results.update()
-                .where(
-                    publish_results.c.video_id == video_id,
-                    publish_results.c.platform == platform,
-                    publish_results.c.account == account,
-                )
+                .where(_slot(video_id, platform, account))
                 .values(status="failed", error=error[:4000], updated_at=utcnow())
             )
 

@@ -4,7 +4,7 @@ Each `Scene.visual` names a recipe in `VISUALS`. Clips are deliberately landscap
 no audio) so the renderer's cover-crop to 9:16 and its frame-rate conversion are always exercised.
 Everything is deterministic given the script: the random seeds derive from the video id and the
 scene index. Heavy per-pixel work happens at a quarter of the size and is scaled up, which keeps
-a 25-second video's clips to a few seconds of CPU.
+a 25-second video's clips to several seconds on two cores, far below the render itself.
 """
 
 from __future__ import annotations
