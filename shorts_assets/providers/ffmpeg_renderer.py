@@ -1,14 +1,19 @@
 """The offline renderer: clips + narration + word timings -> a finished vertical short and its thumbnail.
 
-One FFmpeg run with one filter graph does everything: each clip is cover-cropped to 1080x1920,
-converted to 30 fps and fitted to its share of the narration (trimmed, or looped when short), the
-clips are concatenated, the captions are burned in from an ASS file through libass (fonts from
-matplotlib's wheel), the narration is loudness-normalised, and a frame about a second in becomes
-the JPEG thumbnail. Output: H.264 High / yuv420p / AAC 48 kHz stereo MP4 with faststart.
+One FFmpeg run with one filter graph does everything, after a quick audio-only run that measures
+the mix's loudness so the final normalisation is exact and linear: each clip is cover-cropped to
+the profile's size (1080x1920 for `final`, 540x960 for `draft`), converted to 30 fps and fitted to
+its share of the narration (trimmed, or looped when short; a still image gets a slow push-in),
+neighbouring clips cross-fade, the captions are burned in from an ASS file through libass (fonts
+from matplotlib's wheel), the narration is mixed over a music bed that ducks under speech and the
+mix is loudness-normalised, and a frame about a second in becomes the JPEG thumbnail. Output:
+H.264 High / yuv420p / AAC 48 kHz stereo MP4 with faststart, plus SRT and WebVTT caption sidecars.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
@@ -29,10 +34,13 @@ from shorts_assets.providers.interfaces import (
 from shorts_assets.providers.media import (
     CAPTION_FONT,
     atomic_output,
+    ffmpeg_report,
     fonts_dir,
     probe,
     run_ffmpeg,
 )
+from shorts_assets.providers.music import generated_bed_source, pick_track
+from shorts_assets.providers.subtitles import srt_text, vtt_text, write_text
 
 WIDTH = 1080
 HEIGHT = 1920
@@ -41,8 +49,23 @@ SAMPLE_RATE = 48_000
 TAIL_S = 0.6
 THUMBNAIL_AT_S = 1.0
 
-# Loudness target for short-form platforms (EBU R128 measurement).
-LOUDNORM = MappingProxyType({"I": -14, "TP": -1.5, "LRA": 11})
+# The longest short the platforms take (YouTube Shorts).
+MAX_DURATION_S = 180.0
+TRANSITION_S = 0.3
+# A clip at most this much shorter than its share holds its last frame instead of looping.
+MAX_HOLD_S = 0.6
+# How far a still image zooms in over its share of the timeline.
+STILL_ZOOM = 0.12
+IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp", ".bmp"})
+
+# Loudness target for short-form platforms (EBU R128 measurement); the true-peak ceiling leaves
+# room for the AAC encoder's overshoot below -1 dBTP.
+LOUDNORM = MappingProxyType({"I": -14, "TP": -2, "LRA": 11})
+MUSIC_GAIN = 0.35
+# The bed drops by up to ~18 dB while the narrator speaks.
+DUCKING = MappingProxyType(
+    {"threshold": 0.02, "ratio": 8, "attack": 20, "release": 400, "makeup": 1}
+)
 
 MAX_LINE_WORDS = 4
 MAX_LINE_CHARS = 18
@@ -242,23 +265,116 @@ def segment_frames(weights: Sequence[float], total_frames: int) -> list[int]:
     return [b - a for a, b in zip(bounds, bounds[1:])]
 
 
+def transition_frames(counts: Sequence[int], wanted: int) -> int:
+    """Frames each cross-fade lasts: `wanted`, shortened so no clip is more than half transition."""
+    if len(counts) < 2 or wanted <= 0:
+        return 0
+    frames = min(wanted, min(counts) // 2)
+    return frames if frames >= 2 else 0
+
+
+def caption_cues(words: Sequence[WordTiming], end_s: float) -> list[tuple[float, float, str]]:
+    """(start, end, text) of each caption line, timed as the burned-in ASS lines are."""
+    lines: list[tuple[float, float, str]] = []
+    for start, stop, texts, index in caption_events(words, end_s):
+        if index == 0:
+            lines.append((start, stop, " ".join(texts)))
+        else:
+            lines[-1] = (lines[-1][0], stop, lines[-1][2])
+    return [(start, max(stop, start + 0.001), text) for start, stop, text in lines]
+
+
+def write_sidecars(video_path: Path, words: Sequence[WordTiming], end_s: float) -> tuple[Path, Path]:
+    """Write `<video>.srt` and `<video>.vtt` with the caption lines; return their paths."""
+    items = caption_cues(words, end_s)
+    srt_path, vtt_path = video_path.with_suffix(".srt"), video_path.with_suffix(".vtt")
+    write_text(srt_path, srt_text(items))
+    write_text(vtt_path, vtt_text(items))
+    return srt_path, vtt_path
+
+
 def _file_url(path: Path) -> str:
     # The "file:" protocol stops ffmpeg reading "name:..." as a protocol and leading "-" as an option.
     return f"file:{path.resolve()}"
 
 
-class FfmpegRenderer:
-    """Renderer that assembles the short with one local FFmpeg run."""
+def is_image(path: Path) -> bool:
+    return Path(path).suffix.lower() in IMAGE_SUFFIXES
 
-    def __init__(self, preset: str = "veryfast", crf: int = 21):
-        self.preset = preset
-        self.crf = crf
+
+@dataclass(frozen=True)
+class RenderProfile:
+    """Output geometry and encoder settings."""
+
+    width: int
+    height: int
+    fps: int
+    preset: str
+    crf: int
+    audio_bitrate: str
+    scaler: str
+
+
+PROFILES: MappingProxyType[str, RenderProfile] = MappingProxyType(
+    {
+        "final": RenderProfile(width=WIDTH, height=HEIGHT, fps=FPS, preset="veryfast", crf=21,
+                               audio_bitrate="160k", scaler="bilinear"),
+        "draft": RenderProfile(width=540, height=960, fps=FPS, preset="ultrafast", crf=26,
+                               audio_bitrate="96k", scaler="fast_bilinear"),
+    }
+)
+
+
+@dataclass(frozen=True)
+class _Segment:
+    clip: Clip
+    seconds: float  # the source's own length (0 for a still image)
+    frames: int  # frames it fills on the timeline, cross-fade overlap included
+    still: bool
+
+
+class FfmpegRenderer:
+    """Renderer that assembles the short with local FFmpeg: a loudness measurement, then one render.
+
+    `profile` picks the output ("final" or "draft"); `preset` and `crf` override its encoder
+    settings. The music bed is generated unless `music_dir` holds licensed tracks; `music=False`
+    leaves the narration alone.
+    """
+
+    def __init__(
+        self,
+        preset: str | None = None,
+        crf: int | None = None,
+        *,
+        profile: str = "final",
+        music: bool = True,
+        music_dir: str | os.PathLike[str] | None = None,
+        transition_s: float = TRANSITION_S,
+        max_duration_s: float = MAX_DURATION_S,
+    ):
+        if profile not in PROFILES:
+            raise ProviderError(f"unknown render profile {profile!r}; known: {', '.join(PROFILES)}")
+        base = PROFILES[profile]
+        self.profile_name = profile
+        self.profile = RenderProfile(
+            width=base.width, height=base.height, fps=base.fps,
+            preset=base.preset if preset is None else preset,
+            crf=base.crf if crf is None else crf,
+            audio_bitrate=base.audio_bitrate, scaler=base.scaler,
+        )
+        self.preset = self.profile.preset
+        self.crf = self.profile.crf
+        self.music = music
+        self.music_dir = Path(music_dir) if music_dir is not None else None
+        self.transition_s = transition_s
+        self.max_duration_s = max_duration_s
 
     def render(
         self, clips: Sequence[Clip], voiceover: Voiceover, script: Script, out_path: Path
     ) -> RenderResult:
         video_id = script.video_id
         out_path = Path(out_path)
+        profile = self.profile
         if not clips:
             raise ProviderError(f"video {video_id}: no clips to render")
         if voiceover.duration_s <= 0:
@@ -266,18 +382,34 @@ class FfmpegRenderer:
                 f"video {video_id}: voiceover {voiceover.audio_path} has duration "
                 f"{voiceover.duration_s}"
             )
+        total_frames = max(1, round((voiceover.duration_s + TAIL_S) * profile.fps))
+        total_s = total_frames / profile.fps
+        if total_s > self.max_duration_s:
+            raise ProviderError(
+                f"video {video_id}: voiceover {voiceover.audio_path} lasts "
+                f"{voiceover.duration_s:.1f} s; with the {TAIL_S:g} s tail the short would exceed "
+                f"the {self.max_duration_s:g} s platform limit"
+            )
 
         clip_seconds = [self._checked_clip(video_id, index, clip)
                         for index, clip in enumerate(clips, start=1)]
         self._check_voiceover(video_id, voiceover)
 
-        total_frames = max(1, round((voiceover.duration_s + TAIL_S) * FPS))
-        total_s = total_frames / FPS
         if len(script.scenes) == len(clips):
             weights = [scene.duration_s for scene in script.scenes]
         else:
             weights = [clip.duration_s for clip in clips]
-        frames = segment_frames(weights, total_frames)
+        counts = segment_frames(weights, total_frames)
+        kept = [(clip, seconds, count) for clip, seconds, count in zip(clips, clip_seconds, counts)
+                if count > 0]
+        overlap = transition_frames([count for _, _, count in kept],
+                                    round(self.transition_s * profile.fps))
+        segments = [
+            _Segment(clip=clip, seconds=seconds,
+                     frames=count + (overlap if index < len(kept) - 1 else 0),
+                     still=is_image(clip.path))
+            for index, (clip, seconds, count) in enumerate(kept)
+        ]
 
         out_path.parent.mkdir(parents=True, exist_ok=True)
         ass_path = out_path.with_suffix(".ass")
@@ -286,11 +418,17 @@ class FfmpegRenderer:
             write_ass(ass_path, voiceover.words, style, total_s)
         except ProviderError as exc:
             raise ProviderError(f"video {video_id}: captions {ass_path}: {exc}") from exc
+        track = pick_track(self.music_dir, video_id) if self.music else None
 
         thumb_path = out_path.with_suffix(".jpg")
+        music_track = track.path if track else None
+        loudness = self.measure_loudness(voiceover, total_s, video_id, music_track,
+                                         f"video {video_id}: voiceover {voiceover.audio_path}")
         with atomic_output(out_path) as temp_video, atomic_output(thumb_path) as temp_thumb:
-            args = self._ffmpeg_args(clips, clip_seconds, frames, voiceover, ass_path,
-                                     total_s, temp_video, temp_thumb)
+            args = self.ffmpeg_args(
+                segments, overlap, voiceover, ass_path, total_s, temp_video, temp_thumb,
+                music_key=video_id, music_track=music_track, loudness=loudness,
+            )
             inputs = ", ".join(str(clip.path) for clip in clips)
             run_ffmpeg(
                 args,
@@ -299,13 +437,14 @@ class FfmpegRenderer:
             )
             info = probe(temp_video)
             if not (info.has_video and info.has_audio) or (info.width, info.height) != (
-                WIDTH,
-                HEIGHT,
+                profile.width,
+                profile.height,
             ):
                 raise ProviderError(f"video {video_id}: render {out_path} came out wrong: {info}")
             thumb = probe(temp_thumb)
-            if (thumb.width, thumb.height) != (WIDTH, HEIGHT):
+            if (thumb.width, thumb.height) != (profile.width, profile.height):
                 raise ProviderError(f"video {video_id}: thumbnail {thumb_path} came out wrong")
+        write_sidecars(out_path, voiceover.words, total_s)
 
         return RenderResult(
             video_path=out_path,
@@ -313,7 +452,7 @@ class FfmpegRenderer:
             duration_s=info.duration_s,
             width=info.width,
             height=info.height,
-            fps=info.fps or float(FPS),
+            fps=info.fps or float(profile.fps),
         )
 
     @staticmethod
@@ -322,8 +461,12 @@ class FfmpegRenderer:
             info = probe(clip.path)
         except ProviderError as exc:
             raise ProviderError(f"video {video_id}: clip {index} {clip.path}: {exc}") from exc
-        if not info.has_video or info.duration_s <= 0:
-            raise ProviderError(f"video {video_id}: clip {index} {clip.path} has no video")
+        if not info.has_video or not info.width or not info.height:
+            raise ProviderError(f"video {video_id}: clip {index} {clip.path} has no video stream")
+        if is_image(clip.path):
+            return 0.0
+        if info.duration_s <= 0:
+            raise ProviderError(f"video {video_id}: clip {index} {clip.path} has no video frames")
         return info.duration_s
 
     @staticmethod
@@ -339,72 +482,102 @@ class FfmpegRenderer:
                 f"video {video_id}: voiceover {voiceover.audio_path} has no audio"
             )
 
-    def _ffmpeg_args(
+    def _fitted(self, segment: _Segment):  # type: ignore[no-untyped-def]
+        """One clip as `segment.frames` frames of the output size and rate, starting at 0."""
+        p = self.profile
+        fps, count = p.fps, segment.frames
+        if segment.still:
+            stream = ffmpeg.input(_file_url(segment.clip.path)).video
+        else:
+            needed_s = count / fps
+            short_s = needed_s - segment.seconds
+            # Loop a clip much shorter than its share; hold the last frame of one that is only a
+            # little short (a loop would jump, and looping input costs far more to process). Read
+            # no further than needed, so nothing is decoded only to be trimmed away.
+            loop = {"stream_loop": -1} if short_s > MAX_HOLD_S else {}
+            stream = ffmpeg.input(_file_url(segment.clip.path), t=f"{needed_s + 0.25:.3f}",
+                                  **loop).video
+        # Cut to 9:16 before scaling: the same picture as scaling first, far fewer pixels.
+        stream = (
+            stream.filter("crop", w=f"min(iw,max(1,ih*{p.width}/{p.height}))",
+                          h=f"min(ih,max(1,iw*{p.height}/{p.width}))")
+            .filter("scale", w=p.width, h=p.height, force_original_aspect_ratio="increase",
+                    flags=p.scaler)
+            .filter("crop", w=p.width, h=p.height)
+            .filter("format", pix_fmts="yuv420p")
+        )
+        if segment.still:
+            # A slow push-in over the still's whole share of the timeline.
+            stream = stream.filter(
+                "zoompan", z=f"1+{STILL_ZOOM:g}*on/{max(1, count - 1)}", d=count,
+                x="iw/2-iw/zoom/2", y="ih/2-ih/zoom/2", s=f"{p.width}x{p.height}", fps=fps,
+            )
+        else:
+            stream = stream.filter("fps", fps=fps)
+            if -2 / fps < short_s <= MAX_HOLD_S:
+                stream = stream.filter("tpad", stop_mode="clone",
+                                       stop_duration=f"{max(short_s, 0) + 2 / fps:.3f}")
+        return (
+            stream.filter("setsar", sar=1)
+            .filter("trim", end_frame=count)
+            .filter("setpts", expr="PTS-STARTPTS")
+        )
+
+    def ffmpeg_args(
         self,
-        clips: Sequence[Clip],
-        clip_seconds: Sequence[float],
-        frames: Sequence[int],
+        segments: Sequence[_Segment],
+        overlap: int,
         voiceover: Voiceover,
         ass_path: Path,
         total_s: float,
         temp_video: Path,
         temp_thumb: Path,
+        *,
+        music_key: str = "",
+        music_track: Path | None = None,
+        loudness: dict[str, str] | None = None,
     ) -> list[str]:
-        segments = []
-        for clip, seconds, count in zip(clips, clip_seconds, frames):
-            if count <= 0:
-                continue
-            # Loop a clip shorter than its share (two frames of slack absorb rate rounding).
-            loop = {"stream_loop": -1} if seconds < count / FPS + 2 / FPS else {}
-            segments.append(
-                ffmpeg.input(_file_url(clip.path), **loop)
-                .video
-                # Cut to 9:16 before scaling: the same picture as scaling first, far fewer pixels.
-                .filter("crop", w=f"min(iw,ih*{WIDTH}/{HEIGHT})", h=f"min(ih,iw*{HEIGHT}/{WIDTH})")
-                .filter("scale", w=WIDTH, h=HEIGHT, force_original_aspect_ratio="increase")
-                .filter("crop", w=WIDTH, h=HEIGHT)
-                .filter("setsar", sar=1)
-                .filter("fps", fps=FPS)
-                .filter("trim", end_frame=count)
-                .filter("setpts", expr="PTS-STARTPTS")
-            )
-        video = ffmpeg.concat(*segments, v=1, a=0) if len(segments) > 1 else segments[0]
+        p = self.profile
+        fitted = [self._fitted(segment) for segment in segments]
+        video = fitted[0]
+        if overlap:
+            length = segments[0].frames
+            for segment, stream in zip(segments[1:], fitted[1:]):
+                video = ffmpeg.filter(
+                    [video, stream], "xfade", transition="fade",
+                    duration=f"{overlap / p.fps:.6f}", offset=f"{(length - overlap) / p.fps:.6f}",
+                )
+                length += segment.frames - overlap
+        elif len(fitted) > 1:
+            video = ffmpeg.concat(*fitted, v=1, a=0)
         video = (
-            video.filter("format", pix_fmts="yuv420p")
-            .filter("ass", filename=str(ass_path.resolve()), fontsdir=str(fonts_dir()))
+            video.filter("ass", filename=str(ass_path.resolve()), fontsdir=str(fonts_dir()))
             .filter_multi_output("split", outputs=2)
         )
-        thumb_frame = min(round(THUMBNAIL_AT_S * FPS), round(total_s * FPS) - 1)
+        total_frames = round(total_s * p.fps)
+        thumb_frame = min(round(THUMBNAIL_AT_S * p.fps), total_frames - 1)
         thumbnail = (
             video[1]
             .filter("trim", start_frame=thumb_frame, end_frame=thumb_frame + 1)
             .filter("scale", out_range="full")
             .filter("format", pix_fmts="yuvj420p")
         )
-        audio = (
-            ffmpeg.input(_file_url(voiceover.audio_path))
-            .audio.filter("loudnorm", **LOUDNORM)
-            .filter("aresample", SAMPLE_RATE)
-            .filter("aformat", sample_fmts="fltp", channel_layouts="stereo")
-            .filter("apad", whole_dur=f"{total_s:.6f}")
-            .filter("atrim", end=f"{total_s:.6f}")
-        )
         main = ffmpeg.output(
-            video[0],
-            audio,
+            video[0].filter("trim", end_frame=total_frames),
+            self._audio(voiceover, total_s, music_key, music_track, loudness),
             _file_url(temp_video),
             **{
                 "c:v": "libx264",
-                "preset": self.preset,
-                "crf": self.crf,
+                "preset": p.preset,
+                "crf": p.crf,
                 "profile:v": "high",
                 # x264 signals the lowest profile the stream fits; the 8x8 transform makes it High
                 # even with presets (ultrafast) that would otherwise produce Constrained Baseline.
                 "x264-params": "8x8dct=1",
                 "pix_fmt": "yuv420p",
-                "r": FPS,
+                "r": p.fps,
                 "c:a": "aac",
-                "b:a": "160k",
+                "b:a": p.audio_bitrate,
                 "ar": SAMPLE_RATE,
                 "ac": 2,
                 "movflags": "+faststart",
@@ -417,3 +590,68 @@ class FfmpegRenderer:
             **{"frames:v": 1, "q:v": 3, "f": "image2", "update": 1},
         )
         return ffmpeg.merge_outputs(main, still).get_args()
+
+    def _mix(self, voiceover: Voiceover, total_s: float, music_key: str,
+             music_track: Path | None):  # type: ignore[no-untyped-def]
+        """Narration over a music bed that ducks under speech, exactly total_s long."""
+        total = f"{total_s:.6f}"
+        voice = (
+            ffmpeg.input(_file_url(voiceover.audio_path)).audio
+            .filter("aresample", SAMPLE_RATE)
+            .filter("aformat", sample_fmts="fltp", channel_layouts="stereo")
+            .filter("apad", whole_dur=total)
+            .filter("atrim", end=total)
+        )
+        if not self.music:
+            return voice
+        if music_track is not None:
+            bed = ffmpeg.input(_file_url(music_track), stream_loop=-1, t=total).audio
+        else:
+            bed = ffmpeg.input(generated_bed_source(music_key, total_s), f="lavfi").audio
+        bed = (
+            bed.filter("aresample", SAMPLE_RATE)
+            .filter("aformat", sample_fmts="fltp", channel_layouts="stereo")
+            .filter("apad", whole_dur=total)
+            .filter("atrim", end=total)
+            .filter("volume", MUSIC_GAIN)
+            .filter("afade", t="in", d=0.4)
+            .filter("afade", t="out", st=f"{max(0.0, total_s - 1.0):.3f}", d=1.0)
+        )
+        speech = voice.filter_multi_output("asplit", outputs=2)
+        ducked = ffmpeg.filter([bed, speech[1]], "sidechaincompress", **DUCKING)
+        return ffmpeg.filter([speech[0], ducked], "amix", inputs=2, duration="first", normalize=0)
+
+    def measure_loudness(self, voiceover: Voiceover, total_s: float, music_key: str,
+                         music_track: Path | None, what: str) -> dict[str, str]:
+        """loudnorm's first-pass measurement of the mix, for an exact linear second pass."""
+        mixed = self._mix(voiceover, total_s, music_key, music_track).filter(
+            "loudnorm", print_format="json", **LOUDNORM
+        )
+        report = ffmpeg_report(ffmpeg.output(mixed, "-", f="null").get_args(),
+                               f"{what}: measuring loudness")
+        start, end = report.rfind("{"), report.rfind("}")
+        try:
+            measured = json.loads(report[start:end + 1])
+            return {key: str(measured[key]) for key in
+                    ("input_i", "input_tp", "input_lra", "input_thresh", "target_offset")}
+        except (ValueError, KeyError) as exc:
+            raise ProviderError(f"{what}: no loudness measurement in ffmpeg's report") from exc
+
+    def _audio(self, voiceover: Voiceover, total_s: float, music_key: str,
+               music_track: Path | None, measured: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
+        """The mix loudness-normalised (linearly when measured, else dynamically), 48 kHz stereo."""
+        total = f"{total_s:.6f}"
+        options = dict(LOUDNORM)
+        if measured and all(v not in ("-inf", "inf", "nan") for v in measured.values()):
+            options.update(
+                measured_I=measured["input_i"], measured_TP=measured["input_tp"],
+                measured_LRA=measured["input_lra"], measured_thresh=measured["input_thresh"],
+                offset=measured["target_offset"], linear="true",
+            )
+        return (
+            self._mix(voiceover, total_s, music_key, music_track)
+            .filter("loudnorm", **options)
+            .filter("aresample", SAMPLE_RATE)
+            .filter("aformat", sample_fmts="fltp", channel_layouts="stereo")
+            .filter("atrim", end=total)
+        )

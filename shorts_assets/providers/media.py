@@ -27,7 +27,7 @@ _STDERR_TAIL_CHARS = 1500
 
 _DURATION_RE = re.compile(r"^\s*Duration:\s*(\d+):(\d{2}):(\d{2}(?:\.\d+)?)", re.MULTILINE)
 _STREAM_RE = re.compile(r"^\s*Stream #0:\d+\S*:\s*(Video|Audio):\s*(.*)$", re.MULTILINE)
-_SIZE_RE = re.compile(r"(?<![\w.])(\d{2,5})x(\d{2,5})(?![\w.])")
+_SIZE_RE = re.compile(r"(?<![\w.])([1-9]\d{0,4})x([1-9]\d{0,4})(?![\w.])")
 _FPS_RE = re.compile(r"(\d+(?:\.\d+)?)(k?) fps")
 _TBR_RE = re.compile(r"(\d+(?:\.\d+)?)(k?) tbr")
 _RATE_RE = re.compile(r"(\d+) Hz")
@@ -281,3 +281,26 @@ def atomic_output(final_path: str | os.PathLike[str]) -> Iterator[Path]:
         os.replace(temp_path, final_path)
     finally:
         temp_path.unlink(missing_ok=True)
+
+
+def ffmpeg_report(args: list[str], what: str, *, timeout_s: float | None = None) -> str:
+    """Run ffmpeg with `args` at the info log level and return what it printed to stderr.
+
+    For the filters that report measurements in the log (loudnorm, ebur128, blackdetect); on failure
+    raise ProviderError naming `what`.
+    """
+    command = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-nostats", "-y", *args]
+    try:
+        completed = subprocess.run(
+            command, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout_s, check=False
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise ProviderError(f"{what}: ffmpeg timed out after {timeout_s:g} s") from exc
+    except OSError as exc:
+        raise ProviderError(f"{what}: cannot run ffmpeg ({command[0]}): {exc}") from exc
+    stderr = completed.stderr.decode("utf-8", "replace")
+    if completed.returncode != 0:
+        raise ProviderError(
+            f"{what}: ffmpeg exited with status {completed.returncode}: {_stderr_tail(stderr)}"
+        )
+    return stderr

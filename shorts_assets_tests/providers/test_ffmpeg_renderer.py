@@ -34,7 +34,7 @@ from shorts_assets.providers.procedural_clips import ProceduralClips
 # Captions that are hostile to ASS, to filtergraphs and to text shaping.
 HOSTILE_WORDS = (
     "Did", "you", "know", "{this}", "back\\slash", "C:\\Nope", "100%", "it's", '"quoted"',
-    "🚀", "rocket", "مرحبا", "بالعالم", "done.",
+    "🚀", "rocket", "مرحبا", "بالعالم", "ratio:", "two\nlines", "done.",
 )
 VOICE_S = 4.0
 
@@ -124,6 +124,19 @@ def test_the_result_describes_the_written_file(rendered) -> None:
 
 
 @pytest.mark.slow
+def test_srt_and_vtt_sidecars_carry_the_caption_lines(rendered) -> None:
+    _, _, voiceover, out_path, _ = rendered
+    srt = out_path.with_suffix(".srt").read_text(encoding="utf-8")
+    vtt = out_path.with_suffix(".vtt").read_text(encoding="utf-8")
+
+    cue_times = re.findall(r"^(\d\d:\d\d:\d\d,\d{3}) --> (\d\d:\d\d:\d\d,\d{3})$", srt, re.MULTILINE)
+    assert len(cue_times) == len(caption_lines(voiceover.words))
+    assert cue_times[0][0] == "00:00:00,100"
+    assert vtt.startswith("WEBVTT\n\n00:00:00.100 --> ")
+    assert "{this}" in srt and "C:\\Nope" in srt and "two lines" in srt and '"quoted"' in srt
+
+
+@pytest.mark.slow
 def test_moov_atom_comes_first_for_streaming(rendered) -> None:
     _, _, _, out_path, _ = rendered
     head = out_path.read_bytes()[:4096]
@@ -194,7 +207,8 @@ def test_hostile_caption_text_is_burned_in(rendered) -> None:
     # Literal braces and backslashes are escaped, never parsed as ASS overrides or line breaks.
     assert "\\{this\\}" in ass
     assert "\\N" not in ass and "{this}" not in ass
-    assert "مرحبا" in ass and "100%" in ass and "it's" in ass
+    assert "مرحبا" in ass and "100%" in ass and "it's" in ass and "ratio:" in ass
+    assert "two lines" in ass
     # libass drew the line: the caption band is full of bright glyph pixels, the sky above is not.
     word = next(w for w in voiceover.words if w.word == "{this}")
     at = (word.start_s + word.end_s) / 2

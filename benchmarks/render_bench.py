@@ -1,0 +1,208 @@
+"""Time the renderer against one hand-written ffmpeg command that makes the same short.
+
+The composition is fixed: three 10-second procedural clips (starfield, waves, meadow), real espeak
+narration padded to 29.4 s (30 s with the renderer's tail), word-highlighted captions, the generated
+music bed ducked under the narration, cross-fades, loudness normalisation and a thumbnail. Both
+sides produce the same contract (1080x1920@30 H.264 High yuv420p, AAC 48 kHz stereo, faststart,
+JPEG thumbnail) with the same encoder settings; they run alternately, several times, in one process.
+The renderer also runs an audio-only loudness measurement first (for exact linear normalisation);
+the single raw command normalises dynamically in one pass, so that measurement counts against it.
+Peak RSS is the largest resident set of any ffmpeg child process.
+
+    .venv/bin/python benchmarks/render_bench.py --repeat 3 --profile final
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import statistics
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+NARRATION = (
+    "Did you know that the ocean holds more history than all the museums of the world combined? "
+    "Deep under the waves, ships from every century rest in the dark, and most of them have never "
+    "been seen by anyone. Scientists think there are three million wrecks down there. Some carried "
+    "gold, some carried spices, and some carried nothing but the people who sailed them. Every year "
+    "new sonar maps reveal a few more. Follow for more strange facts about the sea."
+)
+SCENES = (("starfield", 10.0), ("waves", 10.0), ("meadow", 10.0))
+SHORT_S = 30.0
+
+
+def _escape_filter_path(path: Path) -> str:
+    """A path as a filter option value inside a filtergraph (two levels of escaping)."""
+    value = str(path.resolve())
+    for char in ("\\", ":", "'"):
+        value = value.replace(char, "\\" + char)
+    for char in ("\\", "'", "[", "]", ",", ";"):
+        value = value.replace(char, "\\" + char)
+    return value
+
+
+def video_frames(path: Path) -> int:
+    """Video packets in `path`, counted without decoding."""
+    from shorts_assets.providers.media import ffmpeg_exe
+
+    listing = subprocess.run(
+        [ffmpeg_exe(), "-v", "error", "-i", str(path), "-map", "0:v", "-c", "copy", "-f",
+         "framemd5", "-"], capture_output=True, text=True, check=True,
+    ).stdout
+    return sum(1 for line in listing.splitlines() if line and not line.startswith("#"))
+
+
+def raw_command(renderer, clips, voice_path: Path, ass_path: Path, total_s: float,
+                video_id: str, out: Path, thumb: Path) -> list[str]:
+    """The hand-written equivalent of the renderer's run, as one ffmpeg command line."""
+    from shorts_assets.providers.ffmpeg_renderer import (
+        DUCKING, LOUDNORM, MUSIC_GAIN, SAMPLE_RATE, THUMBNAIL_AT_S, segment_frames,
+        transition_frames,
+    )
+    from shorts_assets.providers.media import ffmpeg_exe, fonts_dir
+    from shorts_assets.providers.music import generated_bed_source
+
+    p = renderer.profile
+    total_frames = round(total_s * p.fps)
+    counts = segment_frames([d for _, d in SCENES], total_frames)
+    overlap = transition_frames(counts, round(renderer.transition_s * p.fps))
+    frames = [c + (overlap if i < len(counts) - 1 else 0) for i, c in enumerate(counts)]
+    args = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-y", "-loglevel", "error"]
+    for clip, count in zip(clips, frames):
+        args += ["-t", f"{count / p.fps + 0.25:.3f}", "-i", str(clip.path)]
+    args += ["-i", str(voice_path), "-f", "lavfi", "-i", generated_bed_source(video_id, total_s)]
+    graph = []
+    for index, count in enumerate(frames):
+        # Each clip but the last runs into the next one's cross-fade: hold its last frame.
+        short_s = count / p.fps - SCENES[index][1]
+        hold = (f"tpad=stop_mode=clone:stop_duration={max(short_s, 0) + 2 / p.fps:.3f},"
+                if short_s > -2 / p.fps else "")
+        graph.append(
+            f"[{index}:v]crop=min(iw\\,ih*{p.width}/{p.height}):min(ih\\,iw*{p.height}/{p.width}),"
+            f"scale={p.width}:{p.height}:force_original_aspect_ratio=increase:flags={p.scaler},"
+            f"crop={p.width}:{p.height},format=yuv420p,fps={p.fps},{hold}setsar=1,"
+            f"trim=end_frame={count},setpts=PTS-STARTPTS[v{index}]"
+        )
+    length, last = frames[0], "v0"
+    for index in range(1, len(frames)):
+        graph.append(
+            f"[{last}][v{index}]xfade=transition=fade:duration={overlap / p.fps:.6f}:"
+            f"offset={(length - overlap) / p.fps:.6f}[x{index}]"
+        )
+        length += frames[index] - overlap
+        last = f"x{index}"
+    thumb_frame = round(THUMBNAIL_AT_S * p.fps)
+    graph.append(
+        f"[{last}]ass=filename={_escape_filter_path(ass_path)}:fontsdir={_escape_filter_path(fonts_dir())},"
+        f"split[main][still]"
+    )
+    graph.append(f"[main]trim=end_frame={total_frames}[vout]")
+    graph.append(
+        f"[still]trim=start_frame={thumb_frame}:end_frame={thumb_frame + 1},"
+        f"scale=out_range=full,format=yuvj420p[thumb]"
+    )
+    voice_in, bed_in = len(frames), len(frames) + 1
+    total = f"{total_s:.6f}"
+    ducking = ":".join(f"{k}={v}" for k, v in DUCKING.items())
+    loudnorm = ":".join(f"{k}={v}" for k, v in LOUDNORM.items())
+    graph.append(
+        f"[{voice_in}:a]aresample={SAMPLE_RATE},aformat=sample_fmts=fltp:channel_layouts=stereo,"
+        f"apad=whole_dur={total},atrim=end={total},asplit[speech][key]"
+    )
+    graph.append(
+        f"[{bed_in}:a]aresample={SAMPLE_RATE},aformat=sample_fmts=fltp:channel_layouts=stereo,"
+        f"apad=whole_dur={total},atrim=end={total},volume={MUSIC_GAIN},afade=t=in:d=0.4,"
+        f"afade=t=out:st={max(0.0, total_s - 1.0):.3f}:d=1.0[bed]"
+    )
+    graph.append(f"[bed][key]sidechaincompress={ducking}[ducked]")
+    graph.append(
+        f"[speech][ducked]amix=inputs=2:duration=first:normalize=0,loudnorm={loudnorm},"
+        f"aresample={SAMPLE_RATE},aformat=sample_fmts=fltp:channel_layouts=stereo,"
+        f"atrim=end={total}[aout]"
+    )
+    args += ["-filter_complex", ";".join(graph)]
+    args += ["-map", "[vout]", "-map", "[aout]", "-c:v", "libx264", "-preset", p.preset,
+             "-crf", str(p.crf), "-profile:v", "high", "-x264-params", "8x8dct=1",
+             "-pix_fmt", "yuv420p", "-r", str(p.fps), "-c:a", "aac", "-b:a", p.audio_bitrate,
+             "-ar", str(SAMPLE_RATE), "-ac", "2", "-movflags", "+faststart", "-f", "mp4", str(out)]
+    args += ["-map", "[thumb]", "-frames:v", "1", "-q:v", "3", "-f", "image2", "-update", "1",
+             str(thumb)]
+    return args
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--profile", default="final")
+    parser.add_argument("--keep", action="store_true", help="keep the working folder")
+    args = parser.parse_args()
+
+    from shorts_assets.providers.espeak_voice import EspeakVoice
+    from shorts_assets.providers.ffmpeg_renderer import TAIL_S, FfmpegRenderer, write_ass
+    from shorts_assets.providers.interfaces import Scene, Script, Voiceover
+    from shorts_assets.providers.media import probe, run_ffmpeg
+    from shorts_assets.providers.procedural_clips import ProceduralClips
+
+    root = Path(tempfile.mkdtemp(prefix="render-bench-"))
+    script = Script(
+        video_id="bench-20260101-01", title="Wrecks", hook="Did you know?", narration=NARRATION,
+        description="", scenes=tuple(Scene(prompt=v, duration_s=d, visual=v) for v, d in SCENES),
+        tags=(), arms={"caption_style": "bold_yellow"},
+    )
+    clips = ProceduralClips().generate(script, root / "clips")
+    spoken = EspeakVoice().synthesize(NARRATION, "en-us", root / "spoken.wav")
+    voice_s = SHORT_S - TAIL_S
+    if spoken.duration_s > voice_s:
+        raise SystemExit(f"the narration lasts {spoken.duration_s:.1f} s, over {voice_s} s")
+    voice_path = root / "voice.wav"
+    run_ffmpeg(["-i", f"file:{spoken.audio_path}", "-af", f"apad=whole_dur={voice_s}",
+                f"file:{voice_path}"], "padding the narration")
+    voiceover = Voiceover(audio_path=voice_path, duration_s=voice_s, sample_rate=spoken.sample_rate,
+                          voice=spoken.voice, words=spoken.words)
+
+    renderer = FfmpegRenderer(profile=args.profile)
+    total_s = round(SHORT_S * renderer.profile.fps) / renderer.profile.fps
+    ass_path = root / "raw.ass"
+    write_ass(ass_path, voiceover.words, "bold_yellow", total_s)
+    raw = raw_command(renderer, clips, voice_path, ass_path, total_s, script.video_id,
+                      root / "raw.mp4", root / "raw.jpg")
+
+    renderer_s, raw_s = [], []
+    for attempt in range(args.repeat):
+        started = time.perf_counter()
+        result = renderer.render(clips, voiceover, script, root / "short.mp4")
+        renderer_s.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        subprocess.run(raw, check=True, stdin=subprocess.DEVNULL)
+        raw_s.append(time.perf_counter() - started)
+        print(f"run {attempt + 1}: renderer {renderer_s[-1]:.2f} s, raw ffmpeg {raw_s[-1]:.2f} s",
+              flush=True)
+
+    for path in (result.video_path, root / "raw.mp4"):
+        count = video_frames(path)
+        if count != round(total_s * renderer.profile.fps):
+            raise SystemExit(f"{path} has {count} frames, not {round(total_s * renderer.profile.fps)}")
+    ours, theirs = probe(result.video_path), probe(root / "raw.mp4")
+    for name, info in (("renderer", ours), ("raw ffmpeg", theirs)):
+        print(f"{name}: {info.width}x{info.height}@{info.fps} {info.video_codec} "
+              f"{info.video_profile} {info.pix_fmt} {info.audio_codec} {info.sample_rate} Hz "
+              f"{info.audio_channels} ch {info.duration_s:.2f} s")
+    if not args.keep:
+        for path in sorted(root.rglob("*"), reverse=True):
+            path.rmdir() if path.is_dir() else path.unlink()
+        root.rmdir()
+    else:
+        print(f"kept {root}")
+    renderer_median, raw_median = statistics.median(renderer_s), statistics.median(raw_s)
+    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(
+        f"RESULT renderer_s={renderer_median:.2f} raw_ffmpeg_s={raw_median:.2f} "
+        f"ratio={renderer_median / raw_median:.3f} realtime_x={SHORT_S / renderer_median:.2f} "
+        f"peak_rss_mb={peak_mb:.0f}"
+    )
+
+
+if __name__ == "__main__":
+    main()

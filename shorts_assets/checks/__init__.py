@@ -1,0 +1,1 @@
+"""Asset checks: blocking quality gates on what the loop produces."""
