@@ -1,0 +1,64 @@
+"""Durable state the platform adapters keep between calls and across process restarts.
+
+Adapters write what they must not forget the moment they learn it: upload session URIs, remote ids,
+access tokens and their expiry, rotated refresh tokens, publish-in-progress markers, a revoked-grant
+marker and API quota used per day. ``StateStore`` is the seam; ``MemoryStateStore`` keeps it in a
+dict for tests and single-process use.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import date
+from typing import Protocol
+
+
+class StateStore(Protocol):
+    def get(self, namespace: str, key: str) -> str | None: ...
+
+    def put(self, namespace: str, key: str, value: str) -> None: ...
+
+    def delete(self, namespace: str, key: str) -> None: ...
+
+    def add_quota(self, api: str, day: date, units: int) -> int:
+        """Add ``units`` to the quota ``api`` used on ``day``; return the new total."""
+
+    def quota_used(self, api: str, day: date) -> int: ...
+
+
+class MemoryStateStore:
+    """A thread-safe, in-memory ``StateStore``."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._values: dict[tuple[str, str], str] = {}
+        self._quota: dict[tuple[str, date], int] = {}
+
+    def get(self, namespace: str, key: str) -> str | None:
+        with self._lock:
+            return self._values.get((namespace, key))
+
+    def put(self, namespace: str, key: str, value: str) -> None:
+        if not isinstance(value, str):
+            raise TypeError(f"state values are strings, got {type(value).__name__}")
+        with self._lock:
+            self._values[(namespace, key)] = value
+
+    def delete(self, namespace: str, key: str) -> None:
+        with self._lock:
+            self._values.pop((namespace, key), None)
+
+    def add_quota(self, api: str, day: date, units: int) -> int:
+        with self._lock:
+            total = self._quota.get((api, day), 0) + int(units)
+            self._quota[(api, day)] = total
+            return total
+
+    def quota_used(self, api: str, day: date) -> int:
+        with self._lock:
+            return self._quota.get((api, day), 0)
+
+    def namespace(self, namespace: str) -> dict[str, str]:
+        """Every key and value held under ``namespace`` (for inspection)."""
+        with self._lock:
+            return {k: v for (ns, k), v in self._values.items() if ns == namespace}

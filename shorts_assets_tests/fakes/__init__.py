@@ -1,0 +1,1 @@
+"""In-process fake platform servers: real sockets, real HTTP, the platforms' rules and failures."""
