@@ -10,8 +10,9 @@ from shorts_assets.assets.renders import renders
 from shorts_assets.assets.scripts import scripts
 from shorts_assets.assets.strategy import strategy
 from shorts_assets.assets.voiceovers import voiceovers
+from shorts_assets.checks.render_checks import build_render_checks
 from shorts_assets.jobs import learn_job, metrics_refresh_job, produce_job, shorts_loop_job
-from shorts_assets.resources import build_resources
+from shorts_assets.resources import RendererResource, build_resources
 from shorts_assets.schedules import daily_batch_schedule, daily_strategy_schedule
 from shorts_assets.sensors import metrics_after_publish_sensor
 from shorts_assets.settings import current_settings
@@ -20,8 +21,11 @@ settings = current_settings()
 
 loop_assets = [scripts, clips, voiceovers, renders, *publication_assets, metrics, comments, strategy]
 
+render_checks = build_render_checks(renders.key, **RendererResource(profile=settings.render_profile).contract())
+
 defs = dg.Definitions(
     assets=loop_assets,
+    asset_checks=render_checks,
     jobs=[shorts_loop_job, produce_job, learn_job, metrics_refresh_job],
     schedules=[daily_batch_schedule, daily_strategy_schedule],
     sensors=[metrics_after_publish_sensor],

@@ -132,15 +132,21 @@ class RendererResource(dg.ConfigurableResource):
     """Renders the vertical short (RENDERER_PROVIDER): one ffmpeg filter graph."""
 
     provider: str = "ffmpeg"
-    preset: str = "veryfast"
-    crf: int = 21
+    profile: str = "final"  # final: 1080×1920 for publishing; draft: smaller and faster
 
     def adapter(self) -> Renderer:
         if self.provider == "ffmpeg":
             from shorts_assets.providers.ffmpeg_renderer import FfmpegRenderer
 
-            return FfmpegRenderer(preset=self.preset, crf=self.crf)
+            return FfmpegRenderer(profile=self.profile)
         raise ConfigError(f"RENDERER_PROVIDER={self.provider!r} has no adapter in this build")
+
+    def contract(self) -> dict[str, float]:
+        """What every render of this profile must meet (see checks.render_checks.check_render)."""
+        from shorts_assets.providers.ffmpeg_renderer import PROFILES
+
+        profile = PROFILES[self.profile]
+        return {"width": profile.width, "height": profile.height, "fps": profile.fps}
 
 
 class PlatformsResource(dg.ConfigurableResource):
@@ -178,6 +184,6 @@ def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
         "script_writer": ScriptWriterResource(provider=settings.script_provider),
         "clip_generator": ClipGeneratorResource(provider=settings.video_gen_provider),
         "voice": VoiceResource(provider=settings.tts_provider),
-        "renderer": RendererResource(provider=settings.renderer_provider),
+        "renderer": RendererResource(provider=settings.renderer_provider, profile=settings.render_profile),
         "platforms": PlatformsResource(data_dir=str(settings.data_dir), reject_rate=settings.sim_reject_rate),
     }

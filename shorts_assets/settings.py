@@ -7,7 +7,7 @@ import json
 import os
 import re
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
 
@@ -33,6 +33,7 @@ VIDEO_GEN_PROVIDERS = {
 }
 TTS_PROVIDERS = {"espeak": (), "openai": ("OPENAI_API_KEY",), "elevenlabs": ("ELEVENLABS_API_KEY",)}
 RENDERER_PROVIDERS = {"ffmpeg": (), "cloud": ("CREATOMATE_API_KEY",)}
+RENDER_PROFILES = ("final", "draft")
 PUBLISHER_CREDENTIALS = {
     "youtube": ("YOUTUBE_CLIENT_ID", "YOUTUBE_CLIENT_SECRET", "YOUTUBE_REFRESH_TOKEN"),
     "tiktok": ("TIKTOK_CLIENT_KEY", "TIKTOK_CLIENT_SECRET", "TIKTOK_REFRESH_TOKEN"),
@@ -68,9 +69,9 @@ class Settings:
     video_gen_provider: str = "stub"
     tts_provider: str = "espeak"
     renderer_provider: str = "ffmpeg"
+    render_profile: str = "final"
     real_publishers: tuple[str, ...] = ()
     sim_reject_rate: float = 0.0
-    extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def simulation(self) -> bool:
@@ -197,6 +198,13 @@ def _reject_rate(env: Mapping[str, str]) -> float:
     return rate
 
 
+def _render_profile(env: Mapping[str, str]) -> str:
+    value = env.get("RENDER_PROFILE", "").strip() or "final"
+    if value not in RENDER_PROFILES:
+        raise ConfigError(f"RENDER_PROFILE={value!r} is not one of: {', '.join(RENDER_PROFILES)}")
+    return value
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read and validate every variable; raise ConfigError naming the first bad one."""
     env = os.environ if env is None else env
@@ -225,6 +233,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         video_gen_provider=_provider(env, "VIDEO_GEN_PROVIDER", VIDEO_GEN_PROVIDERS, "stub"),
         tts_provider=_provider(env, "TTS_PROVIDER", TTS_PROVIDERS, "espeak"),
         renderer_provider=_provider(env, "RENDERER_PROVIDER", RENDERER_PROVIDERS, "ffmpeg"),
+        render_profile=_render_profile(env),
         real_publishers=tuple(real_publishers),
         sim_reject_rate=_reject_rate(env),
     )

@@ -12,7 +12,7 @@ import dagster as dg
 import pytest
 
 from shorts_assets.db.store import Store
-from shorts_assets.definitions import loop_assets
+from shorts_assets.definitions import loop_assets, render_checks
 from shorts_assets.providers.media import probe
 from shorts_assets_tests.conftest import loop_resources
 
@@ -27,7 +27,7 @@ def partition(day: date) -> dg.MultiPartitionKey:
 
 def run(instance, resources, day, selection=None) -> dg.ExecuteInProcessResult:
     return dg.materialize(
-        loop_assets,
+        [*loop_assets, *render_checks],
         selection=selection,
         partition_key=partition(day),
         resources=resources,
@@ -54,6 +54,11 @@ def test_the_loop_materialises_every_asset(loop):
         "scripts", "clips", "voiceovers", "renders", "publications/youtube", "publications/tiktok",
         "publications/instagram", "metrics", "comments", "strategy",
     }
+
+
+def test_the_blocking_render_check_passed_before_publishing(loop):
+    (evaluation,) = loop["result"].get_asset_check_evaluations()
+    assert evaluation.check_name == "render_quality" and evaluation.passed
 
 
 def test_each_video_is_a_vertical_mp4_with_narration(loop):

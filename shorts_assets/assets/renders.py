@@ -6,6 +6,7 @@ import dagster as dg
 from shorts_assets.assets.batch import partition_of, run_per_video, stage_report
 from shorts_assets.assets.clips import clips
 from shorts_assets.assets.voiceovers import voiceovers
+from shorts_assets.checks.render_checks import reject_if_below_contract
 from shorts_assets.constants import CLIPS_STAGE, CREATE, RENDER_POOL, RENDER_STAGE, VOICEOVER_STAGE
 from shorts_assets.db.store import VideoRow
 from shorts_assets.partitions import loop_partitions
@@ -39,6 +40,7 @@ def renders(
             script_from_json(row.script),
             out_path,
         )
+        reject_if_below_contract(result.video_path, renderer.contract())
         return {
             "video_path": str(result.video_path),
             "thumbnail_path": str(result.thumbnail_path),

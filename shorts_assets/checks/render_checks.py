@@ -149,6 +149,20 @@ def _partition(context: dg.AssetCheckExecutionContext) -> tuple[str, date]:
     return keys["channel"], date.fromisoformat(keys["date"])
 
 
+def reject_if_below_contract(path: str | Path, contract: dict[str, float]) -> None:
+    """Fail one video whose render misses the contract, moving its file aside so it is never published.
+
+    Run per video inside `renders`, so one bad render fails only itself; the blocking asset check
+    then guards the batch against anything that slipped through.
+    """
+    path = Path(path)
+    failed = [f"{name}: {detail}" for name, passed, detail in check_render(path, **contract) if not passed]
+    if failed:
+        rejected = path.with_name(f"{path.stem}.rejected{path.suffix}")
+        path.replace(rejected)
+        raise ProviderError(f"render {path} fails its checks ({'; '.join(failed)}); kept as {rejected.name}")
+
+
 def summarise(per_video: dict[str, list[CheckResult]]) -> tuple[bool, dict[str, object]]:
     """Whether every video passed, and check metadata: a table of failures and counts."""
     failures = [

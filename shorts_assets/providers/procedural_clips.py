@@ -36,7 +36,8 @@ VISUALS: MappingProxyType[str, str] = MappingProxyType(
             "loop=loop=-1:size=1,scroll=h={dx}:v={dy},format=yuv420p[stars];"
             "perlin=s={lw}x{lh}:r={r}:octaves=2:persistence=0.55:xscale=1.5:yscale=1.5:tscale=0.08:"
             "random_mode=seed:seed={seed},"
-            "lutrgb=r='max(0,val-110)*0.9':g='max(0,val-140)*0.4':b='max(0,val-90)*1.1',"
+            # A navy floor keeps the sky from reading as a black frame to blackdetect.
+            "lutrgb=r='35+max(0,val-110)*0.9':g='25+max(0,val-140)*0.4':b='75+max(0,val-90)*1.1',"
             "format=yuv420p,scale={w}x{h}[nebula];"
             "[nebula][stars]blend=c0_mode=lighten:c1_mode=normal:c2_mode=normal"
         ),
