@@ -150,40 +150,73 @@ class RendererResource(dg.ConfigurableResource):
 
 
 class PlatformsResource(dg.ConfigurableResource):
-    """Publishing, analytics and comments per platform: the simulated platform and audience offline."""
+    """Publishing, analytics and comments per platform.
+
+    With no PUBLISHER_* switched on: the simulated platforms and audience. Otherwise the real
+    adapters of the platforms switched on, their credentials read from the environment when built
+    and their durable state (upload sessions, rotated tokens, quota) kept in the database.
+    """
 
     data_dir: str
+    database: DatabaseResource
     reject_rate: float = 0.0
+    real: list[str] = []
+    base_urls: dict[str, str] = {}
 
     @property
     def simulated(self) -> bool:
-        return True
+        return not self.real
 
-    def publisher(self, platform: str, account: str) -> Publisher:
-        from shorts_assets.providers.simulated_platform import SimulatedPlatform
+    def publisher(self, platform: str, account: str) -> Publisher | None:
+        """The channel's publisher on a platform, or None where that platform is switched off."""
+        if self.simulated:
+            from shorts_assets.providers.simulated_platform import SimulatedPlatform
 
-        return SimulatedPlatform(
-            Path(self.data_dir) / "outbox", platform, account=account, reject_rate=self.reject_rate
-        )
+            return SimulatedPlatform(
+                Path(self.data_dir) / "outbox", platform, account=account, reject_rate=self.reject_rate
+            )
+        if platform not in self.real:
+            return None
+        return self._adapter(platform, account)
 
     def audience(self, channel: ChannelConfig) -> Audience:
-        from shorts_assets.providers.simulated_audience import SimulatedAudience
+        if self.simulated:
+            from shorts_assets.providers.simulated_audience import SimulatedAudience
 
-        return SimulatedAudience(Path(self.data_dir) / "outbox", seed=channel.audience_seed)
+            return SimulatedAudience(Path(self.data_dir) / "outbox", seed=channel.audience_seed)
+        from shorts_assets.providers.platforms import PlatformAudience
+
+        return PlatformAudience(
+            {p: self._adapter(p, channel.name) for p in self.real if p in channel.platforms}
+        )
+
+    def _adapter(self, platform: str, account: str) -> Audience:
+        from shorts_assets.db.state_store import DatabaseStateStore
+        from shorts_assets.providers.platforms import build_adapter
+
+        state = DatabaseStateStore(self.database.store())
+        return build_adapter(platform, account, os.environ, state, self.base_urls)
 
 
 def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
     """Every resource the loop needs, configured from validated settings."""
+    # A URL from the environment may hold a password: pass it by reference, never by value.
+    database = DatabaseResource(
+        url=dg.EnvVar("DATABASE_URL") if os.environ.get("DATABASE_URL") else settings.database_url
+    )
     return {
-        # A URL from the environment may hold a password: pass it by reference, never by value.
-        "database": DatabaseResource(
-            url=dg.EnvVar("DATABASE_URL") if os.environ.get("DATABASE_URL") else settings.database_url
-        ),
+        "database": database,
         "media": MediaResource(data_dir=str(settings.data_dir)),
         "channels": ChannelsResource.from_configs(settings.channels),
         "script_writer": ScriptWriterResource(provider=settings.script_provider),
         "clip_generator": ClipGeneratorResource(provider=settings.video_gen_provider),
         "voice": VoiceResource(provider=settings.tts_provider),
         "renderer": RendererResource(provider=settings.renderer_provider, profile=settings.render_profile),
-        "platforms": PlatformsResource(data_dir=str(settings.data_dir), reject_rate=settings.sim_reject_rate),
+        "platforms": PlatformsResource(
+            data_dir=str(settings.data_dir),
+            database=database,
+            reject_rate=settings.sim_reject_rate,
+            real=list(settings.real_publishers),
+            base_urls=dict(settings.base_urls),
+        ),
     }

@@ -7,7 +7,7 @@ import json
 import os
 import re
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
 
@@ -39,6 +39,17 @@ PUBLISHER_CREDENTIALS = {
     "tiktok": ("TIKTOK_CLIENT_KEY", "TIKTOK_CLIENT_SECRET", "TIKTOK_REFRESH_TOKEN"),
     "instagram": ("INSTAGRAM_USER_ID", "INSTAGRAM_ACCESS_TOKEN"),
 }
+# Where each HTTP API lives; override to point the engine at another server (a proxy, a test double).
+BASE_URL_VARIABLES = (
+    "YOUTUBE_API_BASE_URL",
+    "YOUTUBE_UPLOAD_BASE_URL",
+    "YOUTUBE_ANALYTICS_BASE_URL",
+    "GOOGLE_OAUTH_TOKEN_URL",
+    "TIKTOK_API_BASE_URL",
+    "INSTAGRAM_GRAPH_BASE_URL",
+    "INSTAGRAM_RUPLOAD_BASE_URL",
+    "INSTAGRAM_TOKEN_REFRESH_URL",
+)
 # Providers whose adapters this build ships; the others are recognised, checked for their keys,
 # and then refused with a message saying so.
 AVAILABLE = {"template", "stub", "espeak", "ffmpeg"}
@@ -72,6 +83,7 @@ class Settings:
     render_profile: str = "final"
     real_publishers: tuple[str, ...] = ()
     sim_reject_rate: float = 0.0
+    base_urls: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def simulation(self) -> bool:
@@ -198,6 +210,45 @@ def _reject_rate(env: Mapping[str, str]) -> float:
     return rate
 
 
+def channel_variable(name: str, channel: str) -> str:
+    """The per-channel form of a credential variable: YOUTUBE_REFRESH_TOKEN_COOKING for channel cooking."""
+    return f"{name}_{channel.upper().replace('-', '_')}"
+
+
+def credential(env: Mapping[str, str], name: str, channel: str) -> str | None:
+    """A channel's own credential if it has one, else the default account's."""
+    return env.get(channel_variable(name, channel)) or env.get(name) or None
+
+
+def _publisher_enabled(env: Mapping[str, str], platform: str, channels: tuple[ChannelConfig, ...]) -> bool:
+    variable = f"PUBLISHER_{platform.upper()}"
+    if not _flag(env, variable):
+        return False
+    for channel in channels:
+        if platform not in channel.platforms:
+            continue
+        missing = [
+            f"{key} (or {channel_variable(key, channel.name)})"
+            for key in PUBLISHER_CREDENTIALS[platform]
+            if not credential(env, key, channel.name)
+        ]
+        if missing:
+            raise ConfigError(f"{variable}=true needs {', '.join(missing)} for channel {channel.name}")
+    return True
+
+
+def _base_urls(env: Mapping[str, str]) -> dict[str, str]:
+    urls = {}
+    for variable in BASE_URL_VARIABLES:
+        value = env.get(variable, "").strip()
+        if not value:
+            continue
+        if not re.match(r"^https?://[^\s/]+", value):
+            raise ConfigError(f"{variable}={value!r} must be an http(s) URL")
+        urls[variable] = value.rstrip("/")
+    return urls
+
+
 def _render_profile(env: Mapping[str, str]) -> str:
     value = env.get("RENDER_PROFILE", "").strip() or "final"
     if value not in RENDER_PROFILES:
@@ -215,19 +266,16 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     log_level = (env.get("LOG_LEVEL", "").strip() or "INFO").upper()
     if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
         raise ConfigError(f"LOG_LEVEL={log_level!r} is not one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
-    real_publishers = []
-    for platform, credentials in PUBLISHER_CREDENTIALS.items():
-        variable = f"PUBLISHER_{platform.upper()}"
-        if _flag(env, variable):
-            missing = [key for key in credentials if not env.get(key)]
-            if missing:
-                raise ConfigError(f"{variable}=true needs {', '.join(missing)} to be set")
-            raise ConfigError(f"{variable}=true: this build has no {platform} publisher yet; leave it unset")
+    channels = _channels(env)
+    real_publishers = tuple(
+        platform for platform in PUBLISHER_CREDENTIALS if _publisher_enabled(env, platform, channels)
+    )
     return Settings(
         data_dir=data_dir,
         database_url=database_url,
         log_level=log_level,
-        channels=_channels(env),
+        channels=channels,
+        base_urls=_base_urls(env),
         start_date=_start_date(env),
         script_provider=_provider(env, "SCRIPT_PROVIDER", SCRIPT_PROVIDERS, "template"),
         video_gen_provider=_provider(env, "VIDEO_GEN_PROVIDER", VIDEO_GEN_PROVIDERS, "stub"),

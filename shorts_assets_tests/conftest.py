@@ -77,8 +77,9 @@ def loop_resources(data_dir: Path, database_url: str, videos_per_day: int = 2, r
     )
     from shorts_assets.settings import ChannelConfig
 
+    database = DatabaseResource(url=database_url)
     return {
-        "database": DatabaseResource(url=database_url),
+        "database": database,
         "media": MediaResource(data_dir=str(data_dir)),
         "channels": ChannelsResource.from_configs(
             (ChannelConfig(name="demo", videos_per_day=videos_per_day, audience_seed=11),)
@@ -87,5 +88,5 @@ def loop_resources(data_dir: Path, database_url: str, videos_per_day: int = 2, r
         "clip_generator": ClipGeneratorResource(),
         "voice": VoiceResource(),
         "renderer": RendererResource(),
-        "platforms": PlatformsResource(data_dir=str(data_dir), reject_rate=reject_rate),
+        "platforms": PlatformsResource(data_dir=str(data_dir), database=database, reject_rate=reject_rate),
     }

@@ -87,3 +87,26 @@ def test_errors_never_echo_a_secret():
         load_settings({"VIDEO_GEN_PROVIDER": "runway", "RUNWAYML_API_SECRET": "sk-very-secret"})
     except ConfigError as exc:
         assert "sk-very-secret" not in str(exc)
+
+
+def test_a_publisher_with_its_credentials_is_switched_on_and_a_channel_may_have_its_own():
+    env = {"PUBLISHER_YOUTUBE": "true", "YOUTUBE_CLIENT_ID": "id", "YOUTUBE_CLIENT_SECRET": "s",
+           "SHORTS_CHANNELS": "demo,cooking", "YOUTUBE_REFRESH_TOKEN_DEMO": "r1", "YOUTUBE_REFRESH_TOKEN_COOKING": "r2"}
+    assert load_settings(env).real_publishers == ("youtube",)
+    assert not load_settings(env).simulation
+    del env["YOUTUBE_REFRESH_TOKEN_COOKING"]
+    with pytest.raises(ConfigError, match="YOUTUBE_REFRESH_TOKEN_COOKING.*channel cooking"):
+        load_settings(env)
+
+
+def test_base_urls_are_checked_and_kept():
+    settings = load_settings({"TIKTOK_API_BASE_URL": "http://127.0.0.1:8080/"})
+    assert settings.base_urls == {"TIKTOK_API_BASE_URL": "http://127.0.0.1:8080"}
+    with pytest.raises(ConfigError, match="INSTAGRAM_GRAPH_BASE_URL"):
+        load_settings({"INSTAGRAM_GRAPH_BASE_URL": "graph.facebook.com"})
+
+
+def test_the_render_profile_is_final_or_draft():
+    assert load_settings({"RENDER_PROFILE": "draft"}).render_profile == "draft"
+    with pytest.raises(ConfigError, match="RENDER_PROFILE"):
+        load_settings({"RENDER_PROFILE": "4k"})

@@ -11,6 +11,7 @@ from shorts_assets.assets.publications import publication_assets
 from shorts_assets.constants import LEARN
 from shorts_assets.learner import reward
 from shorts_assets.partitions import loop_partitions
+from shorts_assets.providers.http import PartialResultError
 from shorts_assets.providers.interfaces import Publication
 from shorts_assets.records import to_json
 from shorts_assets.resources import ChannelsResource, DatabaseResource, PlatformsResource
@@ -46,6 +47,10 @@ def metrics(
     for platform, group in grouped.items():
         try:
             snapshots += audience.fetch_metrics(group, now)
+        except PartialResultError as exc:  # what was read before the failure is kept
+            snapshots += exc.snapshots
+            errors[platform] = str(exc)
+            context.log.warning(f"metrics from {platform} incomplete: {exc}")
         except Exception as exc:  # a platform's analytics outage leaves the others' snapshots
             errors[platform] = f"{type(exc).__name__}: {exc}"
             context.log.warning(f"metrics from {platform} failed: {errors[platform]}")

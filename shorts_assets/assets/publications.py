@@ -85,8 +85,12 @@ def build_publication_asset(platform: str) -> dg.AssetsDefinition:
         channel = channels.get(channel_name)
         if platform not in channel.platforms:
             return dg.MaterializeResult(metadata={"skipped": f"{channel_name} does not publish to {platform}"})
-        store = database.store()
         publisher = platforms.publisher(platform, account=channel_name)
+        if publisher is None:
+            return dg.MaterializeResult(
+                metadata={"skipped": f"PUBLISHER_{platform.upper()} is off while other platforms publish for real"}
+            )
+        store = database.store()
         outcomes: dict[str, str] = {}
         attempted = failed = 0
         rows = store.batch(channel_name, day)

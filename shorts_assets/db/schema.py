@@ -114,3 +114,20 @@ content_strategy = sa.Table(
     sa.Column("created_at", UTC_DATETIME, nullable=False),
     sa.Index("ix_content_strategy_channel_date", "channel", "strategy_date"),
 )
+
+provider_state = sa.Table(
+    "provider_state",
+    metadata,
+    sa.Column("namespace", sa.String(80), primary_key=True),
+    sa.Column("key", sa.String(200), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+    sa.Column("updated_at", UTC_DATETIME, nullable=False),
+)
+
+quota_usage = sa.Table(
+    "quota_usage",
+    metadata,
+    sa.Column("api", sa.String(80), primary_key=True),
+    sa.Column("day", sa.Date, primary_key=True),
+    sa.Column("units", sa.BigInteger, nullable=False),
+)

@@ -60,7 +60,7 @@ IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp", ".bmp"})
 
 # Loudness target for short-form platforms (EBU R128 measurement); the true-peak ceiling leaves
 # room for the AAC encoder's overshoot below -1 dBTP.
-LOUDNORM = MappingProxyType({"I": -14, "TP": -2, "LRA": 11})
+LOUDNORM = MappingProxyType({"I": -14, "TP": -2.5, "LRA": 11})
 MUSIC_GAIN = 0.35
 # The bed drops by up to ~18 dB while the narrator speaks.
 DUCKING = MappingProxyType(
@@ -320,7 +320,7 @@ PROFILES: MappingProxyType[str, RenderProfile] = MappingProxyType(
         "final": RenderProfile(width=WIDTH, height=HEIGHT, fps=FPS, preset="veryfast", crf=21,
                                audio_bitrate="160k", scaler="bilinear"),
         "draft": RenderProfile(width=540, height=960, fps=FPS, preset="ultrafast", crf=26,
-                               audio_bitrate="96k", scaler="fast_bilinear"),
+                               audio_bitrate="128k", scaler="fast_bilinear"),
     }
 )
 

@@ -5,7 +5,7 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 import sqlalchemy as sa
 
-from shorts_assets.db.migrate import current_revision
+from shorts_assets.db.migrate import current_revision, head_revision
 from shorts_assets.db.store import Store
 from shorts_assets.providers.interfaces import Comment, MetricSnapshot, Publication
 
@@ -41,9 +41,10 @@ def snapshot(views, fetched_at=NOW):
 
 
 def test_migrations_create_every_table(store):
-    assert current_revision(store.engine) == "0001"
+    assert current_revision(store.engine) == head_revision()
     tables = set(sa.inspect(store.engine).get_table_names())
-    assert {"videos", "video_requests", "publish_results", "performance_metrics", "comments", "content_strategy"} <= tables
+    assert {"videos", "video_requests", "publish_results", "performance_metrics", "comments", "content_strategy",
+            "provider_state", "quota_usage"} <= tables
 
 
 def test_a_script_is_written_once_per_video_id(store):
