@@ -5,7 +5,7 @@ YouTube adapter's ``fetch_metrics`` over all of them: statistics from ``videos.l
 call, 1 quota unit each) and per-video rows from the Analytics API (the same 50 ids per call, no
 Data API quota). Prints the call breakdown, then as the last line:
 
-    RESULT videos=<N> calls=<API calls> quota_units=<Data API units> wall_s=<seconds>
+    RESULT videos=<N> calls=<API calls> quota_units=<Data API units> wall_s=<seconds> statistics_calls=<n> analytics_calls=<n>
 
     .venv/bin/python benchmarks/ingest_bench.py --videos 10000
 """
@@ -83,7 +83,8 @@ def main() -> None:
     print(f"snapshots={len(snapshots)} statistics_calls={statistics_calls} analytics_calls={analytics_calls} "
           f"token_refreshes={app.calls['oauth.token']}")
     print(f"RESULT videos={args.videos} calls={statistics_calls + analytics_calls} "
-          f"quota_units={quota_units} wall_s={wall:.2f}")
+          f"quota_units={quota_units} wall_s={wall:.2f} statistics_calls={statistics_calls} "
+          f"analytics_calls={analytics_calls}")
 
 
 if __name__ == "__main__":
