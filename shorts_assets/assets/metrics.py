@@ -9,7 +9,7 @@ import dagster as dg
 from shorts_assets.assets.batch import markdown_table, partition_of
 from shorts_assets.assets.publications import publication_assets
 from shorts_assets.constants import LEARN
-from shorts_assets.learner import reward
+from shorts_assets.learning import reward
 from shorts_assets.partitions import loop_partitions
 from shorts_assets.providers.http import PartialResultError
 from shorts_assets.providers.interfaces import Publication

@@ -8,7 +8,7 @@ import numpy as np
 
 from shorts_assets.assets.batch import arm_summary, markdown_table, partition_of, video_id_for
 from shorts_assets.constants import CREATE
-from shorts_assets.learner import choose_arms, uniform_allocation
+from shorts_assets.learning import choose_arms, uniform_allocation
 from shorts_assets.partitions import loop_partitions
 from shorts_assets.records import to_json
 from shorts_assets.resources import ChannelsResource, DatabaseResource, ScriptWriterResource

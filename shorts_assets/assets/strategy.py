@@ -1,8 +1,14 @@
-"""strategy: what the channel makes next, learned from the trailing cohorts and its own previous date."""
+"""strategy: what the channel makes next, learned from the trailing cohorts and its own previous date.
+
+The learning state (every scored observation of the channel) is carried from strategy[c|d-1]; the
+last week's cohorts, still maturing, are re-read from their newest snapshots. Other channels'
+learned arm effects form a pooled prior, so a new channel starts warm.
+"""
 
 
 import warnings
 import zlib
+from collections import Counter
 from datetime import timedelta
 
 import dagster as dg
@@ -11,7 +17,8 @@ from shorts_assets.assets.batch import markdown_table, partition_of
 from shorts_assets.assets.comments import comments
 from shorts_assets.assets.metrics import metrics
 from shorts_assets.constants import LEARN
-from shorts_assets.learner import Observation, allocate, maturity, merge, posterior, reward
+from shorts_assets.learning import Observation, decide, merge, signals
+from shorts_assets.learning.bandit import STATE_FORMAT
 from shorts_assets.partitions import LEARNING_WINDOW_DAYS, loop_partitions
 from shorts_assets.resources import ChannelsResource, DatabaseResource
 
@@ -53,13 +60,14 @@ def strategy(
     database: DatabaseResource,
     channels: ChannelsResource,
 ) -> dg.MaterializeResult:
-    """The next batch's allocation over the content arms (Thompson sampling with an exploration floor)."""
+    """The next batch's allocation over the content arms (Bayesian model, Thompson sampling, exploration floor)."""
     channel_name, day = partition_of(context)
     channel = channels.get(channel_name)
     store = database.store()
 
     previous = store.latest_strategy(channel_name, before=day)
-    known = set((previous.state if previous else {}).get("observations", {}))
+    carried = previous.state if previous and previous.state.get("format") == STATE_FORMAT else None
+    known = set((carried or {}).get("observations", {}))
     window_start = day - timedelta(days=LEARNING_WINDOW_DAYS - 1)
     videos = store.channel_video_arms(channel_name, through=day)
     # Videos still maturing (in the window) are re-read; older ones keep what the state learned.
@@ -68,59 +76,83 @@ def strategy(
         for video_id, info in videos.items()
         if info["batch_date"] >= window_start or not any(k.startswith(f"{video_id}|") for k in known)
     ]
-    observations = []
+    observations, skipped = [], Counter()
     for snapshot in store.latest_snapshots(refresh):
-        value = reward(snapshot)
-        if value is None:
+        read = signals(snapshot)
+        if read.skipped:
+            skipped[read.skipped] += 1
             continue
         info = videos[snapshot["video_id"]]
         observations.append(
             Observation(
                 key=f"{snapshot['video_id']}|{snapshot['platform']}",
                 arms=info["arms"],
-                reward=value,
-                weight=maturity(snapshot["age_hours"]),
+                signals=read,
                 batch_date=info["batch_date"].isoformat(),
             )
         )
-    state = merge(previous.state if previous else None, observations)
-    post = posterior(state, channel.arm_space())
-    allocation = allocate(post, channel.exploration, seed=zlib.crc32(f"{channel_name}|{day}".encode()))
-    observed = len(state["observations"])
+    state = merge(carried, observations)
+    others = []
+    for other in channels.channels:
+        if other.name != channel_name:
+            row = store.latest_strategy(other.name, before=day + timedelta(days=1))
+            if row and row.summary.get("centred_effects"):
+                others.append(row.summary["centred_effects"])
+    arm_space = channel.arm_space()
+    decision = decide(state, arm_space, channel.exploration, seed=zlib.crc32(f"{channel_name}|{day}".encode()), others=others)
+    effects = decision.effects(arm_space)
     summary = {
         "previous_version": previous.version if previous else None,
-        "observations": observed,
+        "observations": len(state["observations"]),
         "new_or_refreshed": len(observations),
+        "skipped_snapshots": dict(skipped),
+        "lacking": decision.lacking,
         "exploration": channel.exploration,
-        "posterior": post,
+        "pooled_from_channels": decision.pooled_from,
+        "p_best": decision.p_best,
+        "effects": effects,
+        "centred_effects": decision.posterior.centred_effects(arm_space),
+        "reference": decision.reference.to_json(),
     }
     version = store.save_strategy(
         channel=channel_name,
         strategy_date=day,
         videos_per_day=channel.videos_per_day,
-        allocation=allocation,
+        allocation=decision.allocation,
         state=state,
         summary=summary,
     )
-    if not observed:
-        context.log.info(f"{channel_name}: no matured metrics yet; the allocation stays uniform")
+    for reason in decision.lacking:
+        context.log.info(f"{channel_name}: {reason}")
 
     rows = []
-    for dimension, shares in allocation.items():
+    for dimension, shares in decision.allocation.items():
         best = max(shares, key=shares.get)
         for value, share in sorted(shares.items(), key=lambda kv: -kv[1]):
-            stats = post[dimension][value]
+            effect = effects[dimension][value]
             rows.append(
-                [dimension, value + (" ★" if value == best else ""), f"{share:.0%}", f"{stats['mean']:.3f}", f"{stats['n']:.1f}"]
+                [
+                    dimension,
+                    value + (" ★" if value == best else ""),
+                    f"{share:.0%}",
+                    f"{decision.p_best[dimension][value]:.2f}",
+                    f"{effect['mean']:+.3f} ± {effect['sd']:.3f}",
+                    f"{effect['n']:.1f}",
+                ]
             )
     return dg.MaterializeResult(
         metadata={
             "version": version,
-            "previous_version": summary["previous_version"] or "none (uniform prior)",
-            "observations": observed,
+            "previous_version": summary["previous_version"] or "none (prior only)",
+            "observations": summary["observations"],
             "new_or_refreshed_observations": len(observations),
+            "skipped_snapshots": dg.MetadataValue.json(dict(skipped)),
+            "lacking": dg.MetadataValue.md("\n".join(f"- {r}" for r in decision.lacking) or "nothing"),
+            "pooled_from_channels": decision.pooled_from,
             "videos_next_batch": channel.videos_per_day,
-            "allocation": markdown_table(["dimension", "arm", "share", "posterior mean reward", "weight"], rows),
-            "allocation_json": dg.MetadataValue.json(allocation),
+            "allocation": markdown_table(
+                ["dimension", "arm", "share", "P(best)", "effect on reward", "weight"], rows
+            ),
+            "allocation_json": dg.MetadataValue.json(decision.allocation),
         }
     )

@@ -1,0 +1,242 @@
+"""Compare the strategy engine with simple policies against the simulated audience, without rendering.
+
+For each audience seed, four policies each make N videos a day for D days, every video posted on
+the three platforms. The posts are real simulated-platform manifests (one outbox account per
+policy, the same video ids and post ids across policies, so every policy meets the same luck) and
+their metrics come from ``SimulatedAudience.fetch_metrics``. Metrics arrive as they would in the
+loop: at the end of each day the policy reads its last seven days' cohorts at their current age
+(a few hours to six days), then picks the next day's arms.
+
+- engine: this engine's learning state, Bayesian model and Thompson allocation (ε = 0.1);
+- heuristic: 70 % the best-known recipe (the full arm combination with the highest mean reward
+  so far), 30 % a random recipe;
+- random: every arm uniformly at random;
+- oracle: always the arm combination with the highest hidden expected reward. Quality is additive
+  in the arms and every signal rises with quality, so that is the combination of best arms.
+
+Every video is scored with the engine's reward on its 7-day snapshots, against one yardstick per
+seed (the per-platform reference of the random policy's videos), and each policy's mean reward over
+the last 14 days is reported as a percentage of the oracle's.
+
+    .venv/bin/python benchmarks/strategy_bench.py --seeds 5 --days 60 --videos-per-day 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+import zlib
+from datetime import date, datetime, time as dtime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from shorts_assets.arms import ARM_SPACE  # noqa: E402
+from shorts_assets.learning import Observation, Reference, choose_arms, decide, merge, score, signals  # noqa: E402
+from shorts_assets.providers.interfaces import PLATFORMS, Publication  # noqa: E402
+from shorts_assets.providers.simulated_audience import AudiencePreferences, SimulatedAudience  # noqa: E402
+
+START = date(2026, 1, 1)
+WINDOW_DAYS = 7
+EVAL_AGE = timedelta(days=7)
+EXPLORATION = 0.1
+
+
+class Policy:
+    name = "policy"
+
+    def choose(self, day: int, n: int, rng: np.random.Generator) -> list[dict[str, str]]:
+        raise NotImplementedError
+
+    def observe(self, day: int, observations: list[Observation]) -> None:
+        pass
+
+
+class Engine(Policy):
+    name = "engine"
+
+    def __init__(self, seed: int):
+        self.seed = seed
+        self.state: dict[str, Any] = {}
+        self.allocation: dict[str, dict[str, float]] | None = None
+
+    def observe(self, day, observations):
+        self.state = merge(self.state, observations)
+        decision = decide(self.state, ARM_SPACE, EXPLORATION, seed=zlib.crc32(f"{self.seed}|{day}".encode()))
+        self.allocation = decision.allocation
+
+    def choose(self, day, n, rng):
+        if self.allocation is None:
+            return [{d: str(rng.choice(v)) for d, v in ARM_SPACE.items()} for _ in range(n)]
+        return [choose_arms(self.allocation, ARM_SPACE, rng) for _ in range(n)]
+
+
+class Heuristic(Policy):
+    name = "heuristic"
+
+    def __init__(self):
+        self.latest: dict[str, Observation] = {}
+
+    def observe(self, day, observations):
+        for obs in observations:
+            self.latest[obs.key] = obs
+
+    def best_recipe(self) -> dict[str, str] | None:
+        reference = Reference.from_signals(o.signals for o in self.latest.values())
+        totals: dict[tuple, list[float]] = {}
+        for obs in self.latest.values():
+            value = score(obs.signals, reference)
+            if value is None:
+                continue
+            recipe = tuple(sorted(obs.arms.items()))
+            totals.setdefault(recipe, []).append(value)
+        if not totals:
+            return None
+        return dict(max(totals, key=lambda r: sum(totals[r]) / len(totals[r])))
+
+    def choose(self, day, n, rng):
+        best = self.best_recipe()
+        out = []
+        for _ in range(n):
+            if best is not None and rng.random() < 0.7:
+                out.append(dict(best))
+            else:
+                out.append({d: str(rng.choice(v)) for d, v in ARM_SPACE.items()})
+        return out
+
+
+class Random(Policy):
+    name = "random"
+
+    def choose(self, day, n, rng):
+        return [{d: str(rng.choice(v)) for d, v in ARM_SPACE.items()} for _ in range(n)]
+
+
+class Oracle(Policy):
+    name = "oracle"
+
+    def __init__(self, preferences: AudiencePreferences):
+        self.best = preferences.best_arms()
+
+    def choose(self, day, n, rng):
+        return [dict(self.best) for _ in range(n)]
+
+
+def post(outbox: Path, account: str, platform: str, video_id: str, arms: dict[str, str], day: date) -> Publication:
+    remote_id = f"{platform[:2]}{zlib.crc32(video_id.encode()):08x}"
+    published_at = datetime.combine(day, dtime(int(arms["posting_hour"])), tzinfo=timezone.utc)
+    folder = outbox / platform / account / remote_id
+    folder.mkdir(parents=True, exist_ok=True)
+    manifest = {
+        "platform": platform,
+        "account": account,
+        "video_id": video_id,
+        "remote_id": remote_id,
+        "url": f"https://example.invalid/{remote_id}",
+        "published_at": published_at.isoformat(),
+        "duration_s": 30.0,
+        "features": arms,
+    }
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    return Publication(platform, account, video_id, remote_id, manifest["url"], published_at)
+
+
+def snapshot_dict(s) -> dict[str, Any]:
+    return {
+        "platform": s.platform,
+        "window": s.window,
+        "age_hours": s.age_hours,
+        "views": s.views,
+        "likes": s.likes,
+        "comments": s.comments,
+        "shares": s.shares,
+        "avg_view_pct": s.avg_view_pct,
+    }
+
+
+def run_seed(seed: int, days: int, per_day: int, outbox: Path) -> dict[str, list[list[float]]]:
+    """Per policy, per day: the 7-day rewards of that day's (video, platform) posts."""
+    preferences = AudiencePreferences.from_seed(seed)
+    audience = SimulatedAudience(outbox, seed)
+    policies: list[Policy] = [Engine(seed), Heuristic(), Random(), Oracle(preferences)]
+    posts: dict[str, list[list[tuple[Publication, dict[str, str]]]]] = {p.name: [] for p in policies}
+    for policy in policies:
+        rng = np.random.default_rng([seed, zlib.crc32(policy.name.encode())])
+        for d in range(days):
+            day = START + timedelta(days=d)
+            today = []
+            for i, arms in enumerate(policy.choose(d, per_day, rng)):
+                video_id = f"s{seed}-{day:%Y%m%d}-{i:02d}"
+                for platform in PLATFORMS:
+                    today.append((post(outbox, policy.name, platform, video_id, arms, day), arms))
+            posts[policy.name].append(today)
+            now = datetime.combine(day, dtime(23, 30), tzinfo=timezone.utc)
+            observations = []
+            for cohort in posts[policy.name][max(0, d - WINDOW_DAYS + 1) : d + 1]:
+                snapshots = audience.fetch_metrics([p for p, _ in cohort], now)
+                for (publication, arms), s in zip(cohort, snapshots):
+                    observations.append(
+                        Observation(
+                            key=f"{publication.video_id}|{publication.platform}",
+                            arms=arms,
+                            signals=signals(snapshot_dict(s)),
+                            batch_date=publication.published_at.date().isoformat(),
+                        )
+                    )
+            policy.observe(d, observations)
+
+    matured: dict[str, list[list[Any]]] = {}
+    for name, by_day in posts.items():
+        matured[name] = [
+            [signals(snapshot_dict(audience.fetch_metrics([p], p.published_at + EVAL_AGE)[0])) for p, _ in cohort]
+            for cohort in by_day
+        ]
+    yardstick = Reference.from_signals(s for cohort in matured["random"] for s in cohort)
+    return {name: [[score(s, yardstick) or 0.0 for s in cohort] for cohort in by_day] for name, by_day in matured.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--first-seed", type=int, default=1)
+    parser.add_argument("--days", type=int, default=60)
+    parser.add_argument("--videos-per-day", type=int, default=3)
+    parser.add_argument("--last", type=int, default=14, help="days the score is averaged over")
+    args = parser.parse_args()
+
+    started = time.perf_counter()
+    pct: dict[str, list[float]] = {"engine": [], "heuristic": [], "random": []}
+    wins = 0
+    seeds = list(range(args.first_seed, args.first_seed + args.seeds))
+    with tempfile.TemporaryDirectory(prefix="strategy-bench-") as tmp:
+        for seed in seeds:
+            rewards = run_seed(seed, args.days, args.videos_per_day, Path(tmp) / f"seed{seed}")
+            last = {n: float(np.mean([r for c in by_day[-args.last :] for r in c])) for n, by_day in rewards.items()}
+            first = {n: float(np.mean([r for c in by_day[:7] for r in c])) for n, by_day in rewards.items()}
+            for name in pct:
+                pct[name].append(100.0 * last[name] / last["oracle"])
+            wins += last["engine"] > last["heuristic"]
+            print(
+                f"seed {seed}: last {args.last} days mean reward "
+                + "  ".join(f"{n}={v:.3f}" for n, v in last.items())
+                + "  | first week "
+                + "  ".join(f"{n}={v:.3f}" for n, v in first.items()),
+                flush=True,
+            )
+    for name, values in pct.items():
+        print(f"{name}: % of oracle per seed " + " ".join(f"{v:.1f}" for v in values))
+    print(f"wall {time.perf_counter() - started:.1f} s")
+    print(
+        f"RESULT engine_pct_oracle={np.mean(pct['engine']):.1f} heuristic_pct_oracle={np.mean(pct['heuristic']):.1f} "
+        f"random_pct_oracle={np.mean(pct['random']):.1f} seeds={len(seeds)} engine_beats_heuristic={wins}/{len(seeds)}"
+    )
+
+
+if __name__ == "__main__":
+    main()
