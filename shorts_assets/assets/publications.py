@@ -1,6 +1,7 @@
 """publications/<platform>: every rendered video posted once per platform, each platform its own asset.
 
-Per video and platform the database holds a publish state (uploading, published, failed). Before
+Per video and platform the database holds a publish state (uploading, published, failed, or
+needs_manual when only a person can help: a revoked login, an upload the platform rejected). Before
 posting, the platform's own record is read, so a post whose answer was lost is recovered, never
 repeated. A platform that fails does not hold up the others.
 """
@@ -16,7 +17,8 @@ from shorts_assets.assets.renders import renders
 from shorts_assets.constants import PUBLISH, RENDER_STAGE
 from shorts_assets.db.store import Store, VideoRow
 from shorts_assets.partitions import loop_partitions
-from shorts_assets.providers.interfaces import PLATFORMS, Publisher, PublishRequest
+from shorts_assets.providers.http import BudgetExhausted
+from shorts_assets.providers.interfaces import PLATFORMS, NeedsManual, Publisher, PublishRequest
 from shorts_assets.resources import ChannelsResource, DatabaseResource, PlatformsResource
 
 
@@ -30,6 +32,8 @@ def publish_one(store: Store, publisher: Publisher, row: VideoRow) -> str:
     known = store.publication(row.video_id, publisher.platform, publisher.account)
     if known and known.status == "published":
         return "already published"
+    if known and known.status == "needs_manual":
+        return f"needs manual attention: {known.error}"
     slot = scheduled_slot(row)
     store.begin_publish(
         video_id=row.video_id,
@@ -57,6 +61,11 @@ def publish_one(store: Store, publisher: Publisher, row: VideoRow) -> str:
     )
     try:
         publication = publisher.publish(request)
+    except NeedsManual as exc:
+        store.fail_publish(
+            row.video_id, publisher.platform, publisher.account, f"{type(exc).__name__}: {exc}", status="needs_manual"
+        )
+        raise
     except Exception as exc:
         store.fail_publish(row.video_id, publisher.platform, publisher.account, f"{type(exc).__name__}: {exc}")
         raise
@@ -93,14 +102,24 @@ def build_publication_asset(platform: str) -> dg.AssetsDefinition:
         store = database.store()
         outcomes: dict[str, str] = {}
         attempted = failed = 0
+        exhausted = ""
         rows = store.batch(channel_name, day)
         for row in rows:
             if RENDER_STAGE not in row.outputs:
                 outcomes[row.video_id] = "waiting for render"
                 continue
+            if exhausted:
+                outcomes[row.video_id] = f"not tried: {exhausted}"
+                continue
             try:
                 outcomes[row.video_id] = publish_one(store, publisher, row)
                 attempted += outcomes[row.video_id] != "already published"
+            except BudgetExhausted as exc:  # the day's quota or cap is spent: stop posting here, retry later
+                exhausted = f"{type(exc).__name__}: {exc}"
+                outcomes[row.video_id] = f"failed: {exhausted}"
+                attempted += 1
+                failed += 1
+                context.log.warning(f"{platform}: {exhausted}; no more posts there in this run")
             except Exception as exc:  # one video's failure leaves its siblings published
                 attempted += 1
                 failed += 1

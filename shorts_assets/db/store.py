@@ -287,12 +287,13 @@ class Store:
                 )
             )
 
-    def fail_publish(self, video_id: str, platform: str, account: str, error: str) -> None:
+    def fail_publish(self, video_id: str, platform: str, account: str, error: str, status: str = "failed") -> None:
+        """Record a failed post: `failed` is retried on the next run, `needs_manual` waits for a person."""
         with self.engine.begin() as conn:
             conn.execute(
                 publish_results.update()
                 .where(_slot(video_id, platform, account))
-                .values(status="failed", error=error[:4000], updated_at=utcnow())
+                .values(status=status, error=error[:4000], updated_at=utcnow())
             )
 
     @staticmethod

@@ -29,7 +29,7 @@ from typing import Any, Callable, Collection, Iterable, Mapping, Protocol
 
 import httpx
 
-from shorts_assets.providers.interfaces import MetricSnapshot, ProviderError
+from shorts_assets.providers.interfaces import MetricSnapshot, NeedsManual, ProviderError
 from shorts_assets.providers.state import StateStore
 
 logger = logging.getLogger(__name__)
@@ -60,7 +60,7 @@ class BudgetExhausted(ProviderError):
     """A daily quota, publishing cap or spam limit is used up; retrying now cannot succeed."""
 
 
-class AuthRevoked(ProviderError):
+class AuthRevoked(NeedsManual):
     """The account's grant was revoked or expired; someone has to log in again."""
 
 

@@ -18,6 +18,10 @@ class ProviderError(Exception):
     """One video's work failed at a provider; the message names the input. Siblings carry on."""
 
 
+class NeedsManual(ProviderError):
+    """Retrying cannot help until a person acts (a revoked login, an upload the platform rejected)."""
+
+
 @dataclass(frozen=True)
 class Scene:
     prompt: str

@@ -44,6 +44,7 @@ from shorts_assets.providers.http import (
 from shorts_assets.providers.interfaces import (
     Comment,
     MetricSnapshot,
+    NeedsManual,
     ProviderError,
     Publication,
     PublishRequest,
@@ -382,13 +383,13 @@ class YouTubeAdapter:
         self.auth.check_revoked()
         failed = self.state.get(FAILED_NS, key)
         if failed is not None:
-            raise ProviderError(failed)
+            raise NeedsManual(failed)
         existing = self.find(request.video_id)
         if existing is not None:
             return existing
         failed = self.state.get(FAILED_NS, key)
         if failed is not None:
-            raise ProviderError(failed)
+            raise NeedsManual(failed)
         if not 0 < request.duration_s <= MAX_SHORT_S:
             raise ProviderError(f"{name}: duration {request.duration_s:.1f} s is not within a Short's 0-{MAX_SHORT_S:.0f} s")
         path = Path(request.video_path)
