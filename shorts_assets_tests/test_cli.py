@@ -98,8 +98,8 @@ def test_log_level_sets_how_much_a_run_logs(tmp_path):
     quiet = run(command, {**env, "LOG_LEVEL": "WARNING"})
     assert debug.returncode == default.returncode == quiet.returncode == 0, quiet.stderr[-2000:]
     assert "STEP_START" in debug.stderr
-    assert "STEP_START" not in default.stderr and "no matured metrics yet" in default.stderr
-    assert "no matured metrics yet" not in quiet.stderr
+    assert "STEP_START" not in default.stderr and "no scored metrics yet" in default.stderr
+    assert "no scored metrics yet" not in quiet.stderr
 
 
 @pytest.mark.postgres
