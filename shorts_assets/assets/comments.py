@@ -7,10 +7,8 @@ from datetime import datetime, timezone
 
 import dagster as dg
 
-from shorts_assets.assets.batch import markdown_table, partition_of
-from shorts_assets.assets.publications import publication_assets
-from shorts_assets.constants import LEARN
-from shorts_assets.partitions import loop_partitions
+from shorts_assets.assets.batch import markdown_table
+from shorts_assets.assets.cohort import cohort_asset, read_cohort
 from shorts_assets.resources import ChannelsResource, DatabaseResource, PlatformsResource
 
 REQUEST = re.compile(r"\b(?:do|make)\s+(?:one|a video|a short)\s+(?:about|on)\s+([^.!?,]+)", re.IGNORECASE)
@@ -25,12 +23,7 @@ def requested_topics(texts: list[str]) -> Counter[str]:
     return found
 
 
-@dg.asset(
-    partitions_def=loop_partitions,
-    group_name=LEARN,
-    deps=publication_assets,
-    kinds={"python"},
-)
+@cohort_asset
 def comments(
     context: dg.AssetExecutionContext,
     database: DatabaseResource,
@@ -38,11 +31,8 @@ def comments(
     platforms: PlatformsResource,
 ) -> dg.MaterializeResult:
     """Comments on the videos published in this batch, stored once each."""
-    channel_name, day = partition_of(context)
-    channel = channels.get(channel_name)
-    store = database.store()
-    cohort = store.published(channel_name, day)
-    audience = platforms.audience(channel)
+    day_cohort = read_cohort(context, database, channels, platforms)
+    store, cohort, audience = day_cohort.store, day_cohort.publications, day_cohort.audience
     now = datetime.now(timezone.utc)
     new = 0
     unsupported: set[str] = set()
@@ -60,11 +50,11 @@ def comments(
     if errors:
         context.log.warning(f"comments could not be read for {len(errors)} posts: {errors}")
 
-    stored = store.comments_for(sorted({p.video_id for p in cohort}))
+    stored = store.comments_for(day_cohort.video_ids)
     requests = requested_topics([c["text"] for c in stored])
     return dg.MaterializeResult(
         metadata={
-            "published_videos": len({p.video_id for p in cohort}),
+            "published_videos": len(day_cohort.video_ids),
             "new_comments": new,
             "total_comments": len(stored),
             "unsupported_platforms": ", ".join(sorted(unsupported)) or "none",

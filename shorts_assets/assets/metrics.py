@@ -6,23 +6,16 @@ from datetime import datetime, timezone
 
 import dagster as dg
 
-from shorts_assets.assets.batch import markdown_table, partition_of
-from shorts_assets.assets.publications import publication_assets
-from shorts_assets.constants import LEARN
+from shorts_assets.assets.batch import markdown_table
+from shorts_assets.assets.cohort import cohort_asset, read_cohort
 from shorts_assets.learning import reward
-from shorts_assets.partitions import loop_partitions
 from shorts_assets.providers.http import PartialResultError
 from shorts_assets.providers.interfaces import Publication
 from shorts_assets.records import to_json
 from shorts_assets.resources import ChannelsResource, DatabaseResource, PlatformsResource
 
 
-@dg.asset(
-    partitions_def=loop_partitions,
-    group_name=LEARN,
-    deps=publication_assets,
-    kinds={"python"},
-)
+@cohort_asset
 def metrics(
     context: dg.AssetExecutionContext,
     database: DatabaseResource,
@@ -30,14 +23,11 @@ def metrics(
     platforms: PlatformsResource,
 ) -> dg.MaterializeResult:
     """Lifetime metric snapshots of the videos published in this batch (never overwritten)."""
-    channel_name, day = partition_of(context)
-    channel = channels.get(channel_name)
-    store = database.store()
-    cohort = store.published(channel_name, day)
+    day_cohort = read_cohort(context, database, channels, platforms)
+    store, cohort, audience = day_cohort.store, day_cohort.publications, day_cohort.audience
     if not cohort:
         return dg.MaterializeResult(metadata={"published_videos": 0, "snapshots_appended": 0})
 
-    audience = platforms.audience(channel)
     now = datetime.now(timezone.utc)
     by_video = {(p.platform, p.remote_id): p.video_id for p in cohort}
     snapshots, errors = [], {}
@@ -74,9 +64,9 @@ def metrics(
         )
     return dg.MaterializeResult(
         metadata={
-            "published_videos": len({p.video_id for p in cohort}),
+            "published_videos": len(day_cohort.video_ids),
             "snapshots_appended": appended,
-            "total_snapshots": store.snapshot_count(sorted({p.video_id for p in cohort})),
+            "total_snapshots": store.snapshot_count(day_cohort.video_ids),
             "views": sum(s.views for s in snapshots),
             "platform_errors": dg.MetadataValue.json(errors),
             "snapshot": markdown_table(
