@@ -1,26 +1,18 @@
-"""comments: the day's cohort's comments, new ones stored, with what the audience asks for."""
+"""comments: the day's cohort's comments, new ones stored, with what the audience says and asks for.
+
+Spam and abuse are counted and left out; the rest are read for sentiment, for the topics viewers ask
+for ("do one about …") and, when there are enough, for topic clusters (TF-IDF + NMF).
+"""
 
 
-import re
-from collections import Counter
 from datetime import datetime, timezone
 
 import dagster as dg
 
 from shorts_assets.assets.batch import markdown_table
 from shorts_assets.assets.cohort import cohort_asset, read_cohort
+from shorts_assets.learning.text import analyse, is_abuse, is_spam
 from shorts_assets.resources import ChannelsResource, DatabaseResource, PlatformsResource
-
-REQUEST = re.compile(r"\b(?:do|make)\s+(?:one|a video|a short)\s+(?:about|on)\s+([^.!?,]+)", re.IGNORECASE)
-
-
-def requested_topics(texts: list[str]) -> Counter[str]:
-    """Topics the audience asks for ("do one about volcanoes"), counted."""
-    found: Counter[str] = Counter()
-    for text in texts:
-        for match in REQUEST.finditer(text):
-            found[match.group(1).strip().lower()] += 1
-    return found
 
 
 @cohort_asset
@@ -51,18 +43,29 @@ def comments(
         context.log.warning(f"comments could not be read for {len(errors)} posts: {errors}")
 
     stored = store.comments_for(day_cohort.video_ids)
-    requests = requested_topics([c["text"] for c in stored])
+    insights = analyse(c["text"] for c in stored)
+    readable = [c for c in stored if not is_spam(c["text"]) and not is_abuse(c["text"])]
     return dg.MaterializeResult(
         metadata={
             "published_videos": len(day_cohort.video_ids),
             "new_comments": new,
             "total_comments": len(stored),
+            "spam_excluded": insights.spam,
+            "abuse_excluded": insights.abuse,
+            "mean_sentiment": round(insights.mean_sentiment, 3),
+            "positive_share": round(insights.positive_share, 3),
+            "negative_share": round(insights.negative_share, 3),
             "unsupported_platforms": ", ".join(sorted(unsupported)) or "none",
             "errors": dg.MetadataValue.json(errors),
-            "requested_topics": dg.MetadataValue.json(dict(requests.most_common(10))),
+            "requested_topics": dg.MetadataValue.json(dict(insights.requests.most_common(10))),
+            "topic_clusters": markdown_table(
+                ["cluster", "top words"], [[i + 1, ", ".join(words)] for i, words in enumerate(insights.topics)]
+            )
+            if insights.topics
+            else dg.MetadataValue.md(insights.topics_skipped or "no clusters"),
             "latest": markdown_table(
                 ["video", "platform", "author", "comment"],
-                [[c["video_id"], c["platform"], c["author"], c["text"][:100]] for c in stored[-10:]],
+                [[c["video_id"], c["platform"], c["author"], c["text"][:100]] for c in readable[-10:]],
             ),
         }
     )

@@ -1,8 +1,9 @@
 """strategy: what the channel makes next, learned from the trailing cohorts and its own previous date.
 
-The learning state (every scored observation of the channel) is carried from strategy[c|d-1]; the
-last week's cohorts, still maturing, are re-read from their newest snapshots. Other channels'
-learned arm effects form a pooled prior, so a new channel starts warm.
+The learning state carries every (video, platform)'s newest scored signals from one date to the
+next; the cohorts of the trailing week are re-read because they are still maturing. The decision is
+Thompson sampling over a Bayesian model of the arms' effects, shrunk toward the effects the other
+channels in the database have learned. A report (markdown and a PNG) is written under the data root.
 """
 
 
@@ -10,6 +11,7 @@ import warnings
 import zlib
 from collections import Counter
 from datetime import timedelta
+from pathlib import Path
 
 import dagster as dg
 
@@ -17,10 +19,14 @@ from shorts_assets.assets.batch import markdown_table, partition_of
 from shorts_assets.assets.comments import comments
 from shorts_assets.assets.metrics import metrics
 from shorts_assets.constants import LEARN
-from shorts_assets.learning import Observation, decide, merge, signals
-from shorts_assets.learning.bandit import STATE_FORMAT
+from shorts_assets.learning import Observation, decide, merge, rows_of, signals
+from shorts_assets.learning.model import rank_recipes
+from shorts_assets.learning.report import markdown, plot
+from shorts_assets.learning.text import analyse
 from shorts_assets.partitions import LEARNING_WINDOW_DAYS, loop_partitions
-from shorts_assets.resources import ChannelsResource, DatabaseResource
+from shorts_assets.resources import ChannelsResource, DatabaseResource, MediaResource
+
+REPORT_HISTORY_DAYS = 60
 
 
 def _trailing(start_offset: int, end_offset: int) -> dg.MultiPartitionMapping:
@@ -59,18 +65,19 @@ def strategy(
     context: dg.AssetExecutionContext,
     database: DatabaseResource,
     channels: ChannelsResource,
+    media: MediaResource,
 ) -> dg.MaterializeResult:
-    """The next batch's allocation over the content arms (Bayesian model, Thompson sampling, exploration floor)."""
+    """The next batch's allocation over the content arms (Thompson sampling with an exploration floor)."""
     channel_name, day = partition_of(context)
     channel = channels.get(channel_name)
+    arm_space = channel.arm_space()
     store = database.store()
 
     previous = store.latest_strategy(channel_name, before=day)
-    carried = previous.state if previous and previous.state.get("format") == STATE_FORMAT else None
-    known = set((carried or {}).get("observations", {}))
+    previous_state = previous.state if previous else {}
+    known = set(previous_state.get("observations", {}))
     window_start = day - timedelta(days=LEARNING_WINDOW_DAYS - 1)
     videos = store.channel_video_arms(channel_name, through=day)
-    # Videos still maturing (in the window) are re-read; older ones keep what the state learned.
     refresh = [
         video_id
         for video_id, info in videos.items()
@@ -91,68 +98,97 @@ def strategy(
                 batch_date=info["batch_date"].isoformat(),
             )
         )
-    state = merge(carried, observations)
-    others = []
-    for other in channels.channels:
-        if other.name != channel_name:
-            row = store.latest_strategy(other.name, before=day + timedelta(days=1))
-            if row and row.summary.get("centred_effects"):
-                others.append(row.summary["centred_effects"])
-    arm_space = channel.arm_space()
-    decision = decide(state, arm_space, channel.exploration, seed=zlib.crc32(f"{channel_name}|{day}".encode()), others=others)
+    state = merge(previous_state, observations)
+
+    others = [
+        row.summary["effects_centred"]
+        for row in store.latest_strategies(before=day, exclude=channel_name)
+        if row.summary.get("observations") and row.summary.get("effects_centred")
+    ]
+    decision = decide(
+        state, arm_space, channel.exploration, seed=zlib.crc32(f"{channel_name}|{day}".encode()), others=others
+    )
+    allocation = decision.allocation
     effects = decision.effects(arm_space)
+    model = rank_recipes(rows_of(state, decision.reference), arm_space, seed=zlib.crc32(channel_name.encode()))
+
+    window_videos = sorted(v for v, info in videos.items() if info["batch_date"] >= window_start)
+    insights = analyse(c["text"] for c in store.comments_for(window_videos))
+    known_topics = {t.replace("_", " ") for t in arm_space["topic"]}
+    candidate_topics = {t: n for t, n in insights.requests.most_common(10) if t not in known_topics}
+
+    observed = len(state["observations"])
     summary = {
         "previous_version": previous.version if previous else None,
-        "observations": len(state["observations"]),
+        "observations": observed,
         "new_or_refreshed": len(observations),
         "skipped_snapshots": dict(skipped),
-        "lacking": decision.lacking,
         "exploration": channel.exploration,
+        "posterior": effects,
+        "p_best": {d: {v: round(p, 4) for v, p in ps.items()} for d, ps in decision.p_best.items()},
+        "effects_centred": decision.posterior.centred_effects(arm_space),
+        "noise_sd": round(decision.posterior.noise_sd, 4),
         "pooled_from_channels": decision.pooled_from,
-        "p_best": decision.p_best,
-        "effects": effects,
-        "centred_effects": decision.posterior.centred_effects(arm_space),
         "reference": decision.reference.to_json(),
+        "lacking": decision.lacking,
+        "model": model.to_json(),
+        "candidate_topics": candidate_topics,
+        "requested_topics": list(candidate_topics),
     }
     version = store.save_strategy(
         channel=channel_name,
         strategy_date=day,
         videos_per_day=channel.videos_per_day,
-        allocation=decision.allocation,
+        allocation=allocation,
         state=state,
         summary=summary,
     )
-    for reason in decision.lacking:
-        context.log.info(f"{channel_name}: {reason}")
+    for item in decision.lacking:
+        context.log.info(f"{channel_name}: {item}")
+    if skipped:
+        context.log.info(f"{channel_name}: snapshots skipped: {dict(skipped)}")
+
+    history = [(d.isoformat(), a) for d, a in store.strategy_history(channel_name, through=day, days=REPORT_HISTORY_DAYS)]
+    report_dir = Path(media.data_dir) / "reports" / "strategy" / channel_name
+    image = plot(report_dir / f"{day.isoformat()}.png", history, effects, f"{channel_name} — strategy {version}")
+    report = markdown(
+        channel_name, day.isoformat(), allocation, effects, decision.lacking, candidate_topics, model.to_json()
+    )
+    (report_dir / f"{day.isoformat()}.md").write_text(report + "\n", encoding="utf-8")
 
     rows = []
-    for dimension, shares in decision.allocation.items():
+    for dimension, shares in allocation.items():
         best = max(shares, key=shares.get)
         for value, share in sorted(shares.items(), key=lambda kv: -kv[1]):
-            effect = effects[dimension][value]
+            stats = effects[dimension][value]
             rows.append(
                 [
                     dimension,
                     value + (" ★" if value == best else ""),
                     f"{share:.0%}",
                     f"{decision.p_best[dimension][value]:.2f}",
-                    f"{effect['mean']:+.3f} ± {effect['sd']:.3f}",
-                    f"{effect['n']:.1f}",
+                    f"{stats['mean']:+.3f} ± {stats['sd']:.3f}",
+                    f"{stats['n']:.1f}",
                 ]
             )
     return dg.MaterializeResult(
         metadata={
             "version": version,
-            "previous_version": summary["previous_version"] or "none (prior only)",
-            "observations": summary["observations"],
+            "previous_version": summary["previous_version"] or "none (uniform prior)",
+            "observations": observed,
             "new_or_refreshed_observations": len(observations),
             "skipped_snapshots": dg.MetadataValue.json(dict(skipped)),
-            "lacking": dg.MetadataValue.md("\n".join(f"- {r}" for r in decision.lacking) or "nothing"),
-            "pooled_from_channels": decision.pooled_from,
             "videos_next_batch": channel.videos_per_day,
             "allocation": markdown_table(
                 ["dimension", "arm", "share", "P(best)", "effect on reward", "weight"], rows
             ),
-            "allocation_json": dg.MetadataValue.json(decision.allocation),
+            "allocation_json": dg.MetadataValue.json(allocation),
+            "lacking": dg.MetadataValue.md("\n".join(f"- {item}" for item in decision.lacking) or "nothing"),
+            "pooled_from_channels": decision.pooled_from,
+            "model": dg.MetadataValue.json(model.to_json()),
+            "feature_importances": dg.MetadataValue.json({k: round(v, 3) for k, v in model.importances.items()}),
+            "candidate_topics": dg.MetadataValue.json(candidate_topics),
+            "report": dg.MetadataValue.md(report),
+            "report_plot": dg.MetadataValue.path(str(image)),
         }
     )

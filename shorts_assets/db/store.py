@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
@@ -492,3 +492,45 @@ class Store:
             return {
                 r.video_id: {"arms": dict(r.arms), "batch_date": r.batch_date} for r in conn.execute(query)
             }
+
+    # ##### learning: reads across strategy versions and channels
+
+    @staticmethod
+    def _strategy_row(r: Any) -> StrategyRow:
+        return StrategyRow(
+            version=r.version,
+            channel=r.channel,
+            strategy_date=r.strategy_date,
+            videos_per_day=r.videos_per_day,
+            allocation=r.allocation,
+            state=r.state,
+            summary=r.summary,
+        )
+
+    def latest_strategies(self, *, before: date, exclude: str | None = None) -> list[StrategyRow]:
+        """The newest strategy of every channel dated strictly before `before` (all but `exclude`)."""
+        query = sa.select(content_strategy).where(content_strategy.c.strategy_date < before)
+        if exclude is not None:
+            query = query.where(content_strategy.c.channel != exclude)
+        newest: dict[str, StrategyRow] = {}
+        with self.engine.connect() as conn:
+            for r in conn.execute(query.order_by(content_strategy.c.strategy_date, content_strategy.c.id)):
+                newest[r.channel] = self._strategy_row(r)
+        return [newest[c] for c in sorted(newest)]
+
+    def strategy_history(self, channel: str, *, through: date, days: int) -> list[tuple[date, dict[str, dict[str, float]]]]:
+        """(date, allocation) of the newest version of each strategy date in the `days` up to `through`."""
+        query = (
+            sa.select(content_strategy.c.strategy_date, content_strategy.c.allocation)
+            .where(
+                content_strategy.c.channel == channel,
+                content_strategy.c.strategy_date <= through,
+                content_strategy.c.strategy_date > through - timedelta(days=days),
+            )
+            .order_by(content_strategy.c.strategy_date, content_strategy.c.id)
+        )
+        by_date: dict[date, dict[str, dict[str, float]]] = {}
+        with self.engine.connect() as conn:
+            for r in conn.execute(query):
+                by_date[r.strategy_date] = r.allocation
+        return sorted(by_date.items())

@@ -3,6 +3,7 @@
 from shorts_assets.learning.bandit import (
     Observation,
     Posterior,
+    Row,
     allocate,
     choose_arms,
     fit,
@@ -20,6 +21,7 @@ __all__ = [
     "Decision",
     "Observation",
     "Posterior",
+    "Row",
     "Reference",
     "Signals",
     "allocate",

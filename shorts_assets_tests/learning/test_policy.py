@@ -68,3 +68,16 @@ def test_choose_arms_follows_the_allocation_and_ignores_retired_values():
     picks = [choose_arms(allocation, SPACE, rng)["topic"] for _ in range(400)]
     assert 0.84 < picks.count("a") / 400 < 0.96 and "retired" not in picks
     assert uniform_allocation(SPACE)["hook"] == {"x": 0.5, "y": 0.5}
+
+
+def test_a_state_from_before_signals_were_kept_still_counts():
+    legacy = {
+        "observations": {
+            f"v{i}|youtube": {"arms": {"topic": "a" if i % 2 else "b", "hook": "x"}, "reward": 0.9 if i % 2 else 0.2,
+                              "weight": 1.0, "batch_date": "2026-10-01"}
+            for i in range(40)
+        }
+    }
+    decision = decide(merge(legacy, observations(2, seed=9)), SPACE, 0.1, seed=10)
+    assert decision.posterior.observations == 42
+    assert decision.allocation["topic"]["a"] > decision.allocation["topic"]["b"]

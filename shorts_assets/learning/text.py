@@ -1,0 +1,154 @@
+"""What comments say: spam and abuse filtered out, sentiment, requested topics, topic clusters.
+
+Sentiment is lexicon-based: (positive − negative) word hits, scaled to −1..1 per comment. Spam is
+recognised by the patterns of follower bait and link promotion, abuse by a short list of insults;
+both are left out of everything else. Topic clusters are TF-IDF + NMF over the remaining comments,
+computed only when there are enough of them to be worth it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Iterable
+
+REQUEST_PATTERNS = (
+    re.compile(r"\b(?:do|make)\s+(?:one|a video|a short|more)\s+(?:about|on)\s+([^.!?,🙏]+)", re.IGNORECASE),
+    re.compile(r"\bcan you (?:make|do) (?:one|a video|a short) (?:about|on) ([^.!?,🙏]+)", re.IGNORECASE),
+    re.compile(r"\b(?:pls|please|plz)\s+do\s+([^.!?,🙏]+?)\s+next\b", re.IGNORECASE),
+)
+SPAM_PATTERNS = tuple(
+    re.compile(p, re.IGNORECASE)
+    for p in (
+        r"free followers",
+        r"link in (?:my )?bio",
+        r"check (?:out )?my (?:page|channel|profile)",
+        r"\bsub4sub\b",
+        r"follow me",
+        r"follow back",
+        r"giveaway",
+        r"\$\d+",
+        r"https?://",
+        r"made \$?\d+.*from home",
+    )
+)
+ABUSE_WORDS = frozenset({"idiot", "stupid", "moron", "trash", "garbage", "loser", "dumb", "shut up", "hate you"})
+POSITIVE = frozenset(
+    {
+        "love", "loved", "great", "amazing", "awesome", "fascinating", "best", "underrated", "perfect",
+        "calming", "easy", "learned", "cool", "wow", "interesting", "instant", "follow", "favourite",
+        "favorite", "please", "nice", "beautiful", "brilliant", "twice", "got", "😍", "🔥", "❤️", "👏",
+    }
+)  # fmt: skip
+NEGATIVE = frozenset(
+    {
+        "meh", "boring", "clickbait", "grating", "barely", "old", "busy", "off", "lost", "too", "bad",
+        "worst", "hate", "annoying", "wrong", "fake", "not", "kinda", "again", "hundred", "check",
+    }
+)  # fmt: skip
+TOKEN = re.compile(r"[\w']+|[^\w\s]", re.UNICODE)
+MIN_COMMENTS_FOR_TOPICS = 20
+
+
+def requested_topics(texts: Iterable[str]) -> Counter[str]:
+    """Topics the audience asks for ("do one about volcanoes", "pls do lightning next"), counted."""
+    found: Counter[str] = Counter()
+    for text in texts:
+        topics = {
+            match.group(1).strip().lower() for pattern in REQUEST_PATTERNS for match in pattern.finditer(text)
+        }
+        found.update(t for t in topics if t)
+    return found
+
+
+def is_spam(text: str) -> bool:
+    return any(p.search(text) for p in SPAM_PATTERNS)
+
+
+def is_abuse(text: str) -> bool:
+    lowered = text.lower()
+    return any(re.search(rf"\b{re.escape(w)}\b", lowered) for w in ABUSE_WORDS)
+
+
+def sentiment(text: str) -> float:
+    """−1..1: the balance of positive and negative words."""
+    tokens = [t.lower() for t in TOKEN.findall(text)]
+    positive = sum(t in POSITIVE for t in tokens)
+    negative = sum(t in NEGATIVE for t in tokens)
+    if positive + negative == 0:
+        return 0.0
+    return (positive - negative) / (positive + negative)
+
+
+@dataclass
+class CommentInsights:
+    total: int = 0
+    spam: int = 0
+    abuse: int = 0
+    analysed: int = 0
+    mean_sentiment: float = 0.0
+    positive_share: float = 0.0
+    negative_share: float = 0.0
+    requests: Counter[str] = field(default_factory=Counter)
+    topics: list[list[str]] = field(default_factory=list)
+    topics_skipped: str | None = None
+
+    def to_json(self) -> dict:
+        return {
+            "total": self.total,
+            "spam": self.spam,
+            "abuse": self.abuse,
+            "analysed": self.analysed,
+            "mean_sentiment": round(self.mean_sentiment, 3),
+            "positive_share": round(self.positive_share, 3),
+            "negative_share": round(self.negative_share, 3),
+            "requests": dict(self.requests.most_common(10)),
+            "topics": self.topics,
+            "topics_skipped": self.topics_skipped,
+        }
+
+
+def topic_clusters(texts: list[str], n_topics: int = 4, top_words: int = 5, seed: int = 0) -> list[list[str]]:
+    """The top words of each NMF topic of the TF-IDF matrix of the texts."""
+    from sklearn.decomposition import NMF
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    vectorizer = TfidfVectorizer(stop_words="english", min_df=2, token_pattern=r"(?u)\b[a-z][a-z']+\b")
+    matrix = vectorizer.fit_transform([t.lower() for t in texts])
+    vocabulary = vectorizer.get_feature_names_out()
+    k = min(n_topics, matrix.shape[0] - 1, len(vocabulary) - 1)
+    if k < 1:
+        return []
+    model = NMF(n_components=k, init="nndsvda", random_state=seed, max_iter=400)
+    model.fit(matrix)
+    return [[str(vocabulary[i]) for i in component.argsort()[::-1][:top_words]] for component in model.components_]
+
+
+def analyse(texts: Iterable[str]) -> CommentInsights:
+    """Spam and abuse counted and set aside; sentiment, requests and topics of the rest."""
+    texts = list(texts)
+    insights = CommentInsights(total=len(texts))
+    kept = []
+    for text in texts:
+        if is_spam(text):
+            insights.spam += 1
+        elif is_abuse(text):
+            insights.abuse += 1
+        else:
+            kept.append(text)
+    insights.analysed = len(kept)
+    if kept:
+        scores = [sentiment(t) for t in kept]
+        insights.mean_sentiment = sum(scores) / len(scores)
+        insights.positive_share = sum(s > 0 for s in scores) / len(scores)
+        insights.negative_share = sum(s < 0 for s in scores) / len(scores)
+    insights.requests = requested_topics(kept)
+    if len(kept) >= MIN_COMMENTS_FOR_TOPICS:
+        try:
+            insights.topics = topic_clusters(kept)
+        except ValueError as exc:  # an all-stop-word vocabulary, for instance
+            insights.topics_skipped = f"topic model failed: {exc}"
+    else:
+        insights.topics_skipped = f"{len(kept)} comments, {MIN_COMMENTS_FOR_TOPICS} wanted for topic clusters"
+    return insights

@@ -1,0 +1,30 @@
+"""Comment insights: spam and abuse set aside, sentiment, requests, topic clusters."""
+
+from shorts_assets.learning.text import analyse, is_abuse, is_spam, requested_topics, sentiment
+
+
+def test_requests_are_found_in_every_phrasing_once_per_comment():
+    found = requested_topics(["do one about volcanoes", "pls do black holes next 🙏", "can you make one on volcanoes?"])
+    assert found == {"volcanoes": 2, "black holes": 1}
+
+
+def test_spam_and_abuse_are_recognised():
+    assert is_spam("💸 made $400 today from home, link in my bio")
+    assert is_spam("sub4sub? 🙏") and not is_spam("love this 😍")
+    assert is_abuse("you are an idiot") and not is_abuse("kinda boring tbh")
+
+
+def test_sentiment_has_the_sign_of_the_comment():
+    assert sentiment("love this 😍") > 0 > sentiment("kinda boring tbh")
+    assert sentiment("source?") == 0.0
+
+
+def test_analysis_excludes_spam_and_clusters_only_with_enough_comments():
+    few = analyse(["love this", "free followers 🔥 check my page", "do one about octopuses"])
+    assert (few.total, few.spam, few.analysed) == (3, 1, 2)
+    assert few.requests == {"octopuses": 1} and few.topics == [] and "wanted" in few.topics_skipped
+    many = analyse(
+        ["the narrator voice is so calming", "the narrator voice is grating"] * 8
+        + ["the captions are easy to read", "can barely read those captions"] * 8
+    )
+    assert many.topics and any("captions" in words for words in many.topics)
