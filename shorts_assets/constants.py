@@ -5,6 +5,7 @@ PUBLISH = "publish"
 LEARN = "learn"
 
 RENDER_POOL = "render"
+VIDEO_GEN_POOL = "video_gen"
 
 # Stage outputs recorded on each video row, in the order the loop produces them.
 SCRIPT_STAGE = "scripted"

@@ -9,6 +9,7 @@ from pathlib import Path
 import dagster as dg
 
 from shorts_assets.db.store import Store
+from shorts_assets.providers.costs import Budget, PriceTable
 from shorts_assets.providers.interfaces import (
     Audience,
     ClipGenerator,
@@ -89,30 +90,57 @@ class ChannelsResource(dg.ConfigurableResource):
         )
 
 
+class SpendingResource(dg.ConfigurableResource):
+    """Each channel's daily limit on paid provider calls (SHORTS_DAILY_BUDGET_USD) and the price table
+    its costs are estimated from (SHORTS_PRICES_FILE)."""
+
+    daily_limits_usd: dict[str, float] = {}  # a channel left out has no limit
+    prices_file: str = ""
+
+    def prices(self) -> PriceTable:
+        if not self.prices_file:
+            return PriceTable()
+        return PriceTable.from_json(Path(self.prices_file).read_text(encoding="utf-8"))
+
+    def budget(self, channel: str, store: Store) -> Budget:
+        from shorts_assets.db.state_store import DatabaseStateStore
+
+        return Budget(DatabaseStateStore(store), channel, self.daily_limits_usd.get(channel), self.prices())
+
+
 class ScriptWriterResource(dg.ConfigurableResource):
-    """Writes scripts (SCRIPT_PROVIDER): the offline template writer."""
+    """Writes scripts (SCRIPT_PROVIDER): the offline template writer, OpenAI or Anthropic."""
 
     provider: str = "template"
+    model: str = ""  # SCRIPT_MODEL; empty: the provider's default
+    openai_api: str = "responses"  # OPENAI_SCRIPT_API
+    base_urls: dict[str, str] = {}
 
-    def adapter(self) -> ScriptWriter:
-        if self.provider == "template":
-            from shorts_assets.providers.template_writer import TemplateWriter
+    def adapter(self, channel: str, budget: Budget) -> ScriptWriter:
+        from shorts_assets.providers.generation import build_script_writer
 
-            return TemplateWriter()
-        raise ConfigError(f"SCRIPT_PROVIDER={self.provider!r} has no adapter in this build")
+        return build_script_writer(
+            self.provider, channel, os.environ, budget, self.base_urls, self.model, self.openai_api
+        )
 
 
 class ClipGeneratorResource(dg.ConfigurableResource):
-    """Generates scene clips (VIDEO_GEN_PROVIDER): procedural clips made by ffmpeg."""
+    """Generates scene clips (VIDEO_GEN_PROVIDER): procedural clips made by ffmpeg, or Sora, Runway,
+    Luma or Pika, whose jobs are recorded in the database so a retry resumes instead of paying again."""
 
     provider: str = "stub"
+    model: str = ""  # VIDEO_GEN_MODEL; empty: the provider's default
+    poll_interval_s: float = 5.0
+    base_urls: dict[str, str] = {}
 
-    def adapter(self) -> ClipGenerator:
-        if self.provider == "stub":
-            from shorts_assets.providers.procedural_clips import ProceduralClips
+    def adapter(self, channel: str, budget: Budget, store: Store) -> ClipGenerator:
+        from shorts_assets.db.state_store import DatabaseStateStore
+        from shorts_assets.providers.generation import build_clip_generator
 
-            return ProceduralClips()
-        raise ConfigError(f"VIDEO_GEN_PROVIDER={self.provider!r} has no adapter in this build")
+        return build_clip_generator(
+            self.provider, channel, os.environ, budget, DatabaseStateStore(store), self.base_urls,
+            self.model, self.poll_interval_s,
+        )
 
 
 class VoiceResource(dg.ConfigurableResource):
@@ -208,8 +236,21 @@ def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
         "database": database,
         "media": MediaResource(data_dir=str(settings.data_dir)),
         "channels": ChannelsResource.from_configs(settings.channels),
-        "script_writer": ScriptWriterResource(provider=settings.script_provider),
-        "clip_generator": ClipGeneratorResource(provider=settings.video_gen_provider),
+        "spending": SpendingResource(
+            daily_limits_usd=dict(settings.daily_budgets_usd), prices_file=settings.prices_file
+        ),
+        "script_writer": ScriptWriterResource(
+            provider=settings.script_provider,
+            model=settings.script_model,
+            openai_api=settings.openai_script_api,
+            base_urls=dict(settings.base_urls),
+        ),
+        "clip_generator": ClipGeneratorResource(
+            provider=settings.video_gen_provider,
+            model=settings.video_gen_model,
+            poll_interval_s=settings.video_poll_interval_s,
+            base_urls=dict(settings.base_urls),
+        ),
         "voice": VoiceResource(provider=settings.tts_provider),
         "renderer": RendererResource(provider=settings.renderer_provider, profile=settings.render_profile),
         "platforms": PlatformsResource(

@@ -49,10 +49,16 @@ BASE_URL_VARIABLES = (
     "INSTAGRAM_GRAPH_BASE_URL",
     "INSTAGRAM_RUPLOAD_BASE_URL",
     "INSTAGRAM_TOKEN_REFRESH_URL",
+    "OPENAI_BASE_URL",
+    "ANTHROPIC_BASE_URL",
+    "RUNWAY_API_BASE_URL",
+    "LUMA_API_BASE_URL",
+    "PIKA_API_BASE_URL",
 )
 # Providers whose adapters this build ships; the others are recognised, checked for their keys,
 # and then refused with a message saying so.
-AVAILABLE = {"template", "stub", "espeak", "ffmpeg"}
+AVAILABLE = {"template", "openai", "anthropic", "stub", "openai_sora", "runway", "luma", "pika", "espeak", "ffmpeg"}
+DEFAULT_DAILY_BUDGET_USD = 10.0
 
 
 @dataclass(frozen=True)
@@ -84,6 +90,13 @@ class Settings:
     real_publishers: tuple[str, ...] = ()
     sim_reject_rate: float = 0.0
     base_urls: Mapping[str, str] = field(default_factory=dict)
+    script_model: str = ""
+    openai_script_api: str = "responses"
+    video_gen_model: str = ""
+    video_poll_interval_s: float = 5.0
+    # channel -> USD per UTC day on paid provider calls; a channel left out has no limit
+    daily_budgets_usd: Mapping[str, float] = field(default_factory=dict)
+    prices_file: str = ""
 
     @property
     def simulation(self) -> bool:
@@ -106,13 +119,21 @@ def _flag(env: Mapping[str, str], name: str) -> bool:
     raise ConfigError(f"{name}={env[name]!r} is not a boolean (use true or false)")
 
 
-def _provider(env: Mapping[str, str], name: str, table: dict[str, tuple[str, ...]], default: str) -> str:
+def _provider(
+    env: Mapping[str, str],
+    name: str,
+    table: dict[str, tuple[str, ...]],
+    default: str,
+    channels: tuple[ChannelConfig, ...],
+) -> str:
     value = env.get(name, "").strip() or default
     if value not in table:
         raise ConfigError(f"{name}={value!r} is not one of: {', '.join(table)}")
-    missing = [key for key in table[value] if not env.get(key)]
-    if missing:
-        raise ConfigError(f"{name}={value} needs {', '.join(missing)} to be set")
+    for channel in channels:
+        missing = [key for key in table[value] if not credential(env, key, channel.name)]
+        if missing:
+            wanted = ", ".join(f"{key} (or {channel_variable(key, channel.name)})" for key in missing)
+            raise ConfigError(f"{name}={value} needs {wanted} to be set for channel {channel.name}")
     if value not in AVAILABLE:
         raise ConfigError(
             f"{name}={value}: this build has no {value} adapter yet; use {name}={default}"
@@ -256,6 +277,61 @@ def _render_profile(env: Mapping[str, str]) -> str:
     return value
 
 
+def _number(env: Mapping[str, str], name: str, default: float, low: float, high: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = float("nan")
+    if not low <= value <= high:
+        raise ConfigError(f"{name}={raw!r} must be a number from {low:g} to {high:g}")
+    return value
+
+
+def _budget(env: Mapping[str, str], name: str, default: float | None) -> float | None:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("none", "unlimited"):
+        return None
+    return _number(env, name, 0.0, 0.0, 1e9)
+
+
+def _daily_budgets(env: Mapping[str, str], channels: tuple[ChannelConfig, ...]) -> dict[str, float]:
+    """SHORTS_DAILY_BUDGET_USD for every channel, SHORTS_DAILY_BUDGET_USD_<CHANNEL> for one."""
+    default = _budget(env, "SHORTS_DAILY_BUDGET_USD", DEFAULT_DAILY_BUDGET_USD)
+    budgets = {}
+    for channel in channels:
+        limit = _budget(env, channel_variable("SHORTS_DAILY_BUDGET_USD", channel.name), default)
+        if limit is not None:
+            budgets[channel.name] = limit
+    return budgets
+
+
+def _prices_file(env: Mapping[str, str]) -> str:
+    from shorts_assets.providers.costs import PriceTable
+
+    path = env.get("SHORTS_PRICES_FILE", "").strip()
+    if not path:
+        return ""
+    try:
+        PriceTable.from_json(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"SHORTS_PRICES_FILE={path}: cannot be read ({exc.strerror or exc})") from None
+    except ValueError as exc:
+        raise ConfigError(f"SHORTS_PRICES_FILE={path}: {exc}") from None
+    return str(Path(path).resolve())
+
+
+def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str:
+    value = env.get(name, "").strip() or choices[0]
+    if value not in choices:
+        raise ConfigError(f"{name}={value!r} is not one of: {', '.join(choices)}")
+    return value
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read and validate every variable; raise ConfigError naming the first bad one."""
     env = os.environ if env is None else env
@@ -277,13 +353,19 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         channels=channels,
         base_urls=_base_urls(env),
         start_date=_start_date(env),
-        script_provider=_provider(env, "SCRIPT_PROVIDER", SCRIPT_PROVIDERS, "template"),
-        video_gen_provider=_provider(env, "VIDEO_GEN_PROVIDER", VIDEO_GEN_PROVIDERS, "stub"),
-        tts_provider=_provider(env, "TTS_PROVIDER", TTS_PROVIDERS, "espeak"),
-        renderer_provider=_provider(env, "RENDERER_PROVIDER", RENDERER_PROVIDERS, "ffmpeg"),
+        script_provider=_provider(env, "SCRIPT_PROVIDER", SCRIPT_PROVIDERS, "template", channels),
+        video_gen_provider=_provider(env, "VIDEO_GEN_PROVIDER", VIDEO_GEN_PROVIDERS, "stub", channels),
+        tts_provider=_provider(env, "TTS_PROVIDER", TTS_PROVIDERS, "espeak", channels),
+        renderer_provider=_provider(env, "RENDERER_PROVIDER", RENDERER_PROVIDERS, "ffmpeg", channels),
         render_profile=_render_profile(env),
         real_publishers=tuple(real_publishers),
         sim_reject_rate=_reject_rate(env),
+        script_model=env.get("SCRIPT_MODEL", "").strip(),
+        openai_script_api=_choice(env, "OPENAI_SCRIPT_API", ("responses", "chat")),
+        video_gen_model=env.get("VIDEO_GEN_MODEL", "").strip(),
+        video_poll_interval_s=_number(env, "VIDEO_GEN_POLL_INTERVAL_S", 5.0, 0.0, 600.0),
+        daily_budgets_usd=_daily_budgets(env, channels),
+        prices_file=_prices_file(env),
     )
 
 

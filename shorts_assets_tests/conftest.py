@@ -73,6 +73,7 @@ def loop_resources(data_dir: Path, database_url: str, videos_per_day: int = 2, r
         PlatformsResource,
         RendererResource,
         ScriptWriterResource,
+        SpendingResource,
         VoiceResource,
     )
     from shorts_assets.settings import ChannelConfig
@@ -84,6 +85,7 @@ def loop_resources(data_dir: Path, database_url: str, videos_per_day: int = 2, r
         "channels": ChannelsResource.from_configs(
             (ChannelConfig(name="demo", videos_per_day=videos_per_day, audience_seed=11),)
         ),
+        "spending": SpendingResource(),
         "script_writer": ScriptWriterResource(),
         "clip_generator": ClipGeneratorResource(),
         "voice": VoiceResource(),

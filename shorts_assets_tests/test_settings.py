@@ -77,16 +77,46 @@ def test_malformed_channel_files_are_refused(tmp_path, document):
         load_settings({"SHORTS_CHANNELS_FILE": str(path)})
 
 
-def test_a_real_provider_with_its_key_is_still_refused_until_its_adapter_exists():
-    with pytest.raises(ConfigError, match="no runway adapter"):
-        load_settings({"VIDEO_GEN_PROVIDER": "runway", "RUNWAYML_API_SECRET": "secret-value"})
+def test_a_paid_provider_needs_its_key_for_every_channel_and_a_channel_may_have_its_own():
+    env = {"VIDEO_GEN_PROVIDER": "runway", "SHORTS_CHANNELS": "demo,cooking", "RUNWAYML_API_SECRET_DEMO": "k1"}
+    with pytest.raises(ConfigError, match="RUNWAYML_API_SECRET_COOKING.*channel cooking"):
+        load_settings(env)
+    env["RUNWAYML_API_SECRET"] = "k0"
+    assert load_settings(env).video_gen_provider == "runway"
 
 
 def test_errors_never_echo_a_secret():
-    try:
-        load_settings({"VIDEO_GEN_PROVIDER": "runway", "RUNWAYML_API_SECRET": "sk-very-secret"})
-    except ConfigError as exc:
-        assert "sk-very-secret" not in str(exc)
+    env = {"VIDEO_GEN_PROVIDER": "runway", "RUNWAYML_API_SECRET": "sk-very-secret", "SHORTS_DAILY_BUDGET_USD": "lots"}
+    with pytest.raises(ConfigError, match="SHORTS_DAILY_BUDGET_USD") as caught:
+        load_settings(env)
+    assert "sk-very-secret" not in str(caught.value)
+
+
+def test_daily_budgets_default_per_channel_and_can_be_lifted_or_set_per_channel():
+    assert load_settings({}).daily_budgets_usd == {"demo": 10.0}
+    env = {"SHORTS_CHANNELS": "demo,cooking", "SHORTS_DAILY_BUDGET_USD": "2.5", "SHORTS_DAILY_BUDGET_USD_COOKING": "none"}
+    assert load_settings(env).daily_budgets_usd == {"demo": 2.5}
+    with pytest.raises(ConfigError, match="SHORTS_DAILY_BUDGET_USD_DEMO"):
+        load_settings({"SHORTS_DAILY_BUDGET_USD_DEMO": "-1"})
+
+
+def test_a_price_table_file_is_checked_when_the_settings_load(tmp_path):
+    good = tmp_path / "prices.json"
+    good.write_text(json.dumps({"tokens": {"gpt-4.1-mini": [0.4, 1.6]}, "seconds": {"veo3.1_fast": 0.15}}))
+    assert load_settings({"SHORTS_PRICES_FILE": str(good)}).prices_file == str(good.resolve())
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"seconds": {"veo3.1_fast": -1}}))
+    with pytest.raises(ConfigError, match="SHORTS_PRICES_FILE.*must not be negative"):
+        load_settings({"SHORTS_PRICES_FILE": str(bad)})
+    with pytest.raises(ConfigError, match="SHORTS_PRICES_FILE.*cannot be read"):
+        load_settings({"SHORTS_PRICES_FILE": str(tmp_path / "missing.json")})
+
+
+def test_model_and_api_choices_are_validated():
+    settings = load_settings({"SCRIPT_MODEL": "gpt-4.1", "OPENAI_SCRIPT_API": "chat", "VIDEO_GEN_POLL_INTERVAL_S": "0.5"})
+    assert (settings.script_model, settings.openai_script_api, settings.video_poll_interval_s) == ("gpt-4.1", "chat", 0.5)
+    with pytest.raises(ConfigError, match="OPENAI_SCRIPT_API"):
+        load_settings({"OPENAI_SCRIPT_API": "completions"})
 
 
 def test_a_publisher_with_its_credentials_is_switched_on_and_a_channel_may_have_its_own():

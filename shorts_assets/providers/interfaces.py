@@ -129,7 +129,11 @@ class Comment:
 
 
 class ScriptWriter(Protocol):
-    def write(self, video_id: str, arms: Mapping[str, str], seed: int) -> Script: ...
+    def write(
+        self, video_id: str, arms: Mapping[str, str], seed: int, hints: Mapping[str, object] | None = None
+    ) -> Script:
+        """A script realising ``arms``; ``hints`` is what the learner knows (top and bottom performers,
+        topics viewers asked for), for writers that can use it."""
 
 
 class ClipGenerator(Protocol):

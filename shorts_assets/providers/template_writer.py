@@ -126,7 +126,10 @@ class TemplateWriter:
 
     name = "template"
 
-    def write(self, video_id: str, arms: Mapping[str, str], seed: int) -> Script:
+    def write(
+        self, video_id: str, arms: Mapping[str, str], seed: int, hints: Mapping[str, object] | None = None
+    ) -> Script:
+        """The template writer draws only on its topic bank; ``hints`` are for writers that can use them."""
         validate_arms(dict(arms))
         topic = TOPICS[arms["topic"]]
         hook_kind = arms["hook"]

@@ -1,0 +1,152 @@
+"""The loop with each paid generation provider selected in turn, pointed at its fake server.
+
+Every pairing runs a whole batch of shorts_loop_job: the scripts come from the language model, the
+clips from the video API, and the short is rendered, published (simulated) and learned from. The
+costs the providers charged show in the assets' metadata, no key reaches the event log, and a daily
+budget below one video's cost stops the batch before any request is sent.
+"""
+
+from datetime import date
+
+import dagster as dg
+import pytest
+
+from shorts_assets.db.store import Store
+from shorts_assets.definitions import loop_assets
+from shorts_assets.providers.media import probe, run_ffmpeg
+from shorts_assets.resources import build_resources
+from shorts_assets.settings import load_settings
+from shorts_assets_tests.fakes.anthropic_server import FakeAnthropic
+from shorts_assets_tests.fakes.luma_server import FakeLuma
+from shorts_assets_tests.fakes.openai_server import FakeOpenAI
+from shorts_assets_tests.fakes.pika_server import FakePika
+from shorts_assets_tests.fakes.runway_server import FakeRunway
+from shorts_assets_tests.fakes.server import FakeServer
+
+pytestmark = pytest.mark.slow
+
+DAY = date(2026, 11, 24)
+FAKES = {"openai": FakeOpenAI, "anthropic": FakeAnthropic, "runway": FakeRunway, "luma": FakeLuma, "pika": FakePika}
+VIDEO_FAKE = {"openai_sora": "openai", "runway": "runway", "luma": "luma", "pika": "pika"}
+# (SCRIPT_PROVIDER, VIDEO_GEN_PROVIDER): every provider of both seams appears at least once.
+PAIRINGS = [("openai", "openai_sora"), ("anthropic", "runway"), ("openai", "luma"), ("anthropic", "pika")]
+
+
+@pytest.fixture(scope="module")
+def clip_bytes(tmp_path_factory) -> bytes:
+    """What the fake video APIs hand back: a real portrait MP4."""
+    path = tmp_path_factory.mktemp("clip") / "generated.mp4"
+    run_ffmpeg(["-f", "lavfi", "-i", "testsrc2=size=720x1280:rate=24", "-t", "5", "-pix_fmt", "yuv420p",
+                "-c:v", "libx264", "-preset", "ultrafast", f"file:{path}"], "making a generated clip")
+    return path.read_bytes()
+
+
+def environment(tmp_path, apps, urls, script_provider, video_provider, **extra) -> dict[str, str]:
+    channels = tmp_path / "channels.json"
+    channels.write_text('{"channels": [{"name": "demo", "videos_per_day": 2}]}')
+    env = {
+        "SHORTS_DATA_DIR": str(tmp_path / "data"),
+        "SHORTS_CHANNELS_FILE": str(channels),
+        "RENDER_PROFILE": "draft",
+        "SCRIPT_PROVIDER": script_provider,
+        "VIDEO_GEN_PROVIDER": video_provider,
+        "VIDEO_GEN_POLL_INTERVAL_S": "0.05",
+        "OPENAI_API_KEY": apps["openai"].api_key,
+        "ANTHROPIC_API_KEY": apps["anthropic"].api_key,
+        "RUNWAYML_API_SECRET": apps["runway"].api_key,
+        "LUMAAI_API_KEY": apps["luma"].api_key,
+        "PIKA_API_KEY": apps["pika"].api_key,
+        "OPENAI_BASE_URL": f"{urls['openai']}/v1",
+        "ANTHROPIC_BASE_URL": urls["anthropic"],
+        "RUNWAY_API_BASE_URL": urls["runway"],
+        "LUMA_API_BASE_URL": urls["luma"],
+        "PIKA_API_BASE_URL": urls["pika"],
+    }
+    return {**env, **extra}
+
+
+@pytest.fixture
+def fakes(clip_bytes):
+    apps = {name: cls(video_bytes=clip_bytes) if name != "anthropic" else cls() for name, cls in FAKES.items()}
+    apps["openai"].poll_after_ms = 50
+    servers = {name: FakeServer(app) for name, app in apps.items()}
+    for server in servers.values():
+        server.__enter__()
+    try:
+        yield apps, {name: server.url for name, server in servers.items()}
+    finally:
+        for server in servers.values():
+            server.__exit__(None, None, None)
+
+
+def run_loop(env: dict[str, str], monkeypatch):
+    for name in ("DATABASE_URL", "SHORTS_CHANNELS"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    settings = load_settings()
+    with dg.instance_for_test() as instance:
+        result = dg.materialize(
+            loop_assets,
+            partition_key=dg.MultiPartitionKey({"channel": "demo", "date": DAY.isoformat()}),
+            resources=build_resources(settings),
+            instance=instance,
+            raise_on_error=False,
+        )
+        log = "\n".join(repr(entry) for entry in instance.all_logs(result.run_id))
+    return settings, result, log
+
+
+def metadata(result, asset: str) -> dict:
+    (event,) = [e for e in result.get_asset_materialization_events() if e.asset_key.to_user_string() == asset]
+    return {k: v.value for k, v in event.materialization.metadata.items()}
+
+
+def requests_to(app) -> int:
+    return len(app.requests)
+
+
+@pytest.mark.parametrize(("script_provider", "video_provider"), PAIRINGS)
+def test_the_loop_completes_a_batch_with_each_paid_provider(tmp_path, fakes, monkeypatch, script_provider, video_provider):
+    apps, urls = fakes
+    env = environment(tmp_path, apps, urls, script_provider, video_provider)
+    settings, result, log = run_loop(env, monkeypatch)
+
+    assert result.success
+    rows = Store(settings.database_url).batch("demo", DAY)
+    assert len(rows) == 2
+    assert metadata(result, "scripts")["writer"] == script_provider
+    for row in rows:
+        clips = row.outputs["clips"]["files"]
+        assert clips and len(clips) == len(row.script["scenes"])
+        assert all(probe(clip).has_video for clip in clips)
+        assert probe(row.outputs["render"]["video_path"]).width == 540  # the draft profile
+    assert len(Store(settings.database_url).published("demo", DAY)) == 6  # 2 videos × 3 platforms
+
+    script_app = apps[script_provider]
+    video_app = apps[VIDEO_FAKE[video_provider]]
+    assert requests_to(script_app) >= 2
+    assert requests_to(video_app) > 0
+    assert metadata(result, "scripts")["cost_usd"] > 0
+    assert metadata(result, "clips")["cost_usd"] > 0
+    assert metadata(result, "clips")["generator"] == video_app_name(video_provider)
+    for app in (script_app, video_app):
+        assert app.api_key not in log
+
+
+def video_app_name(provider: str) -> str:
+    return {"openai_sora": "sora"}.get(provider, provider)
+
+
+def test_a_budget_below_one_video_stops_the_batch_before_any_paid_call(tmp_path, fakes, monkeypatch):
+    apps, urls = fakes
+    env = environment(tmp_path, apps, urls, "openai", "runway", SHORTS_DAILY_BUDGET_USD="0.05")
+    settings, result, log = run_loop(env, monkeypatch)
+
+    assert not result.success
+    (failure,) = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    assert failure.step_key == "scripts"
+    message = failure.step_failure_data.error.message + str(failure.step_failure_data.user_failure_data)
+    assert "daily budget of $0.05" in message and "nothing was sent" in message
+    assert requests_to(apps["openai"]) == 0 and requests_to(apps["runway"]) == 0
+    assert Store(settings.database_url).batch("demo", DAY) == []
