@@ -1,9 +1,10 @@
 """What paid provider calls cost, and a per-channel daily spending limit checked before each call.
 
 ``PriceTable`` holds estimated list prices in US dollars: per million input and output tokens for
-language models, per generated second for video models. The defaults are estimates to be overridden
-from configuration (``PriceTable.from_json``); a model missing from the table is priced at the
-table's fallback, which is deliberately high so an unknown model never looks free.
+language models, per generated (or rendered) second for video models and cloud renderers, per
+million characters for speech. The defaults are estimates to be overridden from configuration
+(``PriceTable.from_json``); a model missing from the table is priced at the table's fallback, which
+is deliberately high so an unknown model never looks free.
 
 ``Budget`` belongs to one channel. ``charge`` records a call's estimated cost in the state store
 under the channel and the UTC day, atomically, and raises ``BudgetExceeded`` instead when the call
@@ -51,6 +52,21 @@ DEFAULT_SECOND_PRICES: dict[str, float] = {
     "ray-2": 0.18,
     "ray-1-6": 0.18,
     "pika-2.2": 0.09,
+    "creatomate": 0.02,  # a cloud render, per second of finished video
+}
+
+# USD per million characters of text spoken.
+DEFAULT_CHARACTER_PRICES: dict[str, float] = {
+    "tts-1": 15.00,
+    "tts-1-hd": 30.00,
+    "gpt-4o-mini-tts": 15.00,  # billed by tokens; about $0.015 a minute of speech
+    "gpt-4o-mini-tts-2025-12-15": 15.00,
+    "eleven_multilingual_v2": 100.00,
+    "eleven_v3": 100.00,
+    "eleven_turbo_v2_5": 50.00,
+    "eleven_flash_v2_5": 50.00,
+    "eleven_turbo_v2": 50.00,
+    "eleven_flash_v2": 50.00,
 }
 
 
@@ -62,22 +78,32 @@ class BudgetExceeded(BudgetExhausted):
 class PriceTable:
     token_prices: Mapping[str, tuple[float, float]] = field(default_factory=lambda: dict(DEFAULT_TOKEN_PRICES))
     second_prices: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_SECOND_PRICES))
+    character_prices: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_CHARACTER_PRICES))
     fallback_token_price: tuple[float, float] = (15.00, 75.00)
     fallback_second_price: float = 0.50
+    fallback_character_price: float = 300.00
 
     @classmethod
     def from_json(cls, text: str) -> "PriceTable":
-        """A table from ``{"tokens": {model: [in, out]}, "seconds": {model: usd}}``, over the defaults."""
+        """A table from ``{"tokens": {model: [in, out]}, "seconds": {model: usd}, "characters": {model: usd}}``
+        (characters: USD per million), over the defaults."""
         try:
             data = json.loads(text) if text.strip() else {}
         except ValueError as exc:
             raise ValueError(f"price table: not valid JSON: {exc}") from None
         if not isinstance(data, dict):
-            raise ValueError("price table: expected a JSON object with 'tokens' and/or 'seconds'")
-        return cls().with_overrides(tokens=data.get("tokens") or {}, seconds=data.get("seconds") or {})
+            raise ValueError("price table: expected a JSON object with 'tokens', 'seconds' and/or 'characters'")
+        return cls().with_overrides(
+            tokens=data.get("tokens") or {},
+            seconds=data.get("seconds") or {},
+            characters=data.get("characters") or {},
+        )
 
     def with_overrides(
-        self, tokens: Mapping[str, Any] | None = None, seconds: Mapping[str, Any] | None = None
+        self,
+        tokens: Mapping[str, Any] | None = None,
+        seconds: Mapping[str, Any] | None = None,
+        characters: Mapping[str, Any] | None = None,
     ) -> "PriceTable":
         token_prices = dict(self.token_prices)
         for model, pair in (tokens or {}).items():
@@ -97,7 +123,18 @@ class PriceTable:
             if value < 0:
                 raise ValueError(f"price table: seconds.{model} must not be negative")
             second_prices[model] = value
-        return replace(self, token_prices=token_prices, second_prices=second_prices)
+        character_prices = dict(self.character_prices)
+        for model, price in (characters or {}).items():
+            try:
+                value = float(price)
+            except (TypeError, ValueError):
+                raise ValueError(f"price table: characters.{model} must be USD per 1M characters") from None
+            if value < 0:
+                raise ValueError(f"price table: characters.{model} must not be negative")
+            character_prices[model] = value
+        return replace(
+            self, token_prices=token_prices, second_prices=second_prices, character_prices=character_prices
+        )
 
     def tokens_usd(self, model: str, input_tokens: int, output_tokens: int) -> float:
         inp, out = self.token_prices.get(model, self.fallback_token_price)
@@ -105,6 +142,9 @@ class PriceTable:
 
     def seconds_usd(self, model: str, seconds: float) -> float:
         return self.second_prices.get(model, self.fallback_second_price) * seconds
+
+    def characters_usd(self, model: str, characters: int) -> float:
+        return self.character_prices.get(model, self.fallback_character_price) * characters / 1_000_000
 
 
 def estimate_tokens(text: str) -> int:
@@ -188,3 +228,6 @@ class Budget:
 
     def charge_seconds(self, what: str, model: str, seconds: float) -> Charge:
         return self.charge(what, self.prices.seconds_usd(model, seconds))
+
+    def charge_characters(self, what: str, model: str, characters: int) -> Charge:
+        return self.charge(what, self.prices.characters_usd(model, characters))

@@ -1,4 +1,5 @@
-"""A fake of the OpenAI API: Responses and Chat Completions with strict structured output, and Videos (Sora).
+"""A fake of the OpenAI API: Responses and Chat Completions with strict structured output, Videos (Sora)
+and Speech.
 
 It enforces: the bearer key (401 with OpenAI's error envelope otherwise); on text calls a
 ``json_schema`` format with a valid name and ``strict: true`` over a schema where every object lists
@@ -10,7 +11,14 @@ storage lagging behind the status, ``content_not_ready`` more times).
 Text answers follow ``answers``, a queue of modes (``valid`` when empty): ``valid``, ``refusal``,
 ``truncated`` (status incomplete / finish_reason length), ``invalid_json`` and ``schema_violation``.
 A valid answer is built from the request's schema, echoing the arms it pins. ``served`` lists which
-text APIs exist; the others answer 404 like a server that lacks them. Mount at ``/v1``.
+text APIs exist; the others answer 404 like a server that lacks them.
+
+Speech (``/audio/speech``) enforces the ``model``, ``voice`` (fewer for tts-1 and tts-1-hd),
+``response_format`` and ``speed`` values, ``input`` of 1 to 4096 characters, and no ``instructions``
+for tts-1 and tts-1-hd. It answers with real speech at 24 kHz (the offline narrator's, ``fable``
+British, the rest American), in the format asked for: ``pcm`` raw, ``wav`` with the placeholder
+sizes of a streamed WAV, the others encoded by ffmpeg; ``speeches`` keeps what was spoken.
+Mount at ``/v1``.
 """
 
 from __future__ import annotations
@@ -28,6 +36,13 @@ NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 SORA_MODELS = {"sora-2", "sora-2-pro"}
 SORA_SECONDS = {"4", "8", "12"}
 SORA_SIZES = {"720x1280", "1280x720", "1024x1792", "1792x1024"}
+TTS_MODELS = {"tts-1", "tts-1-hd", "gpt-4o-mini-tts", "gpt-4o-mini-tts-2025-12-15"}
+TTS_CLASSIC_MODELS = {"tts-1", "tts-1-hd"}
+TTS_CLASSIC_VOICES = {"alloy", "ash", "coral", "echo", "fable", "nova", "onyx", "sage", "shimmer"}
+TTS_VOICES = TTS_CLASSIC_VOICES | {"ballad", "verse", "marin", "cedar"}
+TTS_FORMATS = {"mp3": "audio/mpeg", "opus": "audio/ogg", "aac": "audio/aac", "flac": "audio/flac",
+               "wav": "audio/wav", "pcm": "audio/pcm"}
+TTS_INPUT_LIMIT = 4096
 
 
 def error(status: int, message: str, type_: str = "invalid_request_error", code: str | None = None,
@@ -122,6 +137,7 @@ class FakeOpenAI(FakeApp):
         self.fail_next: deque[dict[str, str]] = deque()  # errors for the next created videos
         self.poll_after_ms: int | None = 1500
         self.content_not_ready = 0  # content requests answered 404 even after completion
+        self.speeches: list[tuple[dict[str, Any], Any]] = []  # (request body, what was spoken)
 
     def route(self, request: Request):
         path = request.path
@@ -129,6 +145,8 @@ class FakeOpenAI(FakeApp):
             return "responses", self.responses
         if request.method == "POST" and path == "/v1/chat/completions":
             return "chat", self.chat
+        if request.method == "POST" and path == "/v1/audio/speech":
+            return "speech", self.speech
         if request.method == "POST" and path == "/v1/videos":
             return "videos.create", self.create_video
         match = re.fullmatch(r"/v1/videos/([^/]+)(/content)?", path)
@@ -270,3 +288,43 @@ class FakeOpenAI(FakeApp):
             self.content_not_ready = max(0, self.content_not_ready - 1)
             return error(404, f"Video '{video.id}' is not ready: its status is {video.status}.", code="not_found")
         return Response(200, self.video_bytes, {"Content-Type": "video/mp4"})
+
+    # --- speech ---------------------------------------------------------------------------------------
+
+    def speech(self, request: Request) -> Response:
+        if (denied := self._unauthorized(request)) is not None:
+            return denied
+        try:
+            body = request.json()
+        except ValueError:
+            return error(400, "We could not parse the JSON body of your request.")
+        if not isinstance(body, dict):
+            return error(400, "The body must be a JSON object.")
+        model, voice, text = body.get("model"), body.get("voice"), body.get("input")
+        response_format, speed = body.get("response_format", "mp3"), body.get("speed", 1.0)
+        if model not in TTS_MODELS:
+            return error(400, f"Invalid value for 'model': {model!r}.", param="model")
+        if not isinstance(text, str) or not text:
+            return error(400, "Missing required parameter: 'input'.", param="input")
+        if len(text) > TTS_INPUT_LIMIT:
+            return error(400, f"Invalid 'input': string too long. Expected a string with maximum length "
+                              f"{TTS_INPUT_LIMIT}, but got a string with length {len(text)} instead.",
+                         param="input", code="string_above_max_length")
+        voices = TTS_CLASSIC_VOICES if model in TTS_CLASSIC_MODELS else TTS_VOICES
+        if voice not in voices:
+            return error(400, f"Invalid value for 'voice': {voice!r}; {model} supports {', '.join(sorted(voices))}.",
+                         param="voice")
+        if response_format not in TTS_FORMATS:
+            return error(400, f"Invalid value for 'response_format': {response_format!r}.", param="response_format")
+        if not isinstance(speed, (int, float)) or isinstance(speed, bool) or not 0.25 <= speed <= 4.0:
+            return error(400, f"Invalid 'speed': {speed!r}; expected a number from 0.25 to 4.0.", param="speed")
+        if body.get("instructions") and model in TTS_CLASSIC_MODELS:
+            return error(400, f"'instructions' is not supported with {model}.", param="instructions")
+        from shorts_assets_tests.fakes.elevenlabs_server import encode, speak
+
+        spoken = speak(text, "en-gb" if voice == "fable" else "en-us", 24_000)
+        self.speeches.append((body, spoken))
+        audio = encode(spoken.samples, spoken.rate, response_format)
+        return Response(200, audio, {"Content-Type": TTS_FORMATS[response_format],
+                                     "x-ratelimit-limit-requests": "500",
+                                     "x-ratelimit-remaining-requests": "499"})

@@ -90,3 +90,34 @@ def test_concurrent_charges_never_pass_the_limit():
     assert sum(accepted) <= 1.0 + 1e-9
     assert budget.spent_usd() == pytest.approx(sum(accepted))
     assert 30 <= len(accepted) <= 33
+
+
+def test_speech_is_priced_per_character_with_overrides_and_a_high_fallback():
+    table = PriceTable()
+    assert table.characters_usd("tts-1", 1_000_000) == pytest.approx(15.0)
+    assert table.characters_usd("eleven_multilingual_v2", 1_000) == pytest.approx(0.10)
+    assert table.characters_usd("eleven_flash_v2_5", 1_000) < table.characters_usd("eleven_multilingual_v2", 1_000)
+    known = max(table.character_prices.values())
+    assert table.characters_usd("mystery-voice", 1_000_000) == table.fallback_character_price > known
+    custom = PriceTable.from_json('{"characters": {"tts-1": 20, "my-voice": 1.5}, "seconds": {"ray-2": 0.5}}')
+    assert custom.characters_usd("tts-1", 500_000) == pytest.approx(10.0)
+    assert custom.characters_usd("my-voice", 1_000_000) == pytest.approx(1.5)
+    assert custom.characters_usd("tts-1-hd", 1_000_000) == pytest.approx(30.0)
+    assert custom.seconds_usd("ray-2", 2) == 1.0
+    with pytest.raises(ValueError, match=r"characters\.x"):
+        PriceTable.from_json('{"characters": {"x": "cheap"}}')
+    with pytest.raises(ValueError, match="negative"):
+        PriceTable.from_json('{"characters": {"x": -1}}')
+
+
+def test_a_cloud_render_is_priced_per_rendered_second():
+    assert PriceTable().seconds_usd("creatomate", 30) == pytest.approx(0.6)
+
+
+def test_character_charges_count_against_the_same_daily_limit():
+    budget = Budget(MemoryStateStore(), "demo", daily_limit_usd=0.05, clock=Clock())
+    charge = budget.charge_characters("voiceover vid-1: openai tts-1 speech", "tts-1", 2_000)
+    assert charge.usd == pytest.approx(0.03)
+    with pytest.raises(BudgetExceeded, match="vid-2"):
+        budget.charge_characters("voiceover vid-2: openai tts-1 speech", "tts-1", 2_000)
+    assert budget.spent_usd() == pytest.approx(0.03)
