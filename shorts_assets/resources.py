@@ -144,16 +144,17 @@ class ClipGeneratorResource(dg.ConfigurableResource):
 
 
 class VoiceResource(dg.ConfigurableResource):
-    """Speaks the narration with word timings (TTS_PROVIDER): espeak-ng, in-process."""
+    """Speaks the narration with word timings (TTS_PROVIDER): espeak-ng in-process, OpenAI or ElevenLabs."""
 
     provider: str = "espeak"
+    model: str = ""  # TTS_MODEL; empty: the provider's default
+    voices: dict[str, str] = {}  # TTS_VOICES: voice arm -> the provider's voice
+    base_urls: dict[str, str] = {}
 
-    def adapter(self) -> Voice:
-        if self.provider == "espeak":
-            from shorts_assets.providers.espeak_voice import EspeakVoice
+    def adapter(self, channel: str, budget: Budget) -> Voice:
+        from shorts_assets.providers.generation import build_voice
 
-            return EspeakVoice()
-        raise ConfigError(f"TTS_PROVIDER={self.provider!r} has no adapter in this build")
+        return build_voice(self.provider, channel, os.environ, budget, self.base_urls, self.model, self.voices)
 
 
 class RendererResource(dg.ConfigurableResource):
@@ -251,7 +252,12 @@ def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
             poll_interval_s=settings.video_poll_interval_s,
             base_urls=dict(settings.base_urls),
         ),
-        "voice": VoiceResource(provider=settings.tts_provider),
+        "voice": VoiceResource(
+            provider=settings.tts_provider,
+            model=settings.tts_model,
+            voices=dict(settings.tts_voices),
+            base_urls=dict(settings.base_urls),
+        ),
         "renderer": RendererResource(provider=settings.renderer_provider, profile=settings.render_profile),
         "platforms": PlatformsResource(
             data_dir=str(settings.data_dir),

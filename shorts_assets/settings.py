@@ -54,10 +54,11 @@ BASE_URL_VARIABLES = (
     "RUNWAY_API_BASE_URL",
     "LUMA_API_BASE_URL",
     "PIKA_API_BASE_URL",
+    "ELEVENLABS_API_BASE_URL",
 )
 # Providers whose adapters this build ships; the others are recognised, checked for their keys,
 # and then refused with a message saying so.
-AVAILABLE = {"template", "openai", "anthropic", "stub", "openai_sora", "runway", "luma", "pika", "espeak", "ffmpeg"}
+AVAILABLE = {"template", "openai", "anthropic", "stub", "openai_sora", "runway", "luma", "pika", "espeak", "elevenlabs", "ffmpeg"}
 DEFAULT_DAILY_BUDGET_USD = 10.0
 
 
@@ -94,6 +95,8 @@ class Settings:
     openai_script_api: str = "responses"
     video_gen_model: str = ""
     video_poll_interval_s: float = 5.0
+    tts_model: str = ""
+    tts_voices: Mapping[str, str] = field(default_factory=dict)  # voice arm -> the provider's voice
     # channel -> USD per UTC day on paid provider calls; a channel left out has no limit
     daily_budgets_usd: Mapping[str, float] = field(default_factory=dict)
     prices_file: str = ""
@@ -325,6 +328,19 @@ def _prices_file(env: Mapping[str, str]) -> str:
     return str(Path(path).resolve())
 
 
+def _voice_map(env: Mapping[str, str]) -> dict[str, str]:
+    raw = env.get("TTS_VOICES", "").strip()
+    voices = {}
+    for pair in filter(None, (p.strip() for p in raw.split(","))):
+        arm, sep, voice = (part.strip() for part in pair.partition("="))
+        if not sep or arm not in ARM_SPACE["voice"] or not voice:
+            raise ConfigError(
+                f"TTS_VOICES: {pair!r} must be <voice arm>=<provider voice>, the arm one of {', '.join(ARM_SPACE['voice'])}"
+            )
+        voices[arm] = voice
+    return voices
+
+
 def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str:
     value = env.get(name, "").strip() or choices[0]
     if value not in choices:
@@ -364,6 +380,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         openai_script_api=_choice(env, "OPENAI_SCRIPT_API", ("responses", "chat")),
         video_gen_model=env.get("VIDEO_GEN_MODEL", "").strip(),
         video_poll_interval_s=_number(env, "VIDEO_GEN_POLL_INTERVAL_S", 5.0, 0.0, 600.0),
+        tts_model=env.get("TTS_MODEL", "").strip(),
+        tts_voices=_voice_map(env),
         daily_budgets_usd=_daily_budgets(env, channels),
         prices_file=_prices_file(env),
     )

@@ -20,6 +20,7 @@ from shorts_assets.resources import (
     DatabaseResource,
     ScriptWriterResource,
     SpendingResource,
+    VoiceResource,
 )
 
 
@@ -34,6 +35,7 @@ def scripts(
     channels: ChannelsResource,
     script_writer: ScriptWriterResource,
     clip_generator: ClipGeneratorResource,
+    voice: VoiceResource,
     spending: SpendingResource,
 ) -> dg.MaterializeResult:
     """The batch's scripts, each recording the strategy version that chose its arms.
@@ -51,6 +53,8 @@ def scripts(
         script_model=script_writer.model,
         video_provider=clip_generator.provider,
         video_model=clip_generator.model,
+        tts_provider=voice.provider,
+        tts_model=voice.model,
     )
 
     strategy = store.latest_strategy(channel_name, before=day)

@@ -1,4 +1,4 @@
-"""Builds the generation adapters (script writer, video generator) for a channel from the environment,
+"""Builds the generation adapters (script writer, video generator, voice) for a channel from the environment,
 and estimates what one video costs before a batch spends anything.
 
 Keys are read from the environment when an adapter is built, never stored in configuration; a
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Mapping
 
 from shorts_assets.providers.costs import Budget, PriceTable, estimate_tokens
-from shorts_assets.providers.interfaces import ClipGenerator, ProviderError, ScriptWriter
+from shorts_assets.providers.interfaces import ClipGenerator, ProviderError, ScriptWriter, Voice
 from shorts_assets.providers.state import StateStore
 from shorts_assets.settings import credential
 
@@ -25,6 +25,7 @@ KEY_VARIABLES = {
     "runway": "RUNWAYML_API_SECRET",
     "luma": "LUMAAI_API_KEY",
     "pika": "PIKA_API_KEY",
+    "elevenlabs": "ELEVENLABS_API_KEY",
 }
 BASE_URL_VARIABLES = {
     "openai": "OPENAI_BASE_URL",
@@ -33,6 +34,7 @@ BASE_URL_VARIABLES = {
     "runway": "RUNWAY_API_BASE_URL",
     "luma": "LUMA_API_BASE_URL",
     "pika": "PIKA_API_BASE_URL",
+    "elevenlabs": "ELEVENLABS_API_BASE_URL",
 }
 DEFAULT_MODELS = {
     "openai": "gpt-4.1-mini",
@@ -42,11 +44,13 @@ DEFAULT_MODELS = {
     "luma": "ray-flash-2",
     "pika": "pika-2.2",
 }
+DEFAULT_TTS_MODELS = {"openai": "gpt-4o-mini-tts", "elevenlabs": "eleven_multilingual_v2"}
 SCRIPT_MAX_OUTPUT_TOKENS = 2000
 # What a typical short asks of its providers, for the estimate made before a batch starts.
 TYPICAL_PROMPT_CHARS = 6000
 TYPICAL_SCENES = 3
 TYPICAL_SCENE_S = 8.0
+TYPICAL_NARRATION_CHARS = 700
 
 
 def _key(env: Mapping[str, str], provider: str, channel: str) -> str:
@@ -129,6 +133,30 @@ def build_clip_generator(
     )
 
 
+def build_voice(
+    provider: str,
+    channel: str,
+    env: Mapping[str, str],
+    budget: Budget,
+    base_urls: Mapping[str, str],
+    model: str = "",
+    voices: Mapping[str, str] | None = None,
+) -> Voice:
+    if provider == "espeak":
+        from shorts_assets.providers.espeak_voice import EspeakVoice
+
+        return EspeakVoice()
+    from shorts_assets.providers import http_voices
+
+    classes = {"openai": http_voices.OpenAIVoice, "elevenlabs": http_voices.ElevenLabsVoice}
+    if provider not in classes:
+        raise ProviderError(f"TTS_PROVIDER={provider!r} has no adapter")
+    return classes[provider](
+        api_key=_key(env, provider, channel), model=model or DEFAULT_TTS_MODELS[provider], budget=budget,
+        voices=dict(voices or {}) or None, **_base_url(base_urls, provider),
+    )
+
+
 def _scene_seconds(provider: str, model: str) -> float:
     """What a typical scene is billed for: the shortest duration the model offers that covers it."""
     from shorts_assets.providers import video_gen
@@ -163,6 +191,8 @@ def estimate_video(
     script_model: str = "",
     video_provider: str,
     video_model: str = "",
+    tts_provider: str = "espeak",
+    tts_model: str = "",
 ) -> VideoEstimate:
     """What one typical video costs at list prices; offline providers cost nothing."""
     parts: dict[str, float] = {}
@@ -174,4 +204,6 @@ def estimate_video(
     if video_provider in KEY_VARIABLES:
         model = model_for(video_provider, video_model)
         parts["clips"] = TYPICAL_SCENES * prices.seconds_usd(model, _scene_seconds(video_provider, model))
+    if tts_provider in DEFAULT_TTS_MODELS:
+        parts["voice"] = prices.characters_usd(tts_model or DEFAULT_TTS_MODELS[tts_provider], TYPICAL_NARRATION_CHARS)
     return VideoEstimate(parts)
