@@ -7,7 +7,8 @@ their metrics come from ``SimulatedAudience.fetch_metrics``. Metrics arrive as t
 loop: at the end of each day the policy reads its last seven days' cohorts at their current age
 (a few hours to six days), then picks the next day's arms.
 
-- engine: this engine's learning state, Bayesian model and Thompson allocation (ε = 0.1);
+- engine: this engine's learning state, Bayesian model and Thompson allocation (ε = 0.1), steered
+  by its A/B experiments as the strategy asset steers it (``--no-experiments`` leaves them out);
 - heuristic: 70 % the best-known recipe (the full arm combination with the highest mean reward
   so far), 30 % a random recipe;
 - random: every arm uniformly at random;
@@ -29,6 +30,7 @@ import sys
 import tempfile
 import time
 import zlib
+from dataclasses import replace
 from datetime import date, datetime, time as dtime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -39,6 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from shorts_assets.arms import ARM_SPACE  # noqa: E402
 from shorts_assets.learning import Observation, Reference, choose_arms, decide, merge, score, signals  # noqa: E402
+from shorts_assets.learning.experiments import ENDED, Experiment, plan  # noqa: E402
 from shorts_assets.providers.interfaces import PLATFORMS, Publication  # noqa: E402
 from shorts_assets.providers.simulated_audience import AudiencePreferences, SimulatedAudience  # noqa: E402
 
@@ -61,15 +64,47 @@ class Policy:
 class Engine(Policy):
     name = "engine"
 
-    def __init__(self, seed: int):
+    def __init__(self, seed: int, experiments: bool = True, effects: dict[str, dict[str, float]] | None = None):
         self.seed = seed
+        self.effects = effects or {}  # the audience's hidden effects, only to score the experiments' verdicts
         self.state: dict[str, Any] = {}
         self.allocation: dict[str, dict[str, float]] | None = None
+        self.use_experiments = experiments
+        self.experiments: list[Experiment] = []
 
     def observe(self, day, observations):
         self.state = merge(self.state, observations)
         decision = decide(self.state, ARM_SPACE, EXPLORATION, seed=zlib.crc32(f"{self.seed}|{day}".encode()))
         self.allocation = decision.allocation
+        if self.use_experiments:
+            result = plan(
+                self.experiments,
+                channel="bench",
+                today=START + timedelta(days=day),
+                state=self.state,
+                posterior=decision.posterior,
+                p_best=decision.p_best,
+                allocation=decision.allocation,
+                arm_space=ARM_SPACE,
+                exploration=EXPLORATION,
+            )
+            opened = [replace(e, id=len(self.experiments) + i + 1) for i, e in enumerate(result.opened)]
+            self.experiments = [e for e in result.experiments if e.id is not None] + opened
+            self.allocation = result.allocation
+
+    def experiment_counts(self) -> dict[str, int]:
+        return {
+            "opened": len(self.experiments),
+            "decided": sum(e.status == "decided" for e in self.experiments),
+            "stopped": sum(e.status == "stopped" for e in self.experiments),
+            # the winner kept is the one of the two the audience truly prefers
+            "right": sum(
+                e.status in ENDED
+                and e.winner is not None
+                and e.winner == max((e.arm_a, e.arm_b), key=self.effects.get(e.dimension, {}).get)
+                for e in self.experiments
+            ),
+        }
 
     def choose(self, day, n, rng):
         if self.allocation is None:
@@ -160,11 +195,14 @@ def snapshot_dict(s) -> dict[str, Any]:
     }
 
 
-def run_seed(seed: int, days: int, per_day: int, outbox: Path) -> dict[str, list[list[float]]]:
-    """Per policy, per day: the 7-day rewards of that day's (video, platform) posts."""
+def run_seed(
+    seed: int, days: int, per_day: int, outbox: Path, experiments: bool = True
+) -> tuple[dict[str, list[list[float]]], dict[str, int]]:
+    """Per policy, per day: the 7-day rewards of that day's (video, platform) posts; the engine's experiments."""
     preferences = AudiencePreferences.from_seed(seed)
     audience = SimulatedAudience(outbox, seed)
-    policies: list[Policy] = [Engine(seed), Heuristic(), Random(), Oracle(preferences)]
+    engine = Engine(seed, experiments, preferences.effects)
+    policies: list[Policy] = [engine, Heuristic(), Random(), Oracle(preferences)]
     posts: dict[str, list[list[tuple[Publication, dict[str, str]]]]] = {p.name: [] for p in policies}
     for policy in policies:
         rng = np.random.default_rng([seed, zlib.crc32(policy.name.encode())])
@@ -198,7 +236,8 @@ def run_seed(seed: int, days: int, per_day: int, outbox: Path) -> dict[str, list
             for cohort in by_day
         ]
     yardstick = Reference.from_signals(s for cohort in matured["random"] for s in cohort)
-    return {name: [[score(s, yardstick) or 0.0 for s in cohort] for cohort in by_day] for name, by_day in matured.items()}
+    scored = {name: [[score(s, yardstick) or 0.0 for s in cohort] for cohort in by_day] for name, by_day in matured.items()}
+    return scored, engine.experiment_counts()
 
 
 def main() -> None:
@@ -208,6 +247,7 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=60)
     parser.add_argument("--videos-per-day", type=int, default=3)
     parser.add_argument("--last", type=int, default=14, help="days the score is averaged over")
+    parser.add_argument("--no-experiments", action="store_true", help="the engine without its A/B experiments")
     args = parser.parse_args()
 
     started = time.perf_counter()
@@ -216,7 +256,9 @@ def main() -> None:
     seeds = list(range(args.first_seed, args.first_seed + args.seeds))
     with tempfile.TemporaryDirectory(prefix="strategy-bench-") as tmp:
         for seed in seeds:
-            rewards = run_seed(seed, args.days, args.videos_per_day, Path(tmp) / f"seed{seed}")
+            rewards, tests = run_seed(
+                seed, args.days, args.videos_per_day, Path(tmp) / f"seed{seed}", not args.no_experiments
+            )
             last = {n: float(np.mean([r for c in by_day[-args.last :] for r in c])) for n, by_day in rewards.items()}
             first = {n: float(np.mean([r for c in by_day[:7] for r in c])) for n, by_day in rewards.items()}
             for name in pct:
@@ -226,7 +268,9 @@ def main() -> None:
                 f"seed {seed}: last {args.last} days mean reward "
                 + "  ".join(f"{n}={v:.3f}" for n, v in last.items())
                 + "  | first week "
-                + "  ".join(f"{n}={v:.3f}" for n, v in first.items()),
+                + "  ".join(f"{n}={v:.3f}" for n, v in first.items())
+                + "  | experiments "
+                + " ".join(f"{k}={v}" for k, v in tests.items()),
                 flush=True,
             )
     for name, values in pct.items():

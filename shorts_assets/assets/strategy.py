@@ -3,15 +3,19 @@
 The learning state carries every (video, platform)'s newest scored signals from one date to the
 next; the cohorts of the trailing week are re-read because they are still maturing. The decision is
 Thompson sampling over a Bayesian model of the arms' effects, shrunk toward the effects the other
-channels in the database have learned. A report (markdown and a PNG) is written under the data root.
+channels in the database have learned, steered by the channel's A/B experiments (a dimension under
+test is split evenly between its two contenders; a decided winner is promoted). The summary carries
+hints for the script writer (best and worst recent videos, requested topics, winning arms). A report
+(markdown and a PNG) is written under the data root.
 """
 
 
 import warnings
 import zlib
 from collections import Counter
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
+from typing import Any, Mapping
 
 import dagster as dg
 
@@ -19,9 +23,13 @@ from shorts_assets.assets.batch import markdown_table, partition_of
 from shorts_assets.assets.comments import comments
 from shorts_assets.assets.metrics import metrics
 from shorts_assets.constants import LEARN
+from shorts_assets.db.store import Store
 from shorts_assets.learning import Observation, decide, merge, rows_of, signals
+from shorts_assets.learning.experiments import RUNNING, Experiment, Plan, plan
+from shorts_assets.learning.hints import winning_arms, writer_hints
 from shorts_assets.learning.model import rank_recipes
-from shorts_assets.learning.report import markdown, plot
+from shorts_assets.learning.policy import MIN_WEIGHT_TO_LEARN, Decision
+from shorts_assets.learning.report import experiment_table, markdown, plot
 from shorts_assets.learning.text import analyse
 from shorts_assets.partitions import LEARNING_WINDOW_DAYS, loop_partitions
 from shorts_assets.resources import ChannelsResource, DatabaseResource, MediaResource
@@ -108,9 +116,13 @@ def strategy(
     decision = decide(
         state, arm_space, channel.exploration, seed=zlib.crc32(f"{channel_name}|{day}".encode()), others=others
     )
-    allocation = decision.allocation
+    experiments = _run_experiments(context, store, channel_name, day, state, decision, arm_space, channel.exploration)
+    allocation = experiments.allocation
     effects = decision.effects(arm_space)
-    model = rank_recipes(rows_of(state, decision.reference), arm_space, seed=zlib.crc32(channel_name.encode()))
+    scripts = store.scripts_for(sorted({key.split("|")[0] for key in state["observations"]}))
+    model = rank_recipes(
+        rows_of(state, decision.reference), arm_space, seed=zlib.crc32(channel_name.encode()), scripts=scripts
+    )
 
     window_videos = sorted(v for v, info in videos.items() if info["batch_date"] >= window_start)
     insights = analyse(c["text"] for c in store.comments_for(window_videos))
@@ -118,6 +130,11 @@ def strategy(
     candidate_topics = {t: n for t, n in insights.requests.most_common(10) if t not in known_topics}
 
     observed = len(state["observations"])
+    shown_experiments = [
+        e.to_json()
+        for e in experiments.experiments
+        if e.status == RUNNING or e.decided_on is None or (day - e.decided_on).days < REPORT_HISTORY_DAYS
+    ]
     summary = {
         "previous_version": previous.version if previous else None,
         "observations": observed,
@@ -134,6 +151,21 @@ def strategy(
         "model": model.to_json(),
         "candidate_topics": candidate_topics,
         "requested_topics": list(candidate_topics),
+        "experiments": shown_experiments,
+        "promotions": experiments.promotions,
+        "hints": writer_hints(
+            state,
+            scripts,
+            reference=decision.reference,
+            today=day,
+            requested_topics=list(candidate_topics),
+            winning=winning_arms(
+                decision.p_best,
+                experiments.winning_arms(),
+                learned=decision.posterior.weight >= MIN_WEIGHT_TO_LEARN,
+                under_test=[e.dimension for e in experiments.running()],
+            ),
+        ),
     }
     version = store.save_strategy(
         channel=channel_name,
@@ -152,10 +184,19 @@ def strategy(
     report_dir = Path(media.data_dir) / "reports" / "strategy" / channel_name
     image = plot(report_dir / f"{day.isoformat()}.png", history, effects, f"{channel_name} — strategy {version}")
     report = markdown(
-        channel_name, day.isoformat(), allocation, effects, decision.lacking, candidate_topics, model.to_json()
+        channel_name,
+        day.isoformat(),
+        allocation,
+        effects,
+        decision.lacking,
+        candidate_topics,
+        model.to_json(),
+        experiments=shown_experiments,
+        promotions=experiments.promotions,
     )
     (report_dir / f"{day.isoformat()}.md").write_text(report + "\n", encoding="utf-8")
 
+    testing = {e.dimension: (e.arm_a, e.arm_b) for e in experiments.running()}
     rows = []
     for dimension, shares in allocation.items():
         best = max(shares, key=shares.get)
@@ -164,7 +205,7 @@ def strategy(
             rows.append(
                 [
                     dimension,
-                    value + (" ★" if value == best else ""),
+                    value + (" ★" if value == best else "") + (" (A/B)" if value in testing.get(dimension, ()) else ""),
                     f"{share:.0%}",
                     f"{decision.p_best[dimension][value]:.2f}",
                     f"{stats['mean']:+.3f} ± {stats['sd']:.3f}",
@@ -188,7 +229,63 @@ def strategy(
             "model": dg.MetadataValue.json(model.to_json()),
             "feature_importances": dg.MetadataValue.json({k: round(v, 3) for k, v in model.importances.items()}),
             "candidate_topics": dg.MetadataValue.json(candidate_topics),
+            "experiments": dg.MetadataValue.md(
+                "\n".join(experiment_table(shown_experiments)) if shown_experiments else "none"
+            ),
+            "experiments_json": dg.MetadataValue.json(
+                {"experiments": shown_experiments, "promotions": experiments.promotions}
+            ),
+            "writer_hints": dg.MetadataValue.json(summary["hints"]),
             "report": dg.MetadataValue.md(report),
             "report_plot": dg.MetadataValue.path(str(image)),
         }
     )
+
+
+def _run_experiments(
+    context: dg.AssetExecutionContext,
+    store: Store,
+    channel_name: str,
+    day: date,
+    state: dict[str, Any],
+    decision: Decision,
+    arm_space: Mapping[str, tuple[str, ...]],
+    exploration: float,
+) -> Plan:
+    """The plan for the channel's experiments on this date, with what changed written to the store."""
+    stored = [Experiment.of(row) for row in store.experiments(channel_name, started_through=day)]
+    result = plan(
+        stored,
+        channel=channel_name,
+        today=day,
+        state=state,
+        posterior=decision.posterior,
+        p_best=decision.p_best,
+        allocation=decision.allocation,
+        arm_space=arm_space,
+        exploration=exploration,
+    )
+    for e in result.updated:
+        store.update_experiment(e.id, p_superiority=e.p_superiority, videos_a=e.videos_a, videos_b=e.videos_b)
+    for e in result.ended:
+        store.record_experiment_decision(
+            e.id,
+            status=e.status,
+            decided_on=e.decided_on,
+            winner=e.winner,
+            p_superiority=e.p_superiority,
+            videos_a=e.videos_a,
+            videos_b=e.videos_b,
+            reason=e.reason or "",
+        )
+        context.log.info(f"{channel_name}: experiment on {e.dimension} {e.status}: {e.reason}")
+    opened = []
+    for e in result.opened:
+        row = store.create_experiment(
+            channel=channel_name, dimension=e.dimension, arm_a=e.arm_a, arm_b=e.arm_b, started_on=e.started_on
+        )
+        opened.append(Experiment.of(row))
+        context.log.info(f"{channel_name}: experiment opened on {e.dimension}: {e.arm_a} vs {e.arm_b}")
+    result.experiments = [e for e in result.experiments if e.id is not None] + opened
+    result.opened = opened
+    return result

@@ -131,3 +131,25 @@ quota_usage = sa.Table(
     sa.Column("day", sa.Date, primary_key=True),
     sa.Column("units", sa.BigInteger, nullable=False),
 )
+
+experiments = sa.Table(
+    "experiments",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("channel", sa.String(40), nullable=False),
+    sa.Column("dimension", sa.String(40), nullable=False),
+    sa.Column("arm_a", sa.String(80), nullable=False),
+    sa.Column("arm_b", sa.String(80), nullable=False),
+    sa.Column("started_on", sa.Date, nullable=False),  # the strategy date that opened it
+    sa.Column("status", sa.String(12), nullable=False),  # running | decided | stopped
+    sa.Column("decided_on", sa.Date),
+    sa.Column("winner", sa.String(80)),
+    sa.Column("p_superiority", sa.Float),  # posterior P(effect of arm_a > effect of arm_b) at the last look
+    sa.Column("videos_a", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("videos_b", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("reason", sa.Text),
+    sa.Column("created_at", UTC_DATETIME, nullable=False),
+    sa.Column("updated_at", UTC_DATETIME, nullable=False),
+    sa.UniqueConstraint("channel", "dimension", "started_on", name="uq_experiments_channel_dimension_start"),
+    sa.Index("ix_experiments_channel_status", "channel", "status"),
+)

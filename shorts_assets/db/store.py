@@ -1,7 +1,8 @@
 """The application database: every read and write the loop makes, over SQLAlchemy Core.
 
 Works the same on SQLite (the embedded default) and PostgreSQL. Metric snapshots are append-only;
-publications are unique per (video, platform, account); scripts are written once per video id.
+publications are unique per (video, platform, account); scripts are written once per video id;
+an experiment is opened once per (channel, dimension, date) and its decision is written once.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from shorts_assets.db import migrate
 from shorts_assets.db.schema import (
     comments,
     content_strategy,
+    experiments,
     performance_metrics,
     publish_results,
     video_requests,
@@ -79,6 +81,26 @@ class StrategyRow:
     allocation: dict[str, dict[str, float]]
     state: dict[str, Any]
     summary: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ExperimentRow:
+    id: int
+    channel: str
+    dimension: str
+    arm_a: str
+    arm_b: str
+    started_on: date
+    status: str  # running | decided | stopped
+    decided_on: date | None
+    winner: str | None
+    p_superiority: float | None
+    videos_a: int
+    videos_b: int
+    reason: str | None
+
+
+EXPERIMENT_ENDED = ("decided", "stopped")
 
 
 def _slot(video_id: str, platform: str, account: str) -> sa.ColumnElement[bool]:
@@ -534,3 +556,143 @@ class Store:
             for r in conn.execute(query):
                 by_date[r.strategy_date] = r.allocation
         return sorted(by_date.items())
+
+    def scripts_for(self, video_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """video id -> its stored script (title, hook, narration, …), for the videos that have one."""
+        ids = list(dict.fromkeys(video_ids))
+        out: dict[str, dict[str, Any]] = {}
+        with self.engine.connect() as conn:
+            for start in range(0, len(ids), 500):
+                query = sa.select(video_requests.c.video_id, video_requests.c.script).where(
+                    video_requests.c.video_id.in_(ids[start : start + 500])
+                )
+                for r in conn.execute(query):
+                    out[r.video_id] = dict(r.script) if isinstance(r.script, Mapping) else {}
+        return out
+
+    # ##### experiments
+
+    @staticmethod
+    def _experiment_row(r: Any) -> ExperimentRow:
+        return ExperimentRow(
+            id=r.id,
+            channel=r.channel,
+            dimension=r.dimension,
+            arm_a=r.arm_a,
+            arm_b=r.arm_b,
+            started_on=r.started_on,
+            status=r.status,
+            decided_on=r.decided_on,
+            winner=r.winner,
+            p_superiority=r.p_superiority,
+            videos_a=r.videos_a,
+            videos_b=r.videos_b,
+            reason=r.reason,
+        )
+
+    def create_experiment(
+        self, *, channel: str, dimension: str, arm_a: str, arm_b: str, started_on: date
+    ) -> ExperimentRow:
+        """Open a running experiment; the one already opened for (channel, dimension, date) if any."""
+        now = utcnow()
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    experiments.insert().values(
+                        channel=channel,
+                        dimension=dimension,
+                        arm_a=arm_a,
+                        arm_b=arm_b,
+                        started_on=started_on,
+                        status="running",
+                        videos_a=0,
+                        videos_b=0,
+                        created_at=now,
+                        updated_at=now,
+                    )
+                )
+        except sa.exc.IntegrityError:
+            pass  # another run opened it first; read theirs
+        query = sa.select(experiments).where(
+            experiments.c.channel == channel,
+            experiments.c.dimension == dimension,
+            experiments.c.started_on == started_on,
+        )
+        with self.engine.connect() as conn:
+            return self._experiment_row(conn.execute(query).one())
+
+    def experiments(
+        self, channel: str, *, statuses: Sequence[str] | None = None, started_through: date | None = None
+    ) -> list[ExperimentRow]:
+        """A channel's experiments, oldest first; only those with a status in `statuses`, opened by a date."""
+        query = sa.select(experiments).where(experiments.c.channel == channel)
+        if statuses is not None:
+            query = query.where(experiments.c.status.in_(list(statuses)))
+        if started_through is not None:
+            query = query.where(experiments.c.started_on <= started_through)
+        with self.engine.connect() as conn:
+            return [
+                self._experiment_row(r)
+                for r in conn.execute(query.order_by(experiments.c.started_on, experiments.c.id))
+            ]
+
+    def running_experiments(self, channel: str, *, as_of: date | None = None) -> list[ExperimentRow]:
+        """Experiments running on a date: opened by then and not ended by then (now, without a date)."""
+        rows = self.experiments(channel, started_through=as_of)
+        return [
+            r
+            for r in rows
+            if r.status == "running" or (as_of is not None and r.decided_on is not None and r.decided_on > as_of)
+        ]
+
+    def decided_experiments(self, channel: str, *, as_of: date | None = None) -> list[ExperimentRow]:
+        """Experiments that had ended (decided or stopped) by a date, oldest decision first."""
+        rows = [
+            r
+            for r in self.experiments(channel, statuses=EXPERIMENT_ENDED, started_through=as_of)
+            if as_of is None or (r.decided_on is not None and r.decided_on <= as_of)
+        ]
+        return sorted(rows, key=lambda r: (r.decided_on or date.min, r.id))
+
+    def update_experiment(
+        self, experiment_id: int, *, p_superiority: float | None, videos_a: int, videos_b: int
+    ) -> None:
+        """A running experiment's latest look: its posterior probability and sample so far."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                experiments.update()
+                .where(experiments.c.id == experiment_id, experiments.c.status == "running")
+                .values(p_superiority=p_superiority, videos_a=videos_a, videos_b=videos_b, updated_at=utcnow())
+            )
+
+    def record_experiment_decision(
+        self,
+        experiment_id: int,
+        *,
+        status: str,
+        decided_on: date,
+        winner: str | None,
+        p_superiority: float | None,
+        videos_a: int,
+        videos_b: int,
+        reason: str,
+    ) -> bool:
+        """End a running experiment as decided or stopped; False if it had already ended."""
+        if status not in EXPERIMENT_ENDED:
+            raise ValueError(f"an experiment ends as one of {', '.join(EXPERIMENT_ENDED)}, not {status!r}")
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                experiments.update()
+                .where(experiments.c.id == experiment_id, experiments.c.status == "running")
+                .values(
+                    status=status,
+                    decided_on=decided_on,
+                    winner=winner,
+                    p_superiority=p_superiority,
+                    videos_a=videos_a,
+                    videos_b=videos_b,
+                    reason=reason[:4000],
+                    updated_at=utcnow(),
+                )
+            )
+        return result.rowcount == 1

@@ -1,4 +1,4 @@
-"""Learning what to make next: the reward of a snapshot, a Bayesian model of the arms, the allocation."""
+"""Learning what to make next: the reward, a Bayesian model of the arms, the allocation, A/B experiments, writer hints."""
 
 from shorts_assets.learning.bandit import (
     Observation,

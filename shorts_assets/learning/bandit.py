@@ -28,7 +28,7 @@ from typing import Any, Iterable, Mapping
 
 import numpy as np
 
-from shorts_assets.learning.reward import Reference, Signals, maturity, score
+from shorts_assets.learning.reward import WEIGHTS, Reference, Signals, maturity, score
 
 STATE_FORMAT = 2
 INTERCEPT = "intercept"
@@ -57,9 +57,17 @@ class Observation:
     batch_date: str
 
 
+def observations_of(state: Mapping[str, Any] | None) -> dict[str, Mapping[str, Any]]:
+    """The state's observations by key; anything that is not an observation record is left out."""
+    entries = state.get("observations") if isinstance(state, Mapping) else None
+    if not isinstance(entries, Mapping):
+        return {}
+    return {str(k): e for k, e in entries.items() if isinstance(e, Mapping)}
+
+
 def merge(state: Mapping[str, Any] | None, observations: Iterable[Observation]) -> dict[str, Any]:
     """The previous state with these observations added, or replacing older ones of the same key."""
-    merged = dict((state or {}).get("observations", {}))
+    merged = dict(observations_of(state))
     for obs in observations:
         s = obs.signals
         if s.skipped or maturity(s.age_hours) <= 0:
@@ -75,16 +83,22 @@ def merge(state: Mapping[str, Any] | None, observations: Iterable[Observation]) 
 
 
 def _signals_of(entry: Mapping[str, Any]) -> Signals:
+    age = entry.get("age_hours", 0.0)
+    values = entry.get("signals") if isinstance(entry.get("signals"), Mapping) else {}
     return Signals(
         platform=str(entry.get("platform") or "unknown"),
-        age_hours=float(entry.get("age_hours", 0.0)),
-        values=dict(entry.get("signals") or {}),
+        age_hours=float(age) if isinstance(age, (int, float)) else 0.0,
+        values={
+            k: float(v)
+            for k, v in values.items()
+            if k in WEIGHTS and isinstance(v, (int, float)) and math.isfinite(v)
+        },
     )
 
 
 def reference_of(state: Mapping[str, Any]) -> Reference:
     return Reference.from_signals(
-        _signals_of(e) for e in (state or {}).get("observations", {}).values() if e.get("signals")
+        _signals_of(e) for e in observations_of(state).values() if e.get("signals")
     )
 
 
@@ -103,7 +117,7 @@ def rows_of(state: Mapping[str, Any], reference: Reference | None = None) -> lis
     The three platforms' observations of one video share the video's own luck, so together they
     count as (1 + m) / 2 independent observations rather than m.
     """
-    entries = (state or {}).get("observations", {})
+    entries = observations_of(state)
     reference = reference if reference is not None else reference_of(state)
     per_video = Counter(key.split("|")[0] for key in entries)
     rows = []
@@ -116,11 +130,19 @@ def rows_of(state: Mapping[str, Any], reference: Reference | None = None) -> lis
             weight = maturity(s.age_hours)
         else:  # an observation stored before signals were kept: its reward as recorded
             value = entry.get("reward")
-            weight = float(entry.get("weight", 0.0))
-        if not isinstance(value, (int, float)) or not math.isfinite(value) or weight <= 0:
+            weight = entry.get("weight", 0.0)
+        arms = entry.get("arms")
+        if (
+            not isinstance(value, (int, float))
+            or not isinstance(weight, (int, float))
+            or not math.isfinite(value)
+            or not math.isfinite(weight)
+            or weight <= 0
+            or not isinstance(arms, Mapping)
+        ):
             continue
         m = per_video[video]
-        rows.append(Row(dict(entry.get("arms", {})), platform, float(value), weight * (1 + m) / (2 * m), video))
+        rows.append(Row(dict(arms), platform, float(value), float(weight) * (1 + m) / (2 * m), video))
     return rows
 
 

@@ -56,6 +56,8 @@ def markdown(
     lacking: Sequence[str],
     candidate_topics: Mapping[str, int],
     model_summary: Mapping[str, object] | None,
+    experiments: Sequence[Mapping[str, object]] = (),
+    promotions: Mapping[str, Mapping[str, object]] | None = None,
 ) -> str:
     lines = [f"# Strategy for {channel} after {day}", ""]
     best = {d: max(shares, key=shares.get) for d, shares in allocation.items() if shares}
@@ -70,6 +72,35 @@ def markdown(
     if candidate_topics:
         lines += ["", "**Topics viewers ask for** (not in the arm space; recorded, not made): "]
         lines.append(", ".join(f"{t} ({n})" for t, n in candidate_topics.items()))
+    if experiments:
+        lines += ["", "**Experiments**", ""] + experiment_table(experiments)
+    if promotions:
+        promoted = "; ".join(f"{d}: {p['winner']} over {p['loser']} until {p['until']}" for d, p in promotions.items())
+        lines += ["", f"**Promoted by experiments:** {promoted}"]
     if model_summary:
         lines += ["", f"**Reward model:** {model_summary.get('description', '')}"]
     return "\n".join(lines)
+
+
+def experiment_table(experiments: Sequence[Mapping[str, object]]) -> list[str]:
+    """A markdown table of experiments: the two arms, since when, how it stands or ended."""
+    lines = [
+        "| dimension | A | B | since | status | P(A > B) | videos A/B | winner | reason |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for e in experiments:
+        p = e.get("p_superiority")
+        status = f"{e.get('status')} {e['decided_on']}" if e.get("decided_on") else str(e.get("status"))
+        cells = [
+            e.get("dimension"),
+            e.get("arm_a"),
+            e.get("arm_b"),
+            e.get("started_on"),
+            status,
+            "—" if p is None else f"{float(p):.3f}",
+            f"{e.get('videos_a', 0)}/{e.get('videos_b', 0)}",
+            e.get("winner") or "—",
+            e.get("reason") or "—",
+        ]
+        lines.append("| " + " | ".join(str(c) for c in cells) + " |")
+    return lines

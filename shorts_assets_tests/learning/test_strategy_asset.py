@@ -1,4 +1,4 @@
-"""The strategy asset on a database seeded by hand: it learns, pools, reports and decides without data."""
+"""The strategy asset on a database seeded by hand: it learns, pools, tests, hints, reports and decides without data."""
 
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -28,6 +28,12 @@ def materialise(tmp_path: Path, url: str, day: date = DAY) -> dg.ExecuteInProces
     return event.materialization.metadata
 
 
+def script_for(arms: dict[str, str], video_id: str) -> dict[str, str]:
+    topic = arms["topic"].replace("_", " ")
+    hook = f"Did you know this about {topic}?" if arms["hook"] == "question" else f"Here is a fact about {topic}."
+    return {"title": f"{topic.title()} {video_id[-2:]}", "hook": hook, "narration": f"{hook} It is true. Really."}
+
+
 def seed_videos(store: Store, days: int = 5, per_day: int = 6) -> None:
     """Videos whose topic decides their metrics: space does far better than the rest."""
     rng = np.random.default_rng(0)
@@ -38,7 +44,7 @@ def seed_videos(store: Store, days: int = 5, per_day: int = 6) -> None:
             arms = {dim: str(rng.choice(values)) for dim, values in ARM_SPACE.items()}
             store.add_script(
                 video_id=video_id, channel="demo", batch_date=batch, position=position,
-                strategy_version="demo:prior", arms=arms, script={"title": "t"}, writer="template",
+                strategy_version="demo:prior", arms=arms, script=script_for(arms, video_id), writer="template",
             )
             quality = 1.0 if arms["topic"] == "space" else -0.5
             fetched = datetime.combine(DAY, datetime.min.time(), tzinfo=timezone.utc)
@@ -78,7 +84,8 @@ def test_it_favours_what_the_metrics_reward_and_records_requests(tmp_path, datab
     assert saved.summary["candidate_topics"] == {"volcanoes": 30}
     assert "share" in metadata["allocation"].value and "space" in metadata["report"].value
     assert metadata["model"].value["fitted"] is True
-    assert set(metadata["feature_importances"].value) == set(ARM_SPACE)
+    importances = metadata["feature_importances"].value
+    assert set(ARM_SPACE) <= set(importances) and "hook_words" in importances
 
 
 def test_a_new_channel_starts_from_what_other_channels_learned(tmp_path, database_url):
@@ -92,3 +99,94 @@ def test_a_new_channel_starts_from_what_other_channels_learned(tmp_path, databas
     metadata = materialise(tmp_path, database_url)
     assert metadata["pooled_from_channels"].value == 1
     assert metadata["allocation_json"].value["topic"]["ocean"] > 0.7
+
+
+def test_the_writer_is_told_the_best_and_worst_videos_and_what_viewers_ask_for(tmp_path, database_url):
+    store = Store(database_url)
+    seed_videos(store)
+    metadata = materialise(tmp_path, database_url)
+    hints = store.latest_strategy("demo", on=DAY).summary["hints"]
+    assert set(hints) == {"top_performers", "bottom_performers", "requested_topics", "winning_arms"}
+    assert len(hints["top_performers"]) == len(hints["bottom_performers"]) == 3
+    assert [h["arms"]["topic"] for h in hints["top_performers"][:2]] == ["space", "space"]
+    assert all(h["arms"]["topic"] != "space" for h in hints["bottom_performers"])
+    best = hints["top_performers"][0]
+    assert set(best) == {"title", "hook", "arms", "reward"} and best["title"].startswith("Space")
+    assert best["reward"] >= hints["top_performers"][-1]["reward"] > hints["bottom_performers"][0]["reward"]
+    assert hints["requested_topics"] == ["volcanoes"]
+    assert hints["winning_arms"]["topic"] == "space"
+    assert metadata["writer_hints"].value == hints
+
+
+def test_close_contenders_are_put_to_an_even_test(tmp_path, database_url):
+    store = Store(database_url)
+    seed_videos(store, days=8)
+    metadata = materialise(tmp_path, database_url)
+    running = store.running_experiments("demo")
+    assert running and all(e.started_on == DAY for e in running)
+    assert len({e.dimension for e in running}) == len(running)
+    saved = store.latest_strategy("demo", on=DAY)
+    for e in running:
+        shares = saved.allocation[e.dimension]
+        assert shares[e.arm_a] == shares[e.arm_b] == max(shares.values())
+    assert {e["dimension"] for e in saved.summary["experiments"]} == {e.dimension for e in running}
+    assert "| dimension | A | B |" in metadata["experiments"].value
+    assert "**Experiments**" in metadata["report"].value
+    # the same partition again opens nothing new
+    materialise(tmp_path, database_url)
+    assert [e.id for e in store.running_experiments("demo")] == [e.id for e in running]
+
+
+def test_a_running_experiment_is_decided_by_the_posterior(tmp_path, database_url):
+    store = Store(database_url)
+    seed_videos(store, days=10)
+    opened = store.create_experiment(
+        channel="demo", dimension="topic", arm_a="ocean", arm_b="space", started_on=DAY - timedelta(days=11)
+    )
+    materialise(tmp_path, database_url)
+    (decided,) = [e for e in store.decided_experiments("demo") if e.id == opened.id]
+    assert decided.status == "decided" and decided.winner == "space" and decided.decided_on == DAY
+    assert decided.p_superiority <= 0.05 and min(decided.videos_a, decided.videos_b) >= 6
+    summary = store.latest_strategy("demo", on=DAY).summary
+    assert summary["promotions"]["topic"]["winner"] == "space"
+
+
+def test_a_decided_winner_is_promoted_and_the_loser_held_at_the_floor(tmp_path, database_url):
+    store = Store(database_url)
+    e = store.create_experiment(channel="demo", dimension="voice", arm_a="en-us", arm_b="en-gb",
+                                started_on=DAY - timedelta(days=12))
+    store.record_experiment_decision(e.id, status="decided", decided_on=DAY - timedelta(days=2), winner="en-gb",
+                                     p_superiority=0.03, videos_a=10, videos_b=11, reason="P(en-us > en-gb) = 0.03")
+    metadata = materialise(tmp_path, database_url)
+    saved = store.latest_strategy("demo", on=DAY)
+    assert saved.allocation["voice"]["en-gb"] >= 0.5
+    assert saved.allocation["voice"]["en-us"] == pytest.approx(0.1 / 2, abs=1e-3)
+    assert saved.summary["promotions"]["voice"]["loser"] == "en-us"
+    assert saved.summary["hints"]["winning_arms"] == {"voice": "en-gb"}
+    assert "en-gb over en-us" in metadata["report"].value
+
+
+def test_bad_input_never_fails_the_partition(tmp_path, database_url):
+    store = Store(database_url)
+    store.save_strategy(
+        channel="demo", strategy_date=DAY - timedelta(days=1), videos_per_day=3, allocation={},
+        state={"observations": {"x|youtube": "garbage", "y|youtube": {"arms": "bad", "reward": "nan", "weight": 1}}},
+        summary={},
+    )
+    fetched = datetime.combine(DAY, datetime.min.time(), tzinfo=timezone.utc)
+    scripts = [{"title": None, "hook": 42}, {}, {"narration": ["not", "text"]}]
+    for n, script in enumerate(scripts, start=1):
+        video_id = f"demo-{DAY - timedelta(days=1):%Y%m%d}-{n:02d}"
+        store.add_script(video_id=video_id, channel="demo", batch_date=DAY - timedelta(days=1), position=n,
+                         strategy_version="demo:prior", arms={"topic": "space", "hook": "story"}, script=script,
+                         writer="template")
+        views, likes = [(-5, 1), (0, 0), (900, -3)][n - 1]
+        store.append_snapshots([(video_id, MetricSnapshot(
+            platform="tiktok", remote_id=f"t-{video_id}", fetched_at=fetched, window="lifetime", age_hours=30.0,
+            views=views, likes=likes, comments=0, shares=0, avg_view_pct=-1.0, watch_time_s=0.0,
+        ))])
+    metadata = materialise(tmp_path, database_url)
+    assert metadata["skipped_snapshots"].value == {"negative views": 1, "no views yet": 1,
+                                                   "retention missing; engagement counts missing or negative": 1}
+    summary = store.latest_strategy("demo", on=DAY).summary
+    assert summary["hints"]["top_performers"] == [] and summary["hints"]["requested_topics"] == []
