@@ -5,9 +5,13 @@ narration padded to 29.4 s (30 s with the renderer's tail), word-highlighted cap
 music bed ducked under the narration, cross-fades, loudness normalisation and a thumbnail. Both
 sides produce the same contract (1080x1920@30 H.264 High yuv420p, AAC 48 kHz stereo, faststart,
 JPEG thumbnail) with the same encoder settings; they run alternately, several times, in one process.
-The renderer also runs an audio-only loudness measurement first (for exact linear normalisation);
-the single raw command normalises dynamically in one pass, so that measurement counts against it.
-Peak RSS is the largest resident set of any ffmpeg child process.
+The raw command is written for these inputs: it fits no clip that already has the output size,
+blends only the overlapping frames of each cross-fade, and filters the audio in a graph of its own.
+The renderer makes the picture in one ffmpeg run while others mix the sound, measure its loudness
+and encode it normalised with that measurement, then joins the two by stream copy; the single raw
+command normalises in one pass (less exactly). Peak RSS is the largest resident set of any process
+the renderer ran (each render runs in a forked child, so clip drawing and the raw command are not
+counted); the raw command's own peak is printed beside it.
 
     .venv/bin/python benchmarks/render_bench.py --repeat 3 --profile final
 """
@@ -15,11 +19,14 @@ Peak RSS is the largest resident set of any ffmpeg child process.
 from __future__ import annotations
 
 import argparse
+import os
+import pickle
 import resource
 import statistics
 import subprocess
 import tempfile
 import time
+import traceback
 from pathlib import Path
 
 NARRATION = (
@@ -54,6 +61,46 @@ def video_frames(path: Path) -> int:
     return sum(1 for line in listing.splitlines() if line and not line.startswith("#"))
 
 
+def in_child(work):  # type: ignore[no-untyped-def]
+    """(work(), its seconds, the largest RSS in MB of the processes it ran), from a forked child."""
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(read_end)
+        status = 0
+        try:
+            started = time.perf_counter()
+            result = work()
+            elapsed = time.perf_counter() - started
+            peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+            with os.fdopen(write_end, "wb") as pipe:
+                pickle.dump((result, elapsed, peak), pipe)
+        except BaseException:
+            traceback.print_exc()
+            status = 1
+        finally:
+            os._exit(status)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as pipe:
+        payload = pipe.read()
+    _, status = os.waitpid(pid, 0)
+    if status or not payload:
+        raise SystemExit("the render failed")
+    return pickle.loads(payload)
+
+
+def timed_command(command: list[str]) -> tuple[float, float]:
+    """Run `command`; return its seconds and its peak RSS in MB."""
+    started = time.perf_counter()
+    process = subprocess.Popen(command, stdin=subprocess.DEVNULL)
+    _, status, usage = os.wait4(process.pid, 0)
+    elapsed = time.perf_counter() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode:
+        raise SystemExit(f"the raw command exited with status {process.returncode}")
+    return elapsed, usage.ru_maxrss / 1024
+
+
 def raw_command(renderer, clips, voice_path: Path, ass_path: Path, total_s: float,
                 video_id: str, out: Path, thumb: Path) -> list[str]:
     """The hand-written equivalent of the renderer's run, as one ffmpeg command line."""
@@ -69,33 +116,43 @@ def raw_command(renderer, clips, voice_path: Path, ass_path: Path, total_s: floa
     counts = segment_frames([d for _, d in SCENES], total_frames)
     overlap = transition_frames(counts, round(renderer.transition_s * p.fps))
     frames = [c + (overlap if i < len(counts) - 1 else 0) for i, c in enumerate(counts)]
+    last = len(frames) - 1
     args = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-y", "-loglevel", "error"]
     for clip, count in zip(clips, frames):
-        args += ["-t", f"{count / p.fps + 0.25:.3f}", "-i", str(clip.path)]
+        threads = ["-threads", "1"] if clip.width * clip.height <= p.width * p.height else []
+        args += [*threads, "-t", f"{count / p.fps + 0.25:.3f}", "-i", str(clip.path)]
     args += ["-i", str(voice_path), "-f", "lavfi", "-i", generated_bed_source(video_id, total_s)]
-    graph = []
-    for index, count in enumerate(frames):
+    graph, pieces = [], []
+    for index, (clip, count) in enumerate(zip(clips, frames)):
+        fit = ""
+        if (clip.width, clip.height) != (p.width, p.height):
+            fit = (f"crop=min(iw\\,ih*{p.width}/{p.height}):min(ih\\,iw*{p.height}/{p.width}),"
+                   f"scale={p.width}:{p.height}:force_original_aspect_ratio=increase:"
+                   f"flags={p.scaler},crop={p.width}:{p.height},")
         # Each clip but the last runs into the next one's cross-fade: hold its last frame.
         short_s = count / p.fps - SCENES[index][1]
         hold = (f"tpad=stop_mode=clone:stop_duration={max(short_s, 0) + 2 / p.fps:.3f},"
                 if short_s > -2 / p.fps else "")
+        parts = (["head"] if index else []) + ["body"] + (["tail"] if index < last else [])
         graph.append(
-            f"[{index}:v]crop=min(iw\\,ih*{p.width}/{p.height}):min(ih\\,iw*{p.height}/{p.width}),"
-            f"scale={p.width}:{p.height}:force_original_aspect_ratio=increase:flags={p.scaler},"
-            f"crop={p.width}:{p.height},format=yuv420p,fps={p.fps},{hold}setsar=1,"
-            f"trim=end_frame={count},setpts=PTS-STARTPTS[v{index}]"
+            f"[{index}:v]{fit}format=yuv420p,fps={p.fps},{hold}setsar=1,trim=end_frame={count},"
+            f"setpts=PTS-STARTPTS,split={len(parts)}" + "".join(f"[{n}{index}]" for n in parts)
         )
-    length, last = frames[0], "v0"
-    for index in range(1, len(frames)):
-        graph.append(
-            f"[{last}][v{index}]xfade=transition=fade:duration={overlap / p.fps:.6f}:"
-            f"offset={(length - overlap) / p.fps:.6f}[x{index}]"
-        )
-        length += frames[index] - overlap
-        last = f"x{index}"
+        body = (overlap if index else 0, count - overlap if index < last else count)
+        bounds = {"head": (0, overlap), "body": body, "tail": (count - overlap, count)}
+        for name in parts:
+            start, end = bounds[name]
+            graph.append(f"[{name}{index}]trim=start_frame={start}:end_frame={end},"
+                         f"setpts=PTS-STARTPTS[{name[0]}{index}]")
+        if index:
+            graph.append(f"[t{index - 1}][h{index}]xfade=transition=fade:"
+                         f"duration={overlap / p.fps:.6f}:offset=0,format=yuv420p[x{index}]")
+            pieces.append(f"[x{index}]")
+        pieces.append(f"[b{index}]")
     thumb_frame = round(THUMBNAIL_AT_S * p.fps)
     graph.append(
-        f"[{last}]ass=filename={_escape_filter_path(ass_path)}:fontsdir={_escape_filter_path(fonts_dir())},"
+        f"{''.join(pieces)}concat=n={len(pieces)}:v=1:a=0,settb=1/{p.fps},"
+        f"ass=filename={_escape_filter_path(ass_path)}:fontsdir={_escape_filter_path(fonts_dir())},"
         f"split[main][still]"
     )
     graph.append(f"[main]trim=end_frame={total_frames}[vout]")
@@ -107,26 +164,24 @@ def raw_command(renderer, clips, voice_path: Path, ass_path: Path, total_s: floa
     total = f"{total_s:.6f}"
     ducking = ":".join(f"{k}={v}" for k, v in DUCKING.items())
     loudnorm = ":".join(f"{k}={v}" for k, v in LOUDNORM.items())
-    graph.append(
+    sound = [
         f"[{voice_in}:a]aresample={SAMPLE_RATE},aformat=sample_fmts=fltp:channel_layouts=stereo,"
-        f"apad=whole_dur={total},atrim=end={total},asplit[speech][key]"
-    )
-    graph.append(
+        f"apad=whole_dur={total},atrim=end={total},asplit[speech][key]",
         f"[{bed_in}:a]aresample={SAMPLE_RATE},aformat=sample_fmts=fltp:channel_layouts=stereo,"
         f"apad=whole_dur={total},atrim=end={total},volume={MUSIC_GAIN},afade=t=in:d=0.4,"
-        f"afade=t=out:st={max(0.0, total_s - 1.0):.3f}:d=1.0[bed]"
-    )
-    graph.append(f"[bed][key]sidechaincompress={ducking}[ducked]")
-    graph.append(
+        f"afade=t=out:st={max(0.0, total_s - 1.0):.3f}:d=1.0[bed]",
+        f"[bed][key]sidechaincompress={ducking}[ducked]",
         f"[speech][ducked]amix=inputs=2:duration=first:normalize=0,loudnorm={loudnorm},"
         f"aresample={SAMPLE_RATE},aformat=sample_fmts=fltp:channel_layouts=stereo,"
-        f"atrim=end={total}[aout]"
-    )
-    args += ["-filter_complex", ";".join(graph)]
+        f"atrim=end={total}[aout]",
+    ]
+    # Two graphs: each runs in its own thread.
+    args += ["-filter_complex", ";".join(graph), "-filter_complex", ";".join(sound)]
     args += ["-map", "[vout]", "-map", "[aout]", "-c:v", "libx264", "-preset", p.preset,
              "-crf", str(p.crf), "-profile:v", "high", "-x264-params", "8x8dct=1",
-             "-pix_fmt", "yuv420p", "-r", str(p.fps), "-c:a", "aac", "-b:a", p.audio_bitrate,
-             "-ar", str(SAMPLE_RATE), "-ac", "2", "-movflags", "+faststart", "-f", "mp4", str(out)]
+             "-pix_fmt", "yuv420p", "-r", str(p.fps), "-c:a", "aac", "-aac_coder", "fast",
+             "-b:a", p.audio_bitrate, "-ar", str(SAMPLE_RATE), "-ac", "2",
+             "-movflags", "+faststart", "-f", "mp4", str(out)]
     args += ["-map", "[thumb]", "-frames:v", "1", "-q:v", "3", "-f", "image2", "-update", "1",
              str(thumb)]
     return args
@@ -139,6 +194,7 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the working folder")
     args = parser.parse_args()
 
+    from shorts_assets.checks.render_checks import check_render
     from shorts_assets.providers.espeak_voice import EspeakVoice
     from shorts_assets.providers.ffmpeg_renderer import TAIL_S, FfmpegRenderer, write_ass
     from shorts_assets.providers.interfaces import Scene, Script, Voiceover
@@ -169,14 +225,15 @@ def main() -> None:
     raw = raw_command(renderer, clips, voice_path, ass_path, total_s, script.video_id,
                       root / "raw.mp4", root / "raw.jpg")
 
-    renderer_s, raw_s = [], []
+    renderer_s, raw_s, renderer_peaks, raw_peaks = [], [], [], []
     for attempt in range(args.repeat):
-        started = time.perf_counter()
-        result = renderer.render(clips, voiceover, script, root / "short.mp4")
-        renderer_s.append(time.perf_counter() - started)
-        started = time.perf_counter()
-        subprocess.run(raw, check=True, stdin=subprocess.DEVNULL)
-        raw_s.append(time.perf_counter() - started)
+        result, seconds, peak = in_child(
+            lambda: renderer.render(clips, voiceover, script, root / "short.mp4"))
+        renderer_s.append(seconds)
+        renderer_peaks.append(peak)
+        seconds, peak = timed_command(raw)
+        raw_s.append(seconds)
+        raw_peaks.append(peak)
         print(f"run {attempt + 1}: renderer {renderer_s[-1]:.2f} s, raw ffmpeg {raw_s[-1]:.2f} s",
               flush=True)
 
@@ -189,6 +246,10 @@ def main() -> None:
         print(f"{name}: {info.width}x{info.height}@{info.fps} {info.video_codec} "
               f"{info.video_profile} {info.pix_fmt} {info.audio_codec} {info.sample_rate} Hz "
               f"{info.audio_channels} ch {info.duration_s:.2f} s")
+    for name, path in (("renderer", result.video_path), ("raw ffmpeg", root / "raw.mp4")):
+        failed = [f"{check}: {detail}" for check, passed, detail in check_render(
+            path, width=renderer.profile.width, height=renderer.profile.height) if not passed]
+        print(f"{name} checks: {'; '.join(failed) or 'all passed'}")
     if not args.keep:
         for path in sorted(root.rglob("*"), reverse=True):
             path.rmdir() if path.is_dir() else path.unlink()
@@ -196,7 +257,9 @@ def main() -> None:
     else:
         print(f"kept {root}")
     renderer_median, raw_median = statistics.median(renderer_s), statistics.median(raw_s)
-    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    peak_mb = max(renderer_peaks)
+    print(f"raw ffmpeg peak RSS {max(raw_peaks):.0f} MB; load average "
+          + " ".join(f"{load:.2f}" for load in os.getloadavg()))
     print(
         f"RESULT renderer_s={renderer_median:.2f} raw_ffmpeg_s={raw_median:.2f} "
         f"ratio={renderer_median / raw_median:.3f} realtime_x={SHORT_S / renderer_median:.2f} "

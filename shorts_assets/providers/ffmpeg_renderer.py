@@ -1,19 +1,22 @@
 """The offline renderer: clips + narration + word timings -> a finished vertical short and its thumbnail.
 
-One FFmpeg run with one filter graph does everything, after a quick audio-only run that measures
-the mix's loudness so the final normalisation is exact and linear: each clip is cover-cropped to
-the profile's size (1080x1920 for `final`, 540x960 for `draft`), converted to 30 fps and fitted to
-its share of the narration (trimmed, or looped when short; a still image gets a slow push-in),
-neighbouring clips cross-fade, the captions are burned in from an ASS file through libass (fonts
-from matplotlib's wheel), the narration is mixed over a music bed that ducks under speech and the
-mix is loudness-normalised, and a frame about a second in becomes the JPEG thumbnail. Output:
-H.264 High / yuv420p / AAC 48 kHz stereo MP4 with faststart, plus SRT and WebVTT caption sidecars.
+The picture and the sound are made side by side, by separate FFmpeg runs, then joined without
+re-encoding. The picture: each clip is fitted to the profile's size (1080x1920 for `final`,
+540x960 for `draft`) and 30 fps unless it already is, and to its share of the narration (trimmed,
+or looped when short; a still image gets a slow push-in); neighbouring clips cross-fade, with only
+the overlapping frames blended; the captions are burned in from an ASS file through libass (fonts
+from matplotlib's wheel); a frame about a second in becomes the JPEG thumbnail. It stays yuv420p
+from the decoder to the encoder. The sound: the narration is mixed over a music bed that ducks
+under speech and the mix's loudness is measured, then it is normalised with that measurement and
+encoded. Output: H.264 High / yuv420p / AAC 48 kHz stereo MP4 with faststart, plus SRT and WebVTT
+caption sidecars.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import tempfile
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
@@ -33,6 +36,8 @@ from shorts_assets.providers.interfaces import (
 )
 from shorts_assets.providers.media import (
     CAPTION_FONT,
+    BackgroundFfmpeg,
+    MediaInfo,
     atomic_output,
     ffmpeg_report,
     fonts_dir,
@@ -328,13 +333,14 @@ PROFILES: MappingProxyType[str, RenderProfile] = MappingProxyType(
 @dataclass(frozen=True)
 class _Segment:
     clip: Clip
+    info: MediaInfo
     seconds: float  # the source's own length (0 for a still image)
     frames: int  # frames it fills on the timeline, cross-fade overlap included
     still: bool
 
 
 class FfmpegRenderer:
-    """Renderer that assembles the short with local FFmpeg: a loudness measurement, then one render.
+    """Renderer that assembles the short with local FFmpeg: picture and sound apart, then joined.
 
     `profile` picks the output ("final" or "draft"); `preset` and `crf` override its encoder
     settings. The music bed is generated unless `music_dir` holds licensed tracks; `music=False`
@@ -391,8 +397,8 @@ class FfmpegRenderer:
                 f"the {self.max_duration_s:g} s platform limit"
             )
 
-        clip_seconds = [self._checked_clip(video_id, index, clip)
-                        for index, clip in enumerate(clips, start=1)]
+        clip_infos = [self._checked_clip(video_id, index, clip)
+                      for index, clip in enumerate(clips, start=1)]
         self._check_voiceover(video_id, voiceover)
 
         if len(script.scenes) == len(clips):
@@ -400,15 +406,15 @@ class FfmpegRenderer:
         else:
             weights = [clip.duration_s for clip in clips]
         counts = segment_frames(weights, total_frames)
-        kept = [(clip, seconds, count) for clip, seconds, count in zip(clips, clip_seconds, counts)
+        kept = [(clip, info, count) for clip, info, count in zip(clips, clip_infos, counts)
                 if count > 0]
         overlap = transition_frames([count for _, _, count in kept],
                                     round(self.transition_s * profile.fps))
         segments = [
-            _Segment(clip=clip, seconds=seconds,
+            _Segment(clip=clip, info=info, seconds=0.0 if is_image(clip.path) else info.duration_s,
                      frames=count + (overlap if index < len(kept) - 1 else 0),
                      still=is_image(clip.path))
-            for index, (clip, seconds, count) in enumerate(kept)
+            for index, (clip, info, count) in enumerate(kept)
         ]
 
         out_path.parent.mkdir(parents=True, exist_ok=True)
@@ -422,28 +428,44 @@ class FfmpegRenderer:
 
         thumb_path = out_path.with_suffix(".jpg")
         music_track = track.path if track else None
-        loudness = self.measure_loudness(voiceover, total_s, video_id, music_track,
-                                         f"video {video_id}: voiceover {voiceover.audio_path}")
-        with atomic_output(out_path) as temp_video, atomic_output(thumb_path) as temp_thumb:
-            args = self.ffmpeg_args(
-                segments, overlap, voiceover, ass_path, total_s, temp_video, temp_thumb,
-                music_key=video_id, music_track=music_track, loudness=loudness,
-            )
-            inputs = ", ".join(str(clip.path) for clip in clips)
-            run_ffmpeg(
-                args,
-                f"video {video_id}: rendering {out_path} from clips [{inputs}], "
-                f"voiceover {voiceover.audio_path} and captions {ass_path}",
-            )
-            info = probe(temp_video)
-            if not (info.has_video and info.has_audio) or (info.width, info.height) != (
-                profile.width,
-                profile.height,
-            ):
-                raise ProviderError(f"video {video_id}: render {out_path} came out wrong: {info}")
-            thumb = probe(temp_thumb)
-            if (thumb.width, thumb.height) != (profile.width, profile.height):
-                raise ProviderError(f"video {video_id}: thumbnail {thumb_path} came out wrong")
+        inputs = ", ".join(str(clip.path) for clip in clips)
+        sound_of = f"video {video_id}: voiceover {voiceover.audio_path}"
+        with tempfile.TemporaryDirectory(prefix="shorts-render-") as work_dir:
+            work = Path(work_dir)
+            mix_path, sound_path = work / "mix.wav", work / "sound.m4a"
+            picture_path = work / "picture.mp4"
+            with atomic_output(out_path) as temp_video, atomic_output(thumb_path) as temp_thumb:
+                picture_args = self.picture_args(segments, overlap, ass_path, total_s, picture_path,
+                                                 temp_thumb)
+                with BackgroundFfmpeg(
+                    picture_args,
+                    f"video {video_id}: rendering {out_path} from clips [{inputs}] and captions "
+                    f"{ass_path}",
+                ) as picture:
+                    loudness = self.mix_audio(voiceover, total_s, video_id, music_track, mix_path,
+                                              sound_of)
+                    run_ffmpeg(self.sound_args(mix_path, total_s, sound_path, loudness),
+                               f"{sound_of}: encoding the sound")
+                    picture.wait()
+                run_ffmpeg(
+                    ["-i", _file_url(picture_path), "-i", _file_url(sound_path), "-map", "0:v",
+                     "-map", "1:a", "-c", "copy", "-movflags", "+faststart", "-f", "mp4",
+                     _file_url(temp_video)],
+                    f"video {video_id}: joining the picture and the sound into {out_path}",
+                )
+                info = probe(temp_video)
+                if not (info.has_video and info.has_audio) or (info.width, info.height) != (
+                    profile.width,
+                    profile.height,
+                ):
+                    raise ProviderError(
+                        f"video {video_id}: render {out_path} came out wrong: {info}"
+                    )
+                thumb = probe(temp_thumb)
+                if (thumb.width, thumb.height) != (profile.width, profile.height):
+                    raise ProviderError(
+                        f"video {video_id}: thumbnail {thumb_path} came out wrong"
+                    )
         write_sidecars(out_path, voiceover.words, total_s)
 
         return RenderResult(
@@ -456,18 +478,16 @@ class FfmpegRenderer:
         )
 
     @staticmethod
-    def _checked_clip(video_id: str, index: int, clip: Clip) -> float:
+    def _checked_clip(video_id: str, index: int, clip: Clip) -> MediaInfo:
         try:
             info = probe(clip.path)
         except ProviderError as exc:
             raise ProviderError(f"video {video_id}: clip {index} {clip.path}: {exc}") from exc
         if not info.has_video or not info.width or not info.height:
             raise ProviderError(f"video {video_id}: clip {index} {clip.path} has no video stream")
-        if is_image(clip.path):
-            return 0.0
-        if info.duration_s <= 0:
+        if not is_image(clip.path) and info.duration_s <= 0:
             raise ProviderError(f"video {video_id}: clip {index} {clip.path} has no video frames")
-        return info.duration_s
+        return info
 
     @staticmethod
     def _check_voiceover(video_id: str, voiceover: Voiceover) -> None:
@@ -482,38 +502,45 @@ class FfmpegRenderer:
                 f"video {video_id}: voiceover {voiceover.audio_path} has no audio"
             )
 
+    def _cover(self, stream, info: MediaInfo):  # type: ignore[no-untyped-def]
+        """`stream` cover-cropped to the output size (untouched when it already has it), yuv420p."""
+        p = self.profile
+        if (info.width, info.height) != (p.width, p.height):
+            # Cut to 9:16 before scaling: the same picture as scaling first, far fewer pixels.
+            stream = (
+                stream.filter("crop", w=f"min(iw,max(1,ih*{p.width}/{p.height}))",
+                              h=f"min(ih,max(1,iw*{p.height}/{p.width}))")
+                .filter("scale", w=p.width, h=p.height, force_original_aspect_ratio="increase",
+                        flags=p.scaler)
+                .filter("crop", w=p.width, h=p.height)
+            )
+        return stream.filter("format", pix_fmts="yuv420p")
+
     def _fitted(self, segment: _Segment):  # type: ignore[no-untyped-def]
         """One clip as `segment.frames` frames of the output size and rate, starting at 0."""
         p = self.profile
         fps, count = p.fps, segment.frames
         if segment.still:
-            stream = ffmpeg.input(_file_url(segment.clip.path)).video
+            # A slow push-in over the still's whole share of the timeline.
+            stream = self._cover(ffmpeg.input(_file_url(segment.clip.path)).video, segment.info)
+            stream = stream.filter(
+                "zoompan", z=f"1+{STILL_ZOOM:g}*on/{max(1, count - 1)}", d=count,
+                x="iw/2-iw/zoom/2", y="ih/2-ih/zoom/2", s=f"{p.width}x{p.height}", fps=fps,
+            )
         else:
             needed_s = count / fps
             short_s = needed_s - segment.seconds
             # Loop a clip much shorter than its share; hold the last frame of one that is only a
             # little short (a loop would jump, and looping input costs far more to process). Read
             # no further than needed, so nothing is decoded only to be trimmed away.
-            loop = {"stream_loop": -1} if short_s > MAX_HOLD_S else {}
+            options: dict[str, object] = {"stream_loop": -1} if short_s > MAX_HOLD_S else {}
+            if (segment.info.width or 0) * (segment.info.height or 0) <= p.width * p.height:
+                # Decoding a frame this size costs a fraction of encoding one: frame threads
+                # would only add memory and hand-offs.
+                options["threads"] = 1
             stream = ffmpeg.input(_file_url(segment.clip.path), t=f"{needed_s + 0.25:.3f}",
-                                  **loop).video
-        # Cut to 9:16 before scaling: the same picture as scaling first, far fewer pixels.
-        stream = (
-            stream.filter("crop", w=f"min(iw,max(1,ih*{p.width}/{p.height}))",
-                          h=f"min(ih,max(1,iw*{p.height}/{p.width}))")
-            .filter("scale", w=p.width, h=p.height, force_original_aspect_ratio="increase",
-                    flags=p.scaler)
-            .filter("crop", w=p.width, h=p.height)
-            .filter("format", pix_fmts="yuv420p")
-        )
-        if segment.still:
-            # A slow push-in over the still's whole share of the timeline.
-            stream = stream.filter(
-                "zoompan", z=f"1+{STILL_ZOOM:g}*on/{max(1, count - 1)}", d=count,
-                x="iw/2-iw/zoom/2", y="ih/2-ih/zoom/2", s=f"{p.width}x{p.height}", fps=fps,
-            )
-        else:
-            stream = stream.filter("fps", fps=fps)
+                                  **options).video
+            stream = self._cover(stream, segment.info).filter("fps", fps=fps)
             if -2 / fps < short_s <= MAX_HOLD_S:
                 stream = stream.filter("tpad", stop_mode="clone",
                                        stop_duration=f"{max(short_s, 0) + 2 / fps:.3f}")
@@ -523,36 +550,57 @@ class FfmpegRenderer:
             .filter("setpts", expr="PTS-STARTPTS")
         )
 
-    def ffmpeg_args(
+    def _timeline(self, segments: Sequence[_Segment], overlap: int):  # type: ignore[no-untyped-def]
+        """The fitted clips in turn, each cross-fading into the next over `overlap` frames.
+
+        xfade works in 4:4:4, so it gets only the overlapping frames; the rest of every clip is
+        passed through and joined with concat, all in yuv420p.
+        """
+        fitted = [self._fitted(segment) for segment in segments]
+        if len(fitted) == 1:
+            return fitted[0]
+        if not overlap:
+            return ffmpeg.concat(*fitted, v=1, a=0).filter("settb", expr=f"1/{self.profile.fps}")
+
+        def part(stream, start: int, end: int):  # type: ignore[no-untyped-def]
+            return stream.filter("trim", start_frame=start, end_frame=end).filter(
+                "setpts", expr="PTS-STARTPTS")
+
+        last = len(segments) - 1
+        heads, bodies, tails = [], [], []
+        for index, (segment, stream) in enumerate(zip(segments, fitted)):
+            wanted = 1 + (index > 0) + (index < last)
+            copies = stream.filter_multi_output("split")
+            outputs = iter([copies[n] for n in range(wanted)])
+            head_end = overlap if index > 0 else 0
+            tail_start = segment.frames - overlap if index < last else segment.frames
+            heads.append(part(next(outputs), 0, overlap) if index > 0 else None)
+            bodies.append(part(next(outputs), head_end, tail_start))
+            tails.append(part(next(outputs), tail_start, segment.frames) if index < last else None)
+        pieces = [bodies[0]]
+        for index in range(1, len(segments)):
+            blended = ffmpeg.filter(
+                [tails[index - 1], heads[index]], "xfade", transition="fade",
+                duration=f"{overlap / self.profile.fps:.6f}", offset=0,
+            ).filter("format", pix_fmts="yuv420p")
+            pieces += [blended, bodies[index]]
+        return ffmpeg.concat(*pieces, v=1, a=0).filter("settb", expr=f"1/{self.profile.fps}")
+
+    def picture_args(
         self,
         segments: Sequence[_Segment],
         overlap: int,
-        voiceover: Voiceover,
         ass_path: Path,
         total_s: float,
-        temp_video: Path,
-        temp_thumb: Path,
-        *,
-        music_key: str = "",
-        music_track: Path | None = None,
-        loudness: dict[str, str] | None = None,
+        picture_path: Path,
+        thumb_path: Path,
     ) -> list[str]:
+        """ffmpeg arguments that render the captioned picture (no sound) and the thumbnail."""
         p = self.profile
-        fitted = [self._fitted(segment) for segment in segments]
-        video = fitted[0]
-        if overlap:
-            length = segments[0].frames
-            for segment, stream in zip(segments[1:], fitted[1:]):
-                video = ffmpeg.filter(
-                    [video, stream], "xfade", transition="fade",
-                    duration=f"{overlap / p.fps:.6f}", offset=f"{(length - overlap) / p.fps:.6f}",
-                )
-                length += segment.frames - overlap
-        elif len(fitted) > 1:
-            video = ffmpeg.concat(*fitted, v=1, a=0)
         video = (
-            video.filter("ass", filename=str(ass_path.resolve()), fontsdir=str(fonts_dir()))
-            .filter_multi_output("split", outputs=2)
+            self._timeline(segments, overlap)
+            .filter("ass", filename=str(ass_path.resolve()), fontsdir=str(fonts_dir()))
+            .filter_multi_output("split")
         )
         total_frames = round(total_s * p.fps)
         thumb_frame = min(round(THUMBNAIL_AT_S * p.fps), total_frames - 1)
@@ -562,10 +610,9 @@ class FfmpegRenderer:
             .filter("scale", out_range="full")
             .filter("format", pix_fmts="yuvj420p")
         )
-        main = ffmpeg.output(
+        picture = ffmpeg.output(
             video[0].filter("trim", end_frame=total_frames),
-            self._audio(voiceover, total_s, music_key, music_track, loudness),
-            _file_url(temp_video),
+            _file_url(picture_path),
             **{
                 "c:v": "libx264",
                 "preset": p.preset,
@@ -576,20 +623,26 @@ class FfmpegRenderer:
                 "x264-params": "8x8dct=1",
                 "pix_fmt": "yuv420p",
                 "r": p.fps,
-                "c:a": "aac",
-                "b:a": p.audio_bitrate,
-                "ar": SAMPLE_RATE,
-                "ac": 2,
-                "movflags": "+faststart",
                 "f": "mp4",
             },
         )
         still = ffmpeg.output(
             thumbnail,
-            _file_url(temp_thumb),
+            _file_url(thumb_path),
             **{"frames:v": 1, "q:v": 3, "f": "image2", "update": 1},
         )
-        return ffmpeg.merge_outputs(main, still).get_args()
+        return ffmpeg.merge_outputs(picture, still).get_args()
+
+    def sound_args(self, mix_path: Path, total_s: float, sound_path: Path,
+                   loudness: dict[str, str] | None = None) -> list[str]:
+        """ffmpeg arguments that loudness-normalise the mix and encode it as AAC 48 kHz stereo."""
+        return [
+            "-i", _file_url(mix_path),
+            "-filter:a", self._normalisation(total_s, loudness),
+            # FFmpeg's documentation: better than the default coder above 64 kb/s, and far cheaper.
+            "-c:a", "aac", "-aac_coder", "fast", "-b:a", self.profile.audio_bitrate,
+            "-ar", str(SAMPLE_RATE), "-ac", "2", "-f", "mp4", _file_url(sound_path),
+        ]
 
     def _mix(self, voiceover: Voiceover, total_s: float, music_key: str,
              music_track: Path | None):  # type: ignore[no-untyped-def]
@@ -621,37 +674,36 @@ class FfmpegRenderer:
         ducked = ffmpeg.filter([bed, speech[1]], "sidechaincompress", **DUCKING)
         return ffmpeg.filter([speech[0], ducked], "amix", inputs=2, duration="first", normalize=0)
 
-    def measure_loudness(self, voiceover: Voiceover, total_s: float, music_key: str,
-                         music_track: Path | None, what: str) -> dict[str, str]:
-        """loudnorm's first-pass measurement of the mix, for an exact linear second pass."""
-        mixed = self._mix(voiceover, total_s, music_key, music_track).filter(
-            "loudnorm", print_format="json", **LOUDNORM
-        )
-        report = ffmpeg_report(ffmpeg.output(mixed, "-", f="null").get_args(),
-                               f"{what}: measuring loudness")
+    def mix_audio(self, voiceover: Voiceover, total_s: float, music_key: str,
+                  music_track: Path | None, mix_path: Path, what: str) -> dict[str, str]:
+        """Write the mix to `mix_path` (float WAV); return loudnorm's first-pass measurement."""
+        mixed = self._mix(voiceover, total_s, music_key, music_track).filter_multi_output("asplit")
+        measured = mixed[0].filter("loudnorm", print_format="json", **LOUDNORM)
+        args = ffmpeg.merge_outputs(
+            ffmpeg.output(mixed[1], _file_url(mix_path), acodec="pcm_f32le", f="wav"),
+            ffmpeg.output(measured, "-", f="null"),
+        ).get_args()
+        report = ffmpeg_report(args, f"{what}: mixing and measuring the audio")
         start, end = report.rfind("{"), report.rfind("}")
         try:
-            measured = json.loads(report[start:end + 1])
-            return {key: str(measured[key]) for key in
+            measurement = json.loads(report[start:end + 1])
+            return {key: str(measurement[key]) for key in
                     ("input_i", "input_tp", "input_lra", "input_thresh", "target_offset")}
         except (ValueError, KeyError) as exc:
             raise ProviderError(f"{what}: no loudness measurement in ffmpeg's report") from exc
 
-    def _audio(self, voiceover: Voiceover, total_s: float, music_key: str,
-               music_track: Path | None, measured: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
-        """The mix loudness-normalised (linearly when measured, else dynamically), 48 kHz stereo."""
-        total = f"{total_s:.6f}"
-        options = dict(LOUDNORM)
+    @staticmethod
+    def _normalisation(total_s: float, measured: dict[str, str] | None = None) -> str:
+        """The filter chain that loudness-normalises the mix (linearly if it can), 48 kHz stereo."""
+        options = {key: str(value) for key, value in LOUDNORM.items()}
         if measured and all(v not in ("-inf", "inf", "nan") for v in measured.values()):
             options.update(
                 measured_I=measured["input_i"], measured_TP=measured["input_tp"],
                 measured_LRA=measured["input_lra"], measured_thresh=measured["input_thresh"],
                 offset=measured["target_offset"], linear="true",
             )
+        loudnorm = ":".join(f"{key}={value}" for key, value in options.items())
         return (
-            self._mix(voiceover, total_s, music_key, music_track)
-            .filter("loudnorm", **options)
-            .filter("aresample", SAMPLE_RATE)
-            .filter("aformat", sample_fmts="fltp", channel_layouts="stereo")
-            .filter("atrim", end=total)
+            f"loudnorm={loudnorm},aresample={SAMPLE_RATE},"
+            f"aformat=sample_fmts=fltp:channel_layouts=stereo,atrim=end={total_s:.6f}"
         )

@@ -1,4 +1,5 @@
-"""Shared FFmpeg plumbing for the offline media providers: the binary, probing, running, fonts, atomic writes.
+"""Shared FFmpeg plumbing for the offline media providers: the binary, probing, running (also in the
+background), fonts, atomic writes.
 
 There is no ffprobe here: `probe` reads what `ffmpeg -i` prints about its input. The binary is the
 `ffmpeg` on PATH when there is one, else the build that ships inside the imageio-ffmpeg wheel
@@ -13,6 +14,7 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -122,6 +124,49 @@ def run_ffmpeg(args: list[str], what: str, *, timeout_s: float | None = None) ->
             f"{what}: ffmpeg exited with status {completed.returncode}: "
             f"{_stderr_tail(completed.stderr)}"
         )
+
+
+class BackgroundFfmpeg:
+    """ffmpeg run quietly with `args` while the caller does other work.
+
+    Use it as a context manager: `wait()` blocks until it ends and raises ProviderError naming
+    `what` (with the error tail) if it failed; leaving the block before then stops it.
+    """
+
+    def __init__(self, args: list[str], what: str):
+        self.what = what
+        command = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-y", "-loglevel", "error", *args]
+        # A file, not a pipe: nobody reads stderr until the run ends, and a full pipe would stall it.
+        self._stderr = tempfile.TemporaryFile()
+        try:
+            self._process = subprocess.Popen(
+                command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=self._stderr
+            )
+        except OSError as exc:
+            self._stderr.close()
+            raise ProviderError(f"{what}: cannot run ffmpeg ({command[0]}): {exc}") from exc
+
+    @property
+    def pid(self) -> int:
+        return self._process.pid
+
+    def __enter__(self) -> "BackgroundFfmpeg":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._process.poll() is None:
+            self._process.kill()
+        self._process.wait()
+        self._stderr.close()
+
+    def wait(self) -> None:
+        returncode = self._process.wait()
+        if returncode != 0:
+            self._stderr.seek(0)
+            raise ProviderError(
+                f"{self.what}: ffmpeg exited with status {returncode}: "
+                f"{_stderr_tail(self._stderr.read())}"
+            )
 
 
 def _split_top_level(text: str) -> list[str]:

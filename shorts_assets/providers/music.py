@@ -52,15 +52,20 @@ def generated_bed_expr(key: str) -> str:
     tonic = _TONICS_HZ[seed % len(_TONICS_HZ)]
     progression = _PROGRESSIONS[(seed // 7) % len(_PROGRESSIONS)]
     chords = []
-    for index, root in enumerate(progression):
+    for root in progression:
         triad = _MINOR if root == 9 else _MAJOR
         notes = [_hz(tonic, root + step) for step in triad]
         tones = "+".join(f"sin({2 * math.pi * f:.4f}*t)" for f in notes)
         bass = f"0.8*sin({2 * math.pi * _hz(tonic, root - 12):.4f}*t)"
-        chords.append(f"eq(mod(floor(t/{CHORD_S:g}),{len(progression)}),{index})*({tones}+{bass})")
+        chords.append(f"{tones}+{bass}")
+    # Nested if() evaluates only the sounding chord's oscillators, not every chord's.
+    step = f"mod(floor(t/{CHORD_S:g}),{len(progression)})"
+    playing = chords[-1]
+    for index in range(len(chords) - 2, -1, -1):
+        playing = f"if(eq({step},{index}),{chords[index]},{playing})"
     pulse = f"(0.55+0.45*exp(-5*mod(t,{BEAT_S:g})))"
     swell = f"(1-0.5*exp(-6*mod(t,{CHORD_S:g})))"
-    return f"0.09*({'+'.join(chords)})*{pulse}*{swell}"
+    return f"0.09*({playing})*{pulse}*{swell}"
 
 
 def generated_bed_source(key: str, duration_s: float) -> str:

@@ -1,6 +1,7 @@
 """Specifies the renderer's output contract: a 1080x1920 30 fps H.264 High / AAC 48 kHz stereo MP4 as long
-as the narration plus a short tail, loudness-normalised, with word-highlighted captions from an ASS
-file in the arm's style, a JPEG thumbnail, atomic writes, and ProviderErrors that name the input."""
+as the narration plus a short tail, loudness-normalised with the music ducking under the narration,
+with word-highlighted captions from an ASS file in the arm's style, a JPEG thumbnail, atomic
+writes, and ProviderErrors that name the input."""
 
 from __future__ import annotations
 
@@ -8,10 +9,13 @@ import re
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from shorts_assets.providers import ffmpeg_renderer
 from shorts_assets.providers.ffmpeg_renderer import (
     CAPTION_STYLES,
+    DUCKING,
     TAIL_S,
     FfmpegRenderer,
     ass_escape,
@@ -225,6 +229,59 @@ def _bright_pixels(path: Path, at_s: float, top: int) -> int:
         capture_output=True, check=True,
     ).stdout
     return sum(1 for value in grey if value >= 235)
+
+
+def decoded_audio(path: Path) -> np.ndarray:
+    """The audio of `path` as mono float samples at 48 kHz."""
+    raw = subprocess.run(
+        [ffmpeg_exe(), "-v", "error", "-i", str(path), "-map", "0:a", "-ac", "1", "-ar", "48000",
+         "-f", "f32le", "-"],
+        capture_output=True, check=True,
+    ).stdout
+    return np.frombuffer(raw, dtype="<f4")
+
+
+def band_db(samples: np.ndarray, start_s: float, end_s: float, low_hz: float, high_hz: float) -> float:
+    """RMS level (dB) of the part of samples[start_s:end_s] between low_hz and high_hz."""
+    part = samples[round(start_s * 48000):round(end_s * 48000)]
+    spectrum = np.abs(np.fft.rfft(part)) ** 2
+    freqs = np.fft.rfftfreq(len(part), 1 / 48000)
+    band = spectrum[(freqs >= low_hz) & (freqs < high_hz)].sum()
+    return 10 * np.log10(band / len(part) ** 2 + 1e-20)
+
+
+@pytest.mark.slow
+def test_the_music_bed_ducks_under_the_narration(tmp_path: Path, monkeypatch) -> None:
+    # The narration stand-in is a loud 3 kHz tone for its first 1.8 s, then silence; the generated bed
+    # has nothing above ~600 Hz, so the decoded render's low band is the music alone.
+    voice_path = tmp_path / "voice.wav"
+    run_ffmpeg(["-f", "lavfi", "-i", "sine=frequency=3000:sample_rate=22050:duration=1.7",
+                "-af", "volume=4,adelay=100,apad=whole_dur=4", "-ac", "1", f"file:{voice_path}"],
+               "making a narration stand-in")
+    words = (WordTiming("Tone", 0.1, 0.9), WordTiming("then", 0.9, 1.8))
+    voiceover = Voiceover(audio_path=voice_path, duration_s=4.0, sample_rate=22050, voice="en-us",
+                          words=words)
+    clip = tmp_path / "clip.mp4"
+    run_ffmpeg(["-f", "lavfi", "-i", "testsrc2=size=540x960:rate=30:duration=1", "-c:v", "libx264",
+                "-preset", "ultrafast", "-pix_fmt", "yuv420p", f"file:{clip}"], "making a clip")
+    script = make_script("vid-duck", "boxed", (4.0,))
+
+    def music_lift_after_speech(ducking: dict, name: str) -> float:
+        """How much louder (dB) the music is once the narrator stops than while they speak."""
+        monkeypatch.setattr(ffmpeg_renderer, "DUCKING", ducking)
+        out_path = tmp_path / f"{name}.mp4"
+        FfmpegRenderer(profile="draft").render([Clip(clip, 1.0, 540, 960)], voiceover, script,
+                                               out_path)
+        audio = decoded_audio(out_path)
+        speaking, after = (0.6, 1.6), (2.6, 3.5)
+        assert band_db(audio, *speaking, 2500, 3500) > band_db(audio, *after, 2500, 3500) + 30
+        return band_db(audio, *after, 20, 1000) - band_db(audio, *speaking, 20, 1000)
+
+    ducked = music_lift_after_speech(dict(DUCKING), "ducked")
+    # The same render with a 1:1 compressor: what the loudness normalisation alone does.
+    level = music_lift_after_speech({**DUCKING, "ratio": 1}, "level")
+
+    assert ducked - level >= 10
 
 
 @pytest.mark.slow

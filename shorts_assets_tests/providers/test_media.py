@@ -1,5 +1,6 @@
 """Specifies the FFmpeg plumbing: which binary runs, what `probe` reads from real files without ffprobe,
-how failures surface as ProviderError naming the file, the caption fonts, and atomic output."""
+how failures surface as ProviderError naming the file, runs in the background, the caption fonts,
+and atomic output."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pytest
 from shorts_assets.providers.interfaces import ProviderError
 from shorts_assets.providers.media import (
     CAPTION_FONT,
+    BackgroundFfmpeg,
     MediaInfo,
     atomic_output,
     ffmpeg_exe,
@@ -136,6 +138,32 @@ def test_run_ffmpeg_failure_names_the_work_and_carries_ffmpeg_error(tmp_path: Pa
     message = str(raised.value)
     assert message.startswith("decoding the absent clip")
     assert "absent.mp4" in message
+
+
+def test_a_background_run_has_done_its_work_once_wait_returns(tmp_path: Path) -> None:
+    tone = tmp_path / "tone.wav"
+
+    with BackgroundFfmpeg(["-f", "lavfi", "-i", "sine=duration=0.5", f"file:{tone}"], "a tone") as job:
+        job.wait()
+        assert probe(tone).duration_s == pytest.approx(0.5, abs=0.05)
+
+
+def test_a_failed_background_run_names_the_work_and_carries_ffmpeg_error(tmp_path: Path) -> None:
+    with pytest.raises(ProviderError, match=r"drawing the cover: ffmpeg exited .*no_such_filter"):
+        with BackgroundFfmpeg(["-f", "lavfi", "-i", "no_such_filter", f"file:{tmp_path / 'x.png'}"],
+                              "drawing the cover") as job:
+            job.wait()
+
+
+def test_leaving_the_block_early_stops_a_background_run(tmp_path: Path) -> None:
+    with pytest.raises(RuntimeError):
+        # Paced to real time, this would run for a minute.
+        with BackgroundFfmpeg(["-re", "-f", "lavfi", "-i", "anullsrc", "-t", "60", "-f", "null", "-"],
+                              "a minute of silence") as job:
+            raise RuntimeError("the caller failed")
+
+    with pytest.raises(ProcessLookupError):
+        os.kill(job.pid, 0)
 
 
 def test_caption_fonts_come_from_matplotlib() -> None:

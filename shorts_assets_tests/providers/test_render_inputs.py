@@ -1,17 +1,18 @@
-"""Specifies how the renderer treats unusual and broken inputs: the draft profile, still images, odd
-geometries (1x1, 4K, 21:9), clips that are not video, and narration too long for the platforms.
-Each is rendered correctly, or fails with a ProviderError naming the input and leaves nothing at
-out_path."""
+"""Specifies how the renderer treats unusual and broken inputs: the draft profile, still images and
+their slow zoom, odd geometries (1x1, 4K, 21:9), clips that are not video, and narration too long
+for the platforms. Each is rendered correctly, or fails with a ProviderError naming the input and
+leaves nothing at out_path."""
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
 
-from shorts_assets.providers.ffmpeg_renderer import MAX_DURATION_S, TAIL_S, FfmpegRenderer
+from shorts_assets.providers.ffmpeg_renderer import MAX_DURATION_S, STILL_ZOOM, TAIL_S, FfmpegRenderer
 from shorts_assets.providers.interfaces import Clip, ProviderError, Voiceover, WordTiming
-from shorts_assets.providers.media import probe, run_ffmpeg
+from shorts_assets.providers.media import ffmpeg_exe, probe, run_ffmpeg
 from shorts_assets_tests.providers.test_ffmpeg_renderer import make_script, make_voiceover, video_frames
 
 WORDS = ("Odd", "inputs:", "50%", "{ok}", "back\\slash", '"fine"', "two\nlines")
@@ -63,6 +64,35 @@ def test_the_draft_profile_mixes_video_and_stills_with_sidecars(tmp_path: Path, 
     srt = out_path.with_suffix(".srt").read_text(encoding="utf-8")
     assert "two lines" in srt and "back\\slash" in srt and "{ok}" in srt
     assert out_path.with_suffix(".vtt").read_text(encoding="utf-8").startswith("WEBVTT")
+
+
+def bright_run(path: Path, frame: int, row: int) -> int:
+    """How many near-white pixels frame `frame` of `path` has along row `row`."""
+    grey = subprocess.run(
+        [ffmpeg_exe(), "-v", "error", "-i", str(path),
+         "-vf", f"select=eq(n\\,{frame}),format=gray,crop=iw:1:0:{row}",
+         "-frames:v", "1", "-f", "rawvideo", "-"],
+        capture_output=True, check=True,
+    ).stdout
+    return sum(1 for value in grey if value >= 200)
+
+
+@pytest.mark.slow
+def test_a_still_image_slowly_zooms_in(tmp_path: Path, voice) -> None:
+    image = tmp_path / "square.png"
+    run_ffmpeg(["-f", "lavfi", "-i", "color=c=gray:s=1080x1920,"
+                "drawbox=x=390:y=810:w=300:h=300:color=white:t=fill", "-frames:v", "1",
+                f"file:{image}"], "drawing a square")
+    out_path = tmp_path / "still.mp4"
+
+    FfmpegRenderer(music=False).render([Clip(image, 0.0, 1080, 1920)], voice,
+                                       make_script("vid-still", "boxed", (1.0,)), out_path)
+
+    last = video_frames(out_path) - 1
+    first_width, last_width = bright_run(out_path, 0, 960), bright_run(out_path, last, 960)
+    assert first_width == pytest.approx(300, abs=6)
+    assert last_width / first_width == pytest.approx(1 + STILL_ZOOM, abs=0.025)
+    assert bright_run(out_path, last // 2, 960) == pytest.approx(300 * (1 + STILL_ZOOM / 2), abs=8)
 
 
 @pytest.mark.slow
