@@ -1,7 +1,8 @@
 """The loop with each paid generation provider selected in turn, pointed at its fake server.
 
 Every pairing runs a whole batch of shorts_loop_job: the scripts come from the language model, the
-clips from the video API, and the short is rendered, published (simulated) and learned from. The
+clips from the video API, the narration from the voice API, and the short is rendered, published
+(simulated) and learned from. The
 costs the providers charged show in the assets' metadata, no key reaches the event log, and a daily
 budget below one video's cost stops the batch before any request is sent.
 """
@@ -17,6 +18,7 @@ from shorts_assets.providers.media import probe, run_ffmpeg
 from shorts_assets.resources import build_resources
 from shorts_assets.settings import load_settings
 from shorts_assets_tests.fakes.anthropic_server import FakeAnthropic
+from shorts_assets_tests.fakes.elevenlabs_server import FakeElevenLabs
 from shorts_assets_tests.fakes.luma_server import FakeLuma
 from shorts_assets_tests.fakes.openai_server import FakeOpenAI
 from shorts_assets_tests.fakes.pika_server import FakePika
@@ -26,10 +28,16 @@ from shorts_assets_tests.fakes.server import FakeServer
 pytestmark = pytest.mark.slow
 
 DAY = date(2026, 11, 24)
-FAKES = {"openai": FakeOpenAI, "anthropic": FakeAnthropic, "runway": FakeRunway, "luma": FakeLuma, "pika": FakePika}
+FAKES = {"openai": FakeOpenAI, "anthropic": FakeAnthropic, "runway": FakeRunway, "luma": FakeLuma, "pika": FakePika,
+         "elevenlabs": FakeElevenLabs}
 VIDEO_FAKE = {"openai_sora": "openai", "runway": "runway", "luma": "luma", "pika": "pika"}
-# (SCRIPT_PROVIDER, VIDEO_GEN_PROVIDER): every provider of both seams appears at least once.
-PAIRINGS = [("openai", "openai_sora"), ("anthropic", "runway"), ("openai", "luma"), ("anthropic", "pika")]
+# (SCRIPT_PROVIDER, VIDEO_GEN_PROVIDER, TTS_PROVIDER): every paid provider of each seam appears.
+PAIRINGS = [
+    ("openai", "openai_sora", "elevenlabs"),
+    ("anthropic", "runway", "openai"),
+    ("openai", "luma", "espeak"),
+    ("anthropic", "pika", "elevenlabs"),
+]
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +49,7 @@ def clip_bytes(tmp_path_factory) -> bytes:
     return path.read_bytes()
 
 
-def environment(tmp_path, apps, urls, script_provider, video_provider, **extra) -> dict[str, str]:
+def environment(tmp_path, apps, urls, script_provider, video_provider, tts_provider="espeak", **extra) -> dict[str, str]:
     channels = tmp_path / "channels.json"
     channels.write_text('{"channels": [{"name": "demo", "videos_per_day": 2}]}')
     env = {
@@ -51,23 +59,26 @@ def environment(tmp_path, apps, urls, script_provider, video_provider, **extra) 
         "SCRIPT_PROVIDER": script_provider,
         "VIDEO_GEN_PROVIDER": video_provider,
         "VIDEO_GEN_POLL_INTERVAL_S": "0.05",
+        "TTS_PROVIDER": tts_provider,
         "OPENAI_API_KEY": apps["openai"].api_key,
         "ANTHROPIC_API_KEY": apps["anthropic"].api_key,
         "RUNWAYML_API_SECRET": apps["runway"].api_key,
         "LUMAAI_API_KEY": apps["luma"].api_key,
         "PIKA_API_KEY": apps["pika"].api_key,
+        "ELEVENLABS_API_KEY": apps["elevenlabs"].api_key,
         "OPENAI_BASE_URL": f"{urls['openai']}/v1",
         "ANTHROPIC_BASE_URL": urls["anthropic"],
         "RUNWAY_API_BASE_URL": urls["runway"],
         "LUMA_API_BASE_URL": urls["luma"],
         "PIKA_API_BASE_URL": urls["pika"],
+        "ELEVENLABS_API_BASE_URL": urls["elevenlabs"],
     }
     return {**env, **extra}
 
 
 @pytest.fixture
 def fakes(clip_bytes):
-    apps = {name: cls(video_bytes=clip_bytes) if name != "anthropic" else cls() for name, cls in FAKES.items()}
+    apps = {name: cls(video_bytes=clip_bytes) if name in VIDEO_FAKE.values() else cls() for name, cls in FAKES.items()}
     apps["openai"].poll_after_ms = 50
     servers = {name: FakeServer(app) for name, app in apps.items()}
     for server in servers.values():
@@ -106,10 +117,12 @@ def requests_to(app) -> int:
     return len(app.requests)
 
 
-@pytest.mark.parametrize(("script_provider", "video_provider"), PAIRINGS)
-def test_the_loop_completes_a_batch_with_each_paid_provider(tmp_path, fakes, monkeypatch, script_provider, video_provider):
+@pytest.mark.parametrize(("script_provider", "video_provider", "tts_provider"), PAIRINGS)
+def test_the_loop_completes_a_batch_with_each_paid_provider(
+    tmp_path, fakes, monkeypatch, script_provider, video_provider, tts_provider
+):
     apps, urls = fakes
-    env = environment(tmp_path, apps, urls, script_provider, video_provider)
+    env = environment(tmp_path, apps, urls, script_provider, video_provider, tts_provider)
     settings, result, log = run_loop(env, monkeypatch)
 
     assert result.success
@@ -130,7 +143,14 @@ def test_the_loop_completes_a_batch_with_each_paid_provider(tmp_path, fakes, mon
     assert metadata(result, "scripts")["cost_usd"] > 0
     assert metadata(result, "clips")["cost_usd"] > 0
     assert metadata(result, "clips")["generator"] == video_app_name(video_provider)
-    for app in (script_app, video_app):
+    assert metadata(result, "voiceovers")["voice"] == tts_provider
+    paid = [script_app, video_app]
+    if tts_provider != "espeak":
+        voice_app = apps[tts_provider]
+        assert sum(name in ("tts", "speech") for name, _ in voice_app.requests) >= 2
+        assert metadata(result, "voiceovers")["cost_usd"] > 0
+        paid.append(voice_app)
+    for app in paid:
         assert app.api_key not in log
 
 
