@@ -21,7 +21,9 @@ settings = current_settings()
 
 loop_assets = [scripts, clips, voiceovers, renders, *publication_assets, metrics, comments, strategy]
 
-render_checks = build_render_checks(renders.key, **RendererResource(profile=settings.render_profile).contract())
+render_checks = build_render_checks(renders.key, **RendererResource(
+    provider=settings.renderer_provider, profile=settings.render_profile
+).contract())
 
 defs = dg.Definitions(
     assets=loop_assets,

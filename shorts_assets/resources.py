@@ -158,23 +158,32 @@ class VoiceResource(dg.ConfigurableResource):
 
 
 class RendererResource(dg.ConfigurableResource):
-    """Renders the vertical short (RENDERER_PROVIDER): one ffmpeg filter graph."""
+    """Renders the vertical short (RENDERER_PROVIDER): ffmpeg on this machine, or Creatomate's cloud API
+    fetching the media from where the data root is served, its render ids kept in the database."""
 
     provider: str = "ffmpeg"
     profile: str = "final"  # final: 1080×1920 for publishing; draft: smaller and faster
+    data_dir: str = ""
+    media_base_url: str = ""  # CLOUD_RENDER_MEDIA_BASE_URL
+    poll_interval_s: float = 5.0
+    timeout_s: float = 1800.0
+    base_urls: dict[str, str] = {}
 
-    def adapter(self) -> Renderer:
-        if self.provider == "ffmpeg":
-            from shorts_assets.providers.ffmpeg_renderer import FfmpegRenderer
+    def adapter(self, channel: str = "", budget: Budget | None = None, store: Store | None = None) -> Renderer:
+        from shorts_assets.db.state_store import DatabaseStateStore
+        from shorts_assets.providers.generation import build_renderer
 
-            return FfmpegRenderer(profile=self.profile)
-        raise ConfigError(f"RENDERER_PROVIDER={self.provider!r} has no adapter in this build")
+        return build_renderer(
+            self.provider, channel, os.environ, budget, DatabaseStateStore(store) if store else None,
+            self.base_urls, profile=self.profile, media_base_url=self.media_base_url, data_dir=self.data_dir,
+            poll_interval_s=self.poll_interval_s, timeout_s=self.timeout_s,
+        )
 
     def contract(self) -> dict[str, float]:
-        """What every render of this profile must meet (see checks.render_checks.check_render)."""
+        """What every render must meet (see checks.render_checks.check_render); the cloud renders final."""
         from shorts_assets.providers.ffmpeg_renderer import PROFILES
 
-        profile = PROFILES[self.profile]
+        profile = PROFILES["final" if self.provider == "cloud" else self.profile]
         return {"width": profile.width, "height": profile.height, "fps": profile.fps}
 
 
@@ -258,7 +267,15 @@ def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
             voices=dict(settings.tts_voices),
             base_urls=dict(settings.base_urls),
         ),
-        "renderer": RendererResource(provider=settings.renderer_provider, profile=settings.render_profile),
+        "renderer": RendererResource(
+            provider=settings.renderer_provider,
+            profile=settings.render_profile,
+            data_dir=str(settings.data_dir),
+            media_base_url=settings.cloud_render_media_base_url,
+            poll_interval_s=settings.cloud_render_poll_interval_s,
+            timeout_s=settings.cloud_render_timeout_s,
+            base_urls=dict(settings.base_urls),
+        ),
         "platforms": PlatformsResource(
             data_dir=str(settings.data_dir),
             database=database,

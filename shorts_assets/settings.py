@@ -55,10 +55,11 @@ BASE_URL_VARIABLES = (
     "LUMA_API_BASE_URL",
     "PIKA_API_BASE_URL",
     "ELEVENLABS_API_BASE_URL",
+    "CREATOMATE_API_BASE_URL",
 )
 # Providers whose adapters this build ships; the others are recognised, checked for their keys,
 # and then refused with a message saying so.
-AVAILABLE = {"template", "openai", "anthropic", "stub", "openai_sora", "runway", "luma", "pika", "espeak", "elevenlabs", "ffmpeg"}
+AVAILABLE = {"template", "openai", "anthropic", "stub", "openai_sora", "runway", "luma", "pika", "espeak", "elevenlabs", "ffmpeg", "cloud"}
 DEFAULT_DAILY_BUDGET_USD = 10.0
 
 
@@ -100,6 +101,9 @@ class Settings:
     # channel -> USD per UTC day on paid provider calls; a channel left out has no limit
     daily_budgets_usd: Mapping[str, float] = field(default_factory=dict)
     prices_file: str = ""
+    cloud_render_media_base_url: str = ""  # where the data root is served for the cloud renderer to fetch
+    cloud_render_poll_interval_s: float = 5.0
+    cloud_render_timeout_s: float = 1800.0
 
     @property
     def simulation(self) -> bool:
@@ -267,10 +271,26 @@ def _base_urls(env: Mapping[str, str]) -> dict[str, str]:
         value = env.get(variable, "").strip()
         if not value:
             continue
-        if not re.match(r"^https?://[^\s/]+", value):
-            raise ConfigError(f"{variable}={value!r} must be an http(s) URL")
-        urls[variable] = value.rstrip("/")
+        urls[variable] = _http_url(variable, value)
     return urls
+
+
+def _http_url(variable: str, value: str) -> str:
+    if not re.match(r"^https?://[^\s/]+", value):
+        raise ConfigError(f"{variable}={value!r} must be an http(s) URL")
+    return value.rstrip("/")
+
+
+def _media_base_url(env: Mapping[str, str], renderer_provider: str) -> str:
+    value = env.get("CLOUD_RENDER_MEDIA_BASE_URL", "").strip()
+    if renderer_provider != "cloud":
+        return value
+    if not value:
+        raise ConfigError(
+            "RENDERER_PROVIDER=cloud needs CLOUD_RENDER_MEDIA_BASE_URL: the http(s) URL where SHORTS_DATA_DIR "
+            "is served, so the renderer can fetch the clips and narration"
+        )
+    return _http_url("CLOUD_RENDER_MEDIA_BASE_URL", value)
 
 
 def _render_profile(env: Mapping[str, str]) -> str:
@@ -362,6 +382,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     real_publishers = tuple(
         platform for platform in PUBLISHER_CREDENTIALS if _publisher_enabled(env, platform, channels)
     )
+    renderer_provider = _provider(env, "RENDERER_PROVIDER", RENDERER_PROVIDERS, "ffmpeg", channels)
     return Settings(
         data_dir=data_dir,
         database_url=database_url,
@@ -372,7 +393,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         script_provider=_provider(env, "SCRIPT_PROVIDER", SCRIPT_PROVIDERS, "template", channels),
         video_gen_provider=_provider(env, "VIDEO_GEN_PROVIDER", VIDEO_GEN_PROVIDERS, "stub", channels),
         tts_provider=_provider(env, "TTS_PROVIDER", TTS_PROVIDERS, "espeak", channels),
-        renderer_provider=_provider(env, "RENDERER_PROVIDER", RENDERER_PROVIDERS, "ffmpeg", channels),
+        renderer_provider=renderer_provider,
         render_profile=_render_profile(env),
         real_publishers=tuple(real_publishers),
         sim_reject_rate=_reject_rate(env),
@@ -384,6 +405,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         tts_voices=_voice_map(env),
         daily_budgets_usd=_daily_budgets(env, channels),
         prices_file=_prices_file(env),
+        cloud_render_media_base_url=_media_base_url(env, renderer_provider),
+        cloud_render_poll_interval_s=_number(env, "CLOUD_RENDER_POLL_INTERVAL_S", 5.0, 0.0, 600.0),
+        cloud_render_timeout_s=_number(env, "CLOUD_RENDER_TIMEOUT_S", 1800.0, 1.0, 86400.0),
     )
 
 

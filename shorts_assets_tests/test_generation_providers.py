@@ -2,9 +2,10 @@
 
 Every pairing runs a whole batch of shorts_loop_job: the scripts come from the language model, the
 clips from the video API, the narration from the voice API, and the short is rendered, published
-(simulated) and learned from. The
-costs the providers charged show in the assets' metadata, no key reaches the event log, and a daily
-budget below one video's cost stops the batch before any request is sent.
+(simulated) and learned from; with the cloud renderer the short is composed and rendered by the render
+API, which fetches the media from where the data root is served. The costs the providers charged show
+in the assets' metadata, no key reaches the event log, and a daily budget below one video's cost stops
+the batch before any request is sent.
 """
 
 from datetime import date
@@ -12,18 +13,21 @@ from datetime import date
 import dagster as dg
 import pytest
 
+from shorts_assets.checks.render_checks import build_render_checks
 from shorts_assets.db.store import Store
 from shorts_assets.definitions import loop_assets
 from shorts_assets.providers.media import probe, run_ffmpeg
 from shorts_assets.resources import build_resources
 from shorts_assets.settings import load_settings
 from shorts_assets_tests.fakes.anthropic_server import FakeAnthropic
+from shorts_assets_tests.fakes.creatomate_server import FakeCreatomate
 from shorts_assets_tests.fakes.elevenlabs_server import FakeElevenLabs
 from shorts_assets_tests.fakes.luma_server import FakeLuma
 from shorts_assets_tests.fakes.openai_server import FakeOpenAI
 from shorts_assets_tests.fakes.pika_server import FakePika
 from shorts_assets_tests.fakes.runway_server import FakeRunway
 from shorts_assets_tests.fakes.server import FakeServer
+from shorts_assets_tests.fakes.static_files import StaticFiles
 
 pytestmark = pytest.mark.slow
 
@@ -96,11 +100,13 @@ def run_loop(env: dict[str, str], monkeypatch):
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     settings = load_settings()
+    resources = build_resources(settings)
+    checks = build_render_checks("renders", **resources["renderer"].contract())
     with dg.instance_for_test() as instance:
         result = dg.materialize(
-            loop_assets,
+            [*loop_assets, *checks],
             partition_key=dg.MultiPartitionKey({"channel": "demo", "date": DAY.isoformat()}),
-            resources=build_resources(settings),
+            resources=resources,
             instance=instance,
             raise_on_error=False,
         )
@@ -111,6 +117,11 @@ def run_loop(env: dict[str, str], monkeypatch):
 def metadata(result, asset: str) -> dict:
     (event,) = [e for e in result.get_asset_materialization_events() if e.asset_key.to_user_string() == asset]
     return {k: v.value for k, v in event.materialization.metadata.items()}
+
+
+def render_checks_passed(result) -> bool:
+    (evaluation,) = result.get_asset_check_evaluations()
+    return evaluation.check_name == "render_quality" and evaluation.passed
 
 
 def requests_to(app) -> int:
@@ -126,6 +137,7 @@ def test_the_loop_completes_a_batch_with_each_paid_provider(
     settings, result, log = run_loop(env, monkeypatch)
 
     assert result.success
+    assert render_checks_passed(result)
     rows = Store(settings.database_url).batch("demo", DAY)
     assert len(rows) == 2
     assert metadata(result, "scripts")["writer"] == script_provider
@@ -170,3 +182,29 @@ def test_a_budget_below_one_video_stops_the_batch_before_any_paid_call(tmp_path,
     assert "daily budget of $0.05" in message and "nothing was sent" in message
     assert requests_to(apps["openai"]) == 0 and requests_to(apps["runway"]) == 0
     assert Store(settings.database_url).batch("demo", DAY) == []
+
+
+def test_the_loop_completes_a_batch_with_the_cloud_renderer(tmp_path, fakes, monkeypatch):
+    data = tmp_path / "data"
+    data.mkdir()
+    app = FakeCreatomate()
+    with FakeServer(StaticFiles(data)) as bucket, FakeServer(app) as api:
+        env = environment(
+            tmp_path, *fakes, "template", "stub",
+            RENDERER_PROVIDER="cloud", CREATOMATE_API_KEY=app.api_key, CREATOMATE_API_BASE_URL=api.url,
+            CLOUD_RENDER_MEDIA_BASE_URL=bucket.url, CLOUD_RENDER_POLL_INTERVAL_S="0.05",
+        )
+        settings, result, log = run_loop(env, monkeypatch)
+
+    assert result.success
+    rows = Store(settings.database_url).batch("demo", DAY)
+    assert len(rows) == 2 and app.submissions() == 2
+    for row in rows:
+        render = probe(row.outputs["render"]["video_path"])
+        assert (render.width, render.height) == (1080, 1920)  # the cloud renders the final profile
+        assert row.outputs["render"]["cost_usd"] > 0
+    assert render_checks_passed(result)
+    assert metadata(result, "renders")["renderer"] == "creatomate"
+    assert metadata(result, "renders")["cost_usd"] > 0
+    assert len(Store(settings.database_url).published("demo", DAY)) == 6
+    assert app.api_key not in log

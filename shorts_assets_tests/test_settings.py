@@ -140,3 +140,19 @@ def test_the_render_profile_is_final_or_draft():
     assert load_settings({"RENDER_PROFILE": "draft"}).render_profile == "draft"
     with pytest.raises(ConfigError, match="RENDER_PROFILE"):
         load_settings({"RENDER_PROFILE": "4k"})
+
+
+def test_the_cloud_renderer_needs_its_key_and_where_the_data_root_is_served():
+    env = {"RENDERER_PROVIDER": "cloud", "CREATOMATE_API_KEY": "ct-key"}
+    with pytest.raises(ConfigError, match="CLOUD_RENDER_MEDIA_BASE_URL"):
+        load_settings(env)
+    with pytest.raises(ConfigError, match="CLOUD_RENDER_MEDIA_BASE_URL='bucket'"):
+        load_settings({**env, "CLOUD_RENDER_MEDIA_BASE_URL": "bucket"})
+    with pytest.raises(ConfigError, match="CREATOMATE_API_KEY"):
+        load_settings({"RENDERER_PROVIDER": "cloud", "CLOUD_RENDER_MEDIA_BASE_URL": "https://cdn.example.com/d"})
+    settings = load_settings(
+        {**env, "CLOUD_RENDER_MEDIA_BASE_URL": "https://cdn.example.com/shorts/", "CLOUD_RENDER_TIMEOUT_S": "600"}
+    )
+    assert settings.renderer_provider == "cloud"
+    assert settings.cloud_render_media_base_url == "https://cdn.example.com/shorts"
+    assert settings.cloud_render_timeout_s == 600.0

@@ -18,6 +18,7 @@ from shorts_assets.resources import (
     ChannelsResource,
     ClipGeneratorResource,
     DatabaseResource,
+    RendererResource,
     ScriptWriterResource,
     SpendingResource,
     VoiceResource,
@@ -36,6 +37,7 @@ def scripts(
     script_writer: ScriptWriterResource,
     clip_generator: ClipGeneratorResource,
     voice: VoiceResource,
+    renderer: RendererResource,
     spending: SpendingResource,
 ) -> dg.MaterializeResult:
     """The batch's scripts, each recording the strategy version that chose its arms.
@@ -55,6 +57,7 @@ def scripts(
         video_model=clip_generator.model,
         tts_provider=voice.provider,
         tts_model=voice.model,
+        renderer_provider=renderer.provider,
     )
 
     strategy = store.latest_strategy(channel_name, before=day)

@@ -1,5 +1,5 @@
-"""Builds the generation adapters (script writer, video generator, voice) for a channel from the environment,
-and estimates what one video costs before a batch spends anything.
+"""Builds the generation adapters (script writer, video generator, voice, renderer) for a channel from the
+environment, and estimates what one video costs before a batch spends anything.
 
 Keys are read from the environment when an adapter is built, never stored in configuration; a
 channel's own variable (OPENAI_API_KEY_COOKING) wins over the default one. Every paid adapter is
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Mapping
 
 from shorts_assets.providers.costs import Budget, PriceTable, estimate_tokens
-from shorts_assets.providers.interfaces import ClipGenerator, ProviderError, ScriptWriter, Voice
+from shorts_assets.providers.interfaces import ClipGenerator, ProviderError, Renderer, ScriptWriter, Voice
 from shorts_assets.providers.state import StateStore
 from shorts_assets.settings import credential
 
@@ -26,6 +26,7 @@ KEY_VARIABLES = {
     "luma": "LUMAAI_API_KEY",
     "pika": "PIKA_API_KEY",
     "elevenlabs": "ELEVENLABS_API_KEY",
+    "cloud": "CREATOMATE_API_KEY",
 }
 BASE_URL_VARIABLES = {
     "openai": "OPENAI_BASE_URL",
@@ -35,6 +36,7 @@ BASE_URL_VARIABLES = {
     "luma": "LUMA_API_BASE_URL",
     "pika": "PIKA_API_BASE_URL",
     "elevenlabs": "ELEVENLABS_API_BASE_URL",
+    "cloud": "CREATOMATE_API_BASE_URL",
 }
 DEFAULT_MODELS = {
     "openai": "gpt-4.1-mini",
@@ -51,6 +53,7 @@ TYPICAL_PROMPT_CHARS = 6000
 TYPICAL_SCENES = 3
 TYPICAL_SCENE_S = 8.0
 TYPICAL_NARRATION_CHARS = 700
+TYPICAL_VIDEO_S = 30.0
 
 
 def _key(env: Mapping[str, str], provider: str, channel: str) -> str:
@@ -157,6 +160,40 @@ def build_voice(
     )
 
 
+def build_renderer(
+    provider: str,
+    channel: str,
+    env: Mapping[str, str],
+    budget: Budget | None,
+    state: StateStore | None,
+    base_urls: Mapping[str, str],
+    *,
+    profile: str = "final",
+    media_base_url: str = "",
+    data_dir: str = "",
+    poll_interval_s: float = 5.0,
+    timeout_s: float = 1800.0,
+) -> Renderer:
+    if provider == "ffmpeg":
+        from shorts_assets.providers.ffmpeg_renderer import FfmpegRenderer
+
+        return FfmpegRenderer(profile=profile)
+    if provider != "cloud":
+        raise ProviderError(f"RENDERER_PROVIDER={provider!r} has no adapter")
+    from shorts_assets.providers.cloud_renderer import CloudRenderer
+
+    api_key = _key(env, provider, channel)
+    if not media_base_url:
+        raise ProviderError("RENDERER_PROVIDER=cloud needs CLOUD_RENDER_MEDIA_BASE_URL")
+    if state is None:
+        raise ProviderError("RENDERER_PROVIDER=cloud needs the database to keep its render ids")
+    return CloudRenderer(
+        api_key, media_base_url, data_dir, state=state, budget=budget,
+        poll_interval_s=poll_interval_s, max_poll_interval_s=max(poll_interval_s, 30.0), timeout_s=timeout_s,
+        **_base_url(base_urls, provider),
+    )
+
+
 def _scene_seconds(provider: str, model: str) -> float:
     """What a typical scene is billed for: the shortest duration the model offers that covers it."""
     from shorts_assets.providers import video_gen
@@ -193,6 +230,7 @@ def estimate_video(
     video_model: str = "",
     tts_provider: str = "espeak",
     tts_model: str = "",
+    renderer_provider: str = "ffmpeg",
 ) -> VideoEstimate:
     """What one typical video costs at list prices; offline providers cost nothing."""
     parts: dict[str, float] = {}
@@ -206,4 +244,8 @@ def estimate_video(
         parts["clips"] = TYPICAL_SCENES * prices.seconds_usd(model, _scene_seconds(video_provider, model))
     if tts_provider in DEFAULT_TTS_MODELS:
         parts["voice"] = prices.characters_usd(tts_model or DEFAULT_TTS_MODELS[tts_provider], TYPICAL_NARRATION_CHARS)
+    if renderer_provider == "cloud":
+        from shorts_assets.providers.cloud_renderer import PRICE_MODEL
+
+        parts["render"] = prices.seconds_usd(PRICE_MODEL, TYPICAL_VIDEO_S)
     return VideoEstimate(parts)

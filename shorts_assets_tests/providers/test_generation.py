@@ -1,0 +1,29 @@
+"""What one video is estimated to cost before a batch spends anything, by paid stage."""
+
+import pytest
+
+from shorts_assets.providers.costs import PriceTable
+from shorts_assets.providers.generation import build_renderer, estimate_video
+from shorts_assets.providers.interfaces import ProviderError
+
+
+def test_offline_providers_cost_nothing():
+    estimate = estimate_video(PriceTable(), script_provider="template", video_provider="stub")
+    assert estimate.total_usd == 0 and estimate.describe() == "nothing"
+
+
+def test_every_paid_stage_is_in_the_estimate_and_the_total_is_their_sum():
+    prices = PriceTable()
+    estimate = estimate_video(
+        prices, script_provider="anthropic", video_provider="runway", tts_provider="elevenlabs",
+        renderer_provider="cloud",
+    )
+    assert set(estimate.parts) == {"script", "clips", "voice", "render"}
+    assert all(usd > 0 for usd in estimate.parts.values())
+    assert estimate.total_usd == pytest.approx(sum(estimate.parts.values()))
+    assert estimate.parts["render"] == pytest.approx(prices.seconds_usd("creatomate", 30.0))
+
+
+def test_the_cloud_renderer_is_not_built_without_its_key():
+    with pytest.raises(ProviderError, match="CREATOMATE_API_KEY is not set for channel demo"):
+        build_renderer("cloud", "demo", {}, None, None, {}, media_base_url="https://cdn.example.com")
