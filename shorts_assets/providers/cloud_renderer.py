@@ -37,6 +37,7 @@ from urllib.parse import quote, urlsplit
 import httpx
 
 from shorts_assets.providers.costs import Budget
+from shorts_assets.providers.ffmpeg_renderer import LINGER_S, MAX_LINE_GAP_S, caption_lines, segment_frames
 from shorts_assets.providers.http import HttpClient, RetryPolicy
 from shorts_assets.providers.interfaces import (
     Clip,
@@ -77,11 +78,6 @@ SAMPLE_RATE = 48_000
 PENDING_STATUSES = frozenset({"planned", "waiting", "transcribing", "rendering"})
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp", ".bmp"})
 
-MAX_LINE_WORDS = 4
-MAX_LINE_CHARS = 18
-MAX_LINE_GAP_S = 0.7
-LINGER_S = 0.35
-SENTENCE_END = (".", "!", "?", "…", "。", "؟")
 
 RENDER_RETRY = RetryPolicy(attempts=5, base_delay_s=2.0, max_delay_s=60.0,
                            timeout=httpx.Timeout(120.0, connect=10.0))
@@ -113,28 +109,6 @@ CAPTION_FONT = "Montserrat"
 CAPTION_BOX = MappingProxyType({"x": "50%", "y": "64%", "width": "78%", "height": "14%"})
 
 
-def caption_lines(words: Sequence[WordTiming]) -> list[list[WordTiming]]:
-    """Spoken words grouped into short caption lines, broken at sentence ends and long pauses."""
-    lines: list[list[WordTiming]] = []
-    current: list[WordTiming] = []
-    for word in sorted((w for w in words if w.word.strip()), key=lambda w: w.start_s):
-        if current:
-            previous = current[-1]
-            length = len(" ".join(w.word.strip() for w in current)) + 1 + len(word.word.strip())
-            if (
-                len(current) >= MAX_LINE_WORDS
-                or length > MAX_LINE_CHARS
-                or word.start_s - previous.end_s > MAX_LINE_GAP_S
-                or previous.word.strip().endswith(SENTENCE_END)
-            ):
-                lines.append(current)
-                current = []
-        current.append(word)
-    if current:
-        lines.append(current)
-    return lines
-
-
 def caption_windows(lines: Sequence[Sequence[WordTiming]], end_s: float) -> list[tuple[float, float]]:
     """When each line is on screen: from its first word until the next line, or a moment after its last word."""
     windows = []
@@ -147,18 +121,6 @@ def caption_windows(lines: Sequence[Sequence[WordTiming]], end_s: float) -> list
             stop = max(stop, next_start)
         windows.append((start, max(min(stop, end_s), start)))
     return windows
-
-
-def split_frames(weights: Sequence[float], total: int) -> list[int]:
-    """``total`` frames shared in proportion to ``weights``, summing exactly."""
-    if sum(weights) <= 0:
-        weights = [1.0] * len(weights)
-    scale = sum(weights)
-    bounds, running = [0], 0.0
-    for weight in weights:
-        running += weight
-        bounds.append(round(total * running / scale))
-    return [b - a for a, b in zip(bounds, bounds[1:])]
 
 
 def _seconds(frames: int) -> float:
@@ -289,7 +251,7 @@ class CloudRenderer:
             weights = [scene.duration_s for scene in script.scenes]
         else:
             weights = [clip.duration_s for clip in clips]
-        counts = split_frames(weights, total_frames)
+        counts = segment_frames(weights, total_frames)
         kept = [(index, source, count) for index, (source, count) in enumerate(zip(sources, counts), start=1)
                 if count > 0]
         overlap = min(round(self.transition_s * FPS), min(c for _, _, c in kept) // 2) if len(kept) > 1 else 0

@@ -39,15 +39,14 @@ import ctypes
 import os
 import re
 import sys
-import tempfile
 import threading
 import unicodedata
-import wave
 from array import array
 from dataclasses import dataclass
 from pathlib import Path
 
 from shorts_assets.providers.interfaces import ProviderError, Voiceover, WordTiming
+from shorts_assets.providers.media import write_wav
 
 __all__ = ["EspeakVoice", "VOICE_ALIASES", "available_voices"]
 
@@ -477,33 +476,11 @@ class EspeakVoice:
 
 
 def _write_wav_atomically(out_path: Path, pcm: bytes, sample_rate: int) -> None:
-    """A 16-bit mono WAV at out_path, or nothing new there: written aside, then renamed in."""
+    """A 16-bit mono WAV at out_path, or nothing new there."""
     if sys.byteorder == "big":  # espeak hands over native shorts; WAV is little-endian
         samples = array("h")
         samples.frombytes(pcm)
         samples.byteswap()
         pcm = samples.tobytes()
-    tmp_name: str | None = None
-    try:
-        out_path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(
-            prefix=f".{out_path.name}.", suffix=".tmp", dir=out_path.parent
-        )
-        with os.fdopen(fd, "wb") as handle:
-            with wave.open(handle, "wb") as wav:
-                wav.setnchannels(1)
-                wav.setsampwidth(2)
-                wav.setframerate(sample_rate)
-                wav.writeframes(pcm)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp_name, out_path)
-        tmp_name = None
-    except OSError as exc:
-        raise ProviderError(f"espeak: cannot write {out_path}: {exc}") from exc
-    finally:
-        if tmp_name is not None:
-            try:
-                os.unlink(tmp_name)
-            except FileNotFoundError:
-                pass
+    write_wav(out_path, pcm, sample_rate, "espeak")
+

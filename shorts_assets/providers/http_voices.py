@@ -39,14 +39,11 @@ from __future__ import annotations
 import base64
 import binascii
 import difflib
-import os
 import re
 import struct
 import subprocess
-import tempfile
 import time
 import unicodedata
-import wave
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
@@ -66,7 +63,7 @@ from shorts_assets.providers.http import (
 )
 from shorts_assets.providers.interfaces import ProviderError, Voiceover, WordTiming
 from shorts_assets.providers.llm_writers import _openai_classify, api_http_client
-from shorts_assets.providers.media import ffmpeg_exe
+from shorts_assets.providers.media import ffmpeg_exe, write_wav
 
 __all__ = [
     "DEFAULT_ELEVENLABS_VOICES",
@@ -239,34 +236,6 @@ def _decode(data: bytes, codec: str, rate: int | None, what: str) -> tuple[bytes
         raise ProviderError(f"{what}: the decoded audio is not 16-bit mono PCM")
     return parsed[0], parsed[1]
 
-
-def _write_wav_atomically(out_path: Path, pcm: bytes, sample_rate: int, what: str) -> None:
-    """A 16-bit mono WAV at out_path, or nothing new there: written aside, then renamed in."""
-    tmp_name: str | None = None
-    try:
-        out_path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{out_path.name}.", suffix=".tmp", dir=out_path.parent)
-        with os.fdopen(fd, "wb") as handle:
-            with wave.open(handle, "wb") as wav:
-                wav.setnchannels(1)
-                wav.setsampwidth(2)
-                wav.setframerate(sample_rate)
-                wav.writeframes(pcm)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp_name, out_path)
-        tmp_name = None
-    except OSError as exc:
-        raise ProviderError(f"{what}: cannot write {out_path}: {exc}") from exc
-    finally:
-        if tmp_name is not None:
-            try:
-                os.unlink(tmp_name)
-            except FileNotFoundError:
-                pass
-
-
-# --- word timings from the audio ---------------------------------------------------------------
 
 FRAME_S = 0.01
 MIN_PAUSE_S = 0.08
@@ -535,7 +504,7 @@ class _HttpVoice:
 
     def _voiceover(self, out_path: Path, pcm: bytes, rate: int, voice: str,
                    words: tuple[WordTiming, ...], what: str) -> Voiceover:
-        _write_wav_atomically(out_path, pcm, rate, what)
+        write_wav(out_path, pcm, rate, what)
         return Voiceover(audio_path=out_path, duration_s=len(pcm) / 2 / rate, sample_rate=rate, voice=voice,
                          words=words)
 

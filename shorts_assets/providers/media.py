@@ -15,6 +15,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import wave
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -326,6 +327,18 @@ def atomic_output(final_path: str | os.PathLike[str]) -> Iterator[Path]:
         os.replace(temp_path, final_path)
     finally:
         temp_path.unlink(missing_ok=True)
+
+
+def write_wav(out_path: str | os.PathLike[str], pcm: bytes, sample_rate: int, what: str) -> None:
+    """16-bit mono little-endian PCM as a WAV at `out_path`, whole or not at all."""
+    try:
+        with atomic_output(out_path) as temp_path, wave.open(str(temp_path), "wb") as wav:
+            wav.setnchannels(1)
+            wav.setsampwidth(2)
+            wav.setframerate(sample_rate)
+            wav.writeframes(pcm)
+    except OSError as exc:
+        raise ProviderError(f"{what}: cannot write {out_path}: {exc}") from exc
 
 
 def ffmpeg_report(args: list[str], what: str, *, timeout_s: float | None = None) -> str:
