@@ -1,6 +1,6 @@
 """The loop with each paid generation provider selected in turn, pointed at its fake server.
 
-Every pairing runs a whole batch of shorts_loop_job: the scripts come from the language model, the
+Every pairing runs shorts_loop_job over one batch: the scripts come from the language model, the
 clips from the video API, the narration from the voice API, and the short is rendered, published
 (simulated) and learned from; with the cloud renderer the short is composed and rendered by the render
 API, which fetches the media from where the data root is served. The costs the providers charged show
@@ -16,6 +16,7 @@ import pytest
 from shorts_assets.checks.render_checks import build_render_checks
 from shorts_assets.db.store import Store
 from shorts_assets.definitions import loop_assets
+from shorts_assets.jobs import shorts_loop_job
 from shorts_assets.providers.media import probe, run_ffmpeg
 from shorts_assets.resources import build_resources
 from shorts_assets.settings import load_settings
@@ -102,11 +103,10 @@ def run_loop(env: dict[str, str], monkeypatch):
     settings = load_settings()
     resources = build_resources(settings)
     checks = build_render_checks("renders", **resources["renderer"].contract())
+    defs = dg.Definitions(assets=loop_assets, asset_checks=checks, jobs=[shorts_loop_job], resources=resources)
     with dg.instance_for_test() as instance:
-        result = dg.materialize(
-            [*loop_assets, *checks],
+        result = defs.resolve_job_def("shorts_loop_job").execute_in_process(
             partition_key=dg.MultiPartitionKey({"channel": "demo", "date": DAY.isoformat()}),
-            resources=resources,
             instance=instance,
             raise_on_error=False,
         )
