@@ -6,16 +6,18 @@ re-encoding. The picture: each clip is fitted to the profile's size (1080x1920 f
 or looped when short; a still image gets a slow push-in); neighbouring clips cross-fade, with only
 the overlapping frames blended; the captions are burned in from an ASS file through libass (fonts
 from matplotlib's wheel); a frame about a second in becomes the JPEG thumbnail. It stays yuv420p
-from the decoder to the encoder. The sound: the narration is mixed over a music bed that ducks
-under speech and the mix's loudness is measured, then it is normalised with that measurement and
-encoded. Output: H.264 High / yuv420p / AAC 48 kHz stereo MP4 with faststart, plus SRT and WebVTT
-caption sidecars.
+from the decoder to the encoder. The sound: the narration is levelled and its peaks limited, it is
+mixed over a music bed that ducks under speech and the mix's loudness is measured, then it is
+normalised with that measurement (a plain gain) and encoded. Output: H.264 High / yuv420p / AAC
+48 kHz stereo MP4 with faststart, plus SRT and WebVTT caption sidecars.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
+import re
 import tempfile
 import unicodedata
 from dataclasses import dataclass
@@ -66,6 +68,14 @@ IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp", ".bmp"})
 # Loudness target for short-form platforms (EBU R128 measurement); the true-peak ceiling leaves
 # room for the AAC encoder's overshoot below -1 dBTP.
 LOUDNORM = MappingProxyType({"I": -14, "TP": -2.5, "LRA": 11})
+# loudnorm applies a plain gain only when the mix's true peak is at most TP - I (11.5 dB) above its
+# loudness; synthesised speech peaks 16-22 dB above it, and loudnorm's dynamic mode misses the
+# target by around a loudness unit. So before mixing, the narration is brought to this loudness
+# (LUFS) and its peaks limited to this ceiling (dBFS), leaving them about 10 dB above its loudness.
+NARRATION = MappingProxyType({"I": -16.5, "TP": -10.0})
+# All-pass filters (Q 0.7) at these frequencies smear the voice's glottal pulses in time: the same
+# sound with peaks 1-2 dB lower, so the limiter takes less loudness away.
+PHASE_ROTATION_HZ = (150, 300, 600)
 MUSIC_GAIN = 0.35
 # The bed drops by up to ~18 dB while the narrator speaks.
 DUCKING = MappingProxyType(
@@ -79,6 +89,8 @@ MAX_LINE_GAP_S = 0.7
 # How long the last line lingers after its last word when nothing follows soon.
 LINGER_S = 0.35
 SENTENCE_END = (".", "!", "?", "…", "。", "؟")
+
+_INTEGRATED_RE = re.compile(r"Integrated loudness:\s*I:\s*(-?[\d.]+|-inf) LUFS")
 
 # Invisible (default-ignorable) character that stops libass reading `\N`, `\h` or `\{` after a
 # literal backslash.
@@ -644,17 +656,45 @@ class FfmpegRenderer:
             "-ar", str(SAMPLE_RATE), "-ac", "2", "-f", "mp4", _file_url(sound_path),
         ]
 
-    def _mix(self, voiceover: Voiceover, total_s: float, music_key: str,
-             music_track: Path | None):  # type: ignore[no-untyped-def]
-        """Narration over a music bed that ducks under speech, exactly total_s long."""
-        total = f"{total_s:.6f}"
-        voice = (
+    @staticmethod
+    def _narration(voiceover: Voiceover):  # type: ignore[no-untyped-def]
+        """The voiceover as 48 kHz stereo."""
+        return (
             ffmpeg.input(_file_url(voiceover.audio_path)).audio
             .filter("aresample", SAMPLE_RATE)
             .filter("aformat", sample_fmts="fltp", channel_layouts="stereo")
-            .filter("apad", whole_dur=total)
-            .filter("atrim", end=total)
         )
+
+    def narration_loudness(self, voiceover: Voiceover, what: str) -> float | None:
+        """The voiceover's integrated loudness (LUFS), or None when it is silent."""
+        measured = self._narration(voiceover).filter("ebur128", framelog="quiet")
+        args = ffmpeg.output(measured, "-", f="null").get_args()
+        report = ffmpeg_report(args, f"{what}: measuring the narration's loudness")
+        found = _INTEGRATED_RE.findall(report)
+        if not found:
+            raise ProviderError(f"{what}: no loudness measurement in ffmpeg's report")
+        loudness = float(found[-1])
+        # ebur128 reports the absolute gate (-70 LUFS) for silence.
+        return loudness if math.isfinite(loudness) and loudness > -70 else None
+
+    def _mix(  # type: ignore[no-untyped-def]
+        self, voiceover: Voiceover, total_s: float, music_key: str, music_track: Path | None,
+        narration_lufs: float | None = None,
+    ):
+        """Narration over a music bed that ducks under speech, exactly total_s long.
+
+        With the narration's measured loudness, it is first brought to NARRATION's loudness and
+        its peaks limited to NARRATION's ceiling.
+        """
+        total = f"{total_s:.6f}"
+        voice = self._narration(voiceover)
+        if narration_lufs is not None:
+            voice = voice.filter("volume", f"{NARRATION['I'] - narration_lufs:.2f}dB")
+            for hz in PHASE_ROTATION_HZ:
+                voice = voice.filter("allpass", f=hz, t="q", w=0.7)
+            voice = voice.filter("alimiter", limit=f"{10 ** (NARRATION['TP'] / 20):.4f}",
+                                 level="false", latency="true")
+        voice = voice.filter("apad", whole_dur=total).filter("atrim", end=total)
         if not self.music:
             return voice
         if music_track is not None:
@@ -677,10 +717,14 @@ class FfmpegRenderer:
     def mix_audio(self, voiceover: Voiceover, total_s: float, music_key: str,
                   music_track: Path | None, mix_path: Path, what: str) -> dict[str, str]:
         """Write the mix to `mix_path` (float WAV); return loudnorm's first-pass measurement."""
-        mixed = self._mix(voiceover, total_s, music_key, music_track).filter_multi_output("asplit")
+        narration_lufs = self.narration_loudness(voiceover, what)
+        mixed = self._mix(voiceover, total_s, music_key, music_track,
+                          narration_lufs).filter_multi_output("asplit")
         measured = mixed[0].filter("loudnorm", print_format="json", **LOUDNORM)
         args = ffmpeg.merge_outputs(
-            ffmpeg.output(mixed[1], _file_url(mix_path), acodec="pcm_f32le", f="wav"),
+            # loudnorm runs at 192 kHz and the split feeds it: bring the kept copy back down.
+            ffmpeg.output(mixed[1].filter("aresample", SAMPLE_RATE), _file_url(mix_path),
+                          acodec="pcm_f32le", f="wav"),
             ffmpeg.output(measured, "-", f="null"),
         ).get_args()
         report = ffmpeg_report(args, f"{what}: mixing and measuring the audio")

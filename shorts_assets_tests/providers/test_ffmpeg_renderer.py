@@ -5,6 +5,7 @@ writes, and ProviderErrors that name the input."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import subprocess
 from pathlib import Path
@@ -13,9 +14,11 @@ import numpy as np
 import pytest
 
 from shorts_assets.providers import ffmpeg_renderer
+from shorts_assets.providers.espeak_voice import EspeakVoice
 from shorts_assets.providers.ffmpeg_renderer import (
     CAPTION_STYLES,
     DUCKING,
+    LOUDNORM,
     TAIL_S,
     FfmpegRenderer,
     ass_escape,
@@ -148,17 +151,81 @@ def test_moov_atom_comes_first_for_streaming(rendered) -> None:
     assert 0 <= head.find(b"moov") < head.find(b"mdat") or b"mdat" not in head
 
 
-@pytest.mark.slow
-def test_narration_is_loudness_normalised(rendered) -> None:
-    _, _, _, out_path, _ = rendered
+def loudness(path: Path) -> tuple[float, float]:
+    """(integrated loudness in LUFS, true peak in dBTP) of the audio of `path`."""
     report = subprocess.run(
-        [ffmpeg_exe(), "-hide_banner", "-nostats", "-i", str(out_path), "-map", "0:a",
-         "-af", "ebur128", "-f", "null", "-"],
+        [ffmpeg_exe(), "-hide_banner", "-nostats", "-i", str(path), "-map", "0:a",
+         "-af", "ebur128=peak=true:framelog=quiet", "-f", "null", "-"],
         capture_output=True, text=True, check=True,
     ).stderr
     integrated = float(re.findall(r"I:\s+(-?[\d.]+) LUFS", report)[-1])
+    true_peak = float(re.findall(r"Peak:\s+(-?[\d.]+|-inf) dBFS", report)[-1])
+    return integrated, true_peak
 
-    assert integrated == pytest.approx(-14, abs=1.5)
+
+@pytest.mark.slow
+def test_narration_is_loudness_normalised(rendered) -> None:
+    _, _, _, out_path, _ = rendered
+
+    integrated, true_peak = loudness(out_path)
+
+    assert integrated == pytest.approx(-14, abs=0.5)
+    assert true_peak <= -1
+
+
+SPOKEN = "Octopuses have three hearts, and two of them stop beating when they swim."
+
+
+@pytest.fixture(scope="module")
+def quiet_speech(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """Synthesised speech in a voice, 12 dB down: quiet, with peaks 18-22 dB above its loudness."""
+    folder = tmp_path_factory.mktemp("speech")
+    made: dict[str, Voiceover] = {}
+
+    def speech(voice: str) -> Voiceover:
+        if voice not in made:
+            name = voice.replace("+", "_")
+            spoken = EspeakVoice().synthesize(SPOKEN, voice, folder / f"{name}.wav")
+            path = folder / f"{name}_quiet.wav"
+            run_ffmpeg(["-i", f"file:{spoken.audio_path}", "-af", "volume=-12dB", f"file:{path}"],
+                       "making a quiet narration")
+            made[voice] = dataclasses.replace(spoken, audio_path=path)
+        return made[voice]
+
+    return speech
+
+
+@pytest.mark.parametrize("music", [True, False], ids=["music", "no_music"])
+@pytest.mark.parametrize("voice", ["en-us", "en-us+klatt"])
+def test_peaky_speech_leaves_loudnorm_a_plain_gain(tmp_path: Path, quiet_speech, voice: str,
+                                                   music: bool) -> None:
+    speech = quiet_speech(voice)
+
+    measured = FfmpegRenderer(music=music).mix_audio(
+        speech, speech.duration_s + TAIL_S, "vid-peaky", None, tmp_path / "mix.wav", "test")
+
+    # loudnorm's condition for normalising with a plain gain rather than its dynamic mode.
+    peak_to_loudness = float(measured["input_tp"]) - float(measured["input_i"])
+    assert peak_to_loudness <= LOUDNORM["TP"] - LOUDNORM["I"]
+    assert 0 < float(measured["input_lra"]) <= LOUDNORM["LRA"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("voice", "music"), [("en-us", True), ("en-us+klatt", False)])
+def test_quiet_peaky_speech_renders_at_the_loudness_target(tmp_path: Path, quiet_speech,
+                                                           voice: str, music: bool) -> None:
+    clip = tmp_path / "clip.mp4"
+    run_ffmpeg(["-f", "lavfi", "-i", "testsrc2=size=540x960:rate=30:duration=1", "-c:v", "libx264",
+                "-preset", "ultrafast", "-pix_fmt", "yuv420p", f"file:{clip}"], "making a clip")
+    script = make_script("vid-peaky", "boxed", (4.0,))
+    out_path = tmp_path / "peaky.mp4"
+
+    FfmpegRenderer(profile="draft", music=music).render([Clip(clip, 1.0, 540, 960)],
+                                                        quiet_speech(voice), script, out_path)
+
+    integrated, true_peak = loudness(out_path)
+    assert integrated == pytest.approx(LOUDNORM["I"], abs=0.5)
+    assert true_peak <= -1
 
 
 @pytest.mark.slow
