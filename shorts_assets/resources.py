@@ -109,10 +109,12 @@ class SpendingResource(dg.ConfigurableResource):
 
 
 class ScriptWriterResource(dg.ConfigurableResource):
-    """Writes scripts (SCRIPT_PROVIDER): the offline template writer, OpenAI or Anthropic."""
+    """Writes scripts (SCRIPT_PROVIDER): the offline template writer, OpenAI or Anthropic; SCRIPT_CANDIDATES
+    of them per video, of which the reward model keeps the best."""
 
     provider: str = "template"
     model: str = ""  # SCRIPT_MODEL; empty: the provider's default
+    candidates: int = 1  # SCRIPT_CANDIDATES
     openai_api: str = "responses"  # OPENAI_SCRIPT_API
     base_urls: dict[str, str] = {}
 
@@ -252,6 +254,7 @@ def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
         "script_writer": ScriptWriterResource(
             provider=settings.script_provider,
             model=settings.script_model,
+            candidates=settings.script_candidates,
             openai_api=settings.openai_script_api,
             base_urls=dict(settings.base_urls),
         ),

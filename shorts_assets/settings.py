@@ -61,6 +61,7 @@ BASE_URL_VARIABLES = (
 # and then refused with a message saying so.
 AVAILABLE = {"template", "openai", "anthropic", "stub", "openai_sora", "runway", "luma", "pika", "espeak", "elevenlabs", "ffmpeg", "cloud"}
 DEFAULT_DAILY_BUDGET_USD = 10.0
+MAX_SCRIPT_CANDIDATES = 10
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,7 @@ class Settings:
     sim_reject_rate: float = 0.0
     base_urls: Mapping[str, str] = field(default_factory=dict)
     script_model: str = ""
+    script_candidates: int = 1  # scripts written per video, the reward model keeping the best
     openai_script_api: str = "responses"
     video_gen_model: str = ""
     video_poll_interval_s: float = 5.0
@@ -313,6 +315,21 @@ def _number(env: Mapping[str, str], name: str, default: float, low: float, high:
     return value
 
 
+def _integer(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    if not re.fullmatch(r"[0-9]+", raw) or not low <= int(raw) <= high:
+        raise ConfigError(f"{name}={raw!r} must be a whole number from {low} to {high}")
+    return int(raw)
+
+
+def _script_candidates(env: Mapping[str, str], script_provider: str) -> int:
+    """SCRIPT_CANDIDATES: several when scripts are free to write, one when each is paid for."""
+    default = 3 if script_provider == "template" else 1
+    return _integer(env, "SCRIPT_CANDIDATES", default, 1, MAX_SCRIPT_CANDIDATES)
+
+
 def _budget(env: Mapping[str, str], name: str, default: float | None) -> float | None:
     raw = env.get(name, "").strip().lower()
     if not raw:
@@ -383,6 +400,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         platform for platform in PUBLISHER_CREDENTIALS if _publisher_enabled(env, platform, channels)
     )
     renderer_provider = _provider(env, "RENDERER_PROVIDER", RENDERER_PROVIDERS, "ffmpeg", channels)
+    script_provider = _provider(env, "SCRIPT_PROVIDER", SCRIPT_PROVIDERS, "template", channels)
     return Settings(
         data_dir=data_dir,
         database_url=database_url,
@@ -390,7 +408,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         channels=channels,
         base_urls=_base_urls(env),
         start_date=_start_date(env),
-        script_provider=_provider(env, "SCRIPT_PROVIDER", SCRIPT_PROVIDERS, "template", channels),
+        script_provider=script_provider,
         video_gen_provider=_provider(env, "VIDEO_GEN_PROVIDER", VIDEO_GEN_PROVIDERS, "stub", channels),
         tts_provider=_provider(env, "TTS_PROVIDER", TTS_PROVIDERS, "espeak", channels),
         renderer_provider=renderer_provider,
@@ -398,6 +416,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         real_publishers=tuple(real_publishers),
         sim_reject_rate=_reject_rate(env),
         script_model=env.get("SCRIPT_MODEL", "").strip(),
+        script_candidates=_script_candidates(env, script_provider),
         openai_script_api=_choice(env, "OPENAI_SCRIPT_API", ("responses", "chat")),
         video_gen_model=env.get("VIDEO_GEN_MODEL", "").strip(),
         video_poll_interval_s=_number(env, "VIDEO_GEN_POLL_INTERVAL_S", 5.0, 0.0, 600.0),

@@ -51,6 +51,10 @@ def test_channels_from_a_file(tmp_path):
         ({"DATABASE_URL": "shorts.db"}, "DATABASE_URL"),
         ({"SHORTS_START_DATE": "yesterday"}, "SHORTS_START_DATE"),
         ({"SIM_PUBLISH_REJECT_RATE": "2"}, "SIM_PUBLISH_REJECT_RATE"),
+        ({"SCRIPT_CANDIDATES": "0"}, "SCRIPT_CANDIDATES"),
+        ({"SCRIPT_CANDIDATES": "11"}, "SCRIPT_CANDIDATES"),
+        ({"SCRIPT_CANDIDATES": "2.5"}, "SCRIPT_CANDIDATES"),
+        ({"SCRIPT_CANDIDATES": "three"}, "SCRIPT_CANDIDATES"),
     ],
 )
 def test_bad_values_name_their_variable(env, named):
@@ -117,6 +121,20 @@ def test_model_and_api_choices_are_validated():
     assert (settings.script_model, settings.openai_script_api, settings.video_poll_interval_s) == ("gpt-4.1", "chat", 0.5)
     with pytest.raises(ConfigError, match="OPENAI_SCRIPT_API"):
         load_settings({"OPENAI_SCRIPT_API": "completions"})
+
+
+def test_free_scripts_are_written_three_at_a_time_and_paid_ones_once_unless_set():
+    assert load_settings({}).script_candidates == 3
+    assert load_settings({"SCRIPT_PROVIDER": "openai", "OPENAI_API_KEY": "sk-test"}).script_candidates == 1
+    assert load_settings({"SCRIPT_PROVIDER": "openai", "OPENAI_API_KEY": "sk-test", "SCRIPT_CANDIDATES": "4"}).script_candidates == 4
+    assert load_settings({"SCRIPT_CANDIDATES": " 1 "}).script_candidates == 1
+    assert load_settings({"SCRIPT_CANDIDATES": "10"}).script_candidates == 10
+
+
+def test_the_resources_write_as_many_candidates_as_the_settings_ask():
+    from shorts_assets.resources import build_resources
+
+    assert build_resources(load_settings({"SCRIPT_CANDIDATES": "5"}))["script_writer"].candidates == 5
 
 
 def test_a_publisher_with_its_credentials_is_switched_on_and_a_channel_may_have_its_own():

@@ -6,7 +6,9 @@ Thompson sampling over a Bayesian model of the arms' effects, shrunk toward the 
 channels in the database have learned, steered by the channel's A/B experiments (a dimension under
 test is split evenly between its two contenders; a decided winner is promoted). The summary carries
 hints for the script writer (best and worst recent videos, requested topics, winning arms). A report
-(markdown and a PNG) is written under the data root.
+(markdown and a PNG) is written under the data root, and beside it, once there are enough
+observations to fit it, the reward model of arms and script text, whose path the summary records so
+the next batch's scripts asset can rank its candidate scripts with it.
 """
 
 
@@ -27,7 +29,7 @@ from shorts_assets.db.store import Store
 from shorts_assets.learning import Observation, decide, merge, rows_of, signals
 from shorts_assets.learning.experiments import RUNNING, Experiment, Plan, plan
 from shorts_assets.learning.hints import winning_arms, writer_hints
-from shorts_assets.learning.model import rank_recipes
+from shorts_assets.learning.model import ModelReport, rank_recipes, save_model
 from shorts_assets.learning.policy import MIN_WEIGHT_TO_LEARN, Decision
 from shorts_assets.learning.report import experiment_table, markdown, plot
 from shorts_assets.learning.text import analyse
@@ -123,6 +125,8 @@ def strategy(
     model = rank_recipes(
         rows_of(state, decision.reference), arm_space, seed=zlib.crc32(channel_name.encode()), scripts=scripts
     )
+    report_dir = Path(media.data_dir) / "reports" / "strategy" / channel_name
+    model_file = _keep_model(model, report_dir / f"{day.isoformat()}.model.joblib")
 
     window_videos = sorted(v for v, info in videos.items() if info["batch_date"] >= window_start)
     insights = analyse(c["text"] for c in store.comments_for(window_videos))
@@ -167,6 +171,8 @@ def strategy(
             ),
         ),
     }
+    if model_file is not None:
+        summary["model_path"] = str(model_file)
     version = store.save_strategy(
         channel=channel_name,
         strategy_date=day,
@@ -181,7 +187,6 @@ def strategy(
         context.log.info(f"{channel_name}: snapshots skipped: {dict(skipped)}")
 
     history = [(d.isoformat(), a) for d, a in store.strategy_history(channel_name, through=day, days=REPORT_HISTORY_DAYS)]
-    report_dir = Path(media.data_dir) / "reports" / "strategy" / channel_name
     image = plot(report_dir / f"{day.isoformat()}.png", history, effects, f"{channel_name} — strategy {version}")
     report = markdown(
         channel_name,
@@ -227,6 +232,7 @@ def strategy(
             "lacking": dg.MetadataValue.md("\n".join(f"- {item}" for item in decision.lacking) or "nothing"),
             "pooled_from_channels": decision.pooled_from,
             "model": dg.MetadataValue.json(model.to_json()),
+            "model_file": dg.MetadataValue.path(str(model_file)) if model_file else "none (not fitted)",
             "feature_importances": dg.MetadataValue.json({k: round(v, 3) for k, v in model.importances.items()}),
             "candidate_topics": dg.MetadataValue.json(candidate_topics),
             "experiments": dg.MetadataValue.md(
@@ -240,6 +246,14 @@ def strategy(
             "report_plot": dg.MetadataValue.path(str(image)),
         }
     )
+
+
+def _keep_model(report: ModelReport, path: Path) -> Path | None:
+    """Save the fitted model at `path` for the scripts asset; without one, no file is left there."""
+    if report.model is None:
+        path.unlink(missing_ok=True)
+        return None
+    return save_model(report.model, path)
 
 
 def _run_experiments(

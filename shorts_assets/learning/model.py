@@ -8,14 +8,18 @@ video (a video's platforms never sit on both sides of a split, and the TF-IDF vo
 on the training folds only) when there are enough, and reports the cross-validated R² of arms alone
 beside it, so it shows whether the text adds anything. It ranks every arm combination (for a
 typical script) and any candidate scripts. Its feature importances are summed per dimension, per
-text feature, and over the TF-IDF components.
+text feature, and over the TF-IDF components. A fitted model is saved to a file (joblib) so a later
+batch can load it and rank its candidate scripts.
 """
 
 from __future__ import annotations
 
 import itertools
 import math
+import os
+import tempfile
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -94,7 +98,8 @@ def fit_model(
     from sklearn.ensemble import RandomForestRegressor
 
     forest = RandomForestRegressor(n_estimators=80, min_samples_leaf=3, max_features=0.5, random_state=seed, n_jobs=1)
-    model = RewardModel(arm_space, forest, None, np.zeros(0))
+    # a plain copy of the arm space, so the model can be pickled whatever mapping it was given
+    model = RewardModel({d: tuple(values) for d, values in arm_space.items()}, forest, None, np.zeros(0))
     if scripts is not None:
         model.text = TextComponents(TEXT_COMPONENTS, seed).fit([features(s)[TEXT_COLUMN] for s in scripts])
         model.typical_text = model._text_block(scripts).mean(axis=0)
@@ -229,3 +234,29 @@ def rank_scripts(model: ModelReport | RewardModel | None, candidates: Sequence[A
         for i, (p, c) in enumerate(zip(predicted, items))
     ]
     return sorted(ranked, key=lambda r: (r.predicted_reward is None, -(r.predicted_reward or 0.0), r.index))
+
+
+def save_model(model: RewardModel, path: Path) -> Path:
+    """Write the model to `path` whole or not at all: a reader never sees a half-written file."""
+    import joblib
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(handle)
+    try:
+        joblib.dump(model, temporary, compress=3)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def load_model(path: Path) -> RewardModel:
+    """The model saved at `path`; raises if the file is missing, unreadable or holds something else."""
+    import joblib
+
+    model = joblib.load(path)
+    if not isinstance(model, RewardModel):
+        raise ValueError(f"{path} holds a {type(model).__name__}, not a reward model")
+    return model

@@ -231,11 +231,15 @@ def estimate_video(
     tts_provider: str = "espeak",
     tts_model: str = "",
     renderer_provider: str = "ffmpeg",
+    script_candidates: int = 1,
 ) -> VideoEstimate:
-    """What one typical video costs at list prices; offline providers cost nothing."""
+    """What one typical video costs at list prices; offline providers cost nothing.
+
+    Each of the `script_candidates` scripts written for a video is paid for, though one is kept.
+    """
     parts: dict[str, float] = {}
     if script_provider in ("openai", "anthropic"):
-        parts["script"] = prices.tokens_usd(
+        parts["script"] = script_candidates * prices.tokens_usd(
             model_for(script_provider, script_model), estimate_tokens("x" * TYPICAL_PROMPT_CHARS),
             SCRIPT_MAX_OUTPUT_TOKENS,
         )

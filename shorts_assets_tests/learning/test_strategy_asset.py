@@ -4,12 +4,14 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import dagster as dg
+import joblib
 import numpy as np
 import pytest
 
 from shorts_assets.arms import ARM_SPACE
 from shorts_assets.assets.strategy import strategy
 from shorts_assets.db.store import Store
+from shorts_assets.learning.model import RewardModel, rank_scripts
 from shorts_assets.providers.interfaces import Comment, MetricSnapshot
 from shorts_assets_tests.conftest import loop_resources
 
@@ -86,6 +88,34 @@ def test_it_favours_what_the_metrics_reward_and_records_requests(tmp_path, datab
     assert metadata["model"].value["fitted"] is True
     importances = metadata["feature_importances"].value
     assert set(ARM_SPACE) <= set(importances) and "hook_words" in importances
+
+
+def test_the_fitted_model_is_saved_beside_the_report_and_the_strategy_records_where(tmp_path, database_url):
+    store = Store(database_url)
+    seed_videos(store)
+    metadata = materialise(tmp_path, database_url)
+    report_dir = tmp_path / "data" / "reports" / "strategy" / "demo"
+    path = Path(store.latest_strategy("demo", on=DAY).summary["model_path"])
+    assert path == report_dir / "2026-11-20.model.joblib"
+    assert sorted(p.name for p in report_dir.iterdir()) == ["2026-11-20.md", "2026-11-20.model.joblib", "2026-11-20.png"]
+    assert metadata["model_file"].value == str(path)
+
+    model = joblib.load(path)
+    assert isinstance(model, RewardModel)
+    arms = {d: values[0] for d, values in ARM_SPACE.items()}
+    space, ocean = ({**arms, "topic": t} for t in ("space", "ocean"))
+    ranked = rank_scripts(model, [{**script_for(ocean, "demo-x-01"), "arms": ocean},
+                                  {**script_for(space, "demo-x-02"), "arms": space}])
+    assert ranked[0].index == 1 and ranked[0].predicted_reward > ranked[1].predicted_reward
+
+
+def test_without_enough_data_no_model_file_is_written_or_recorded(tmp_path, database_url):
+    store = Store(database_url)
+    seed_videos(store, days=1, per_day=3)
+    metadata = materialise(tmp_path, database_url)
+    assert metadata["model"].value["fitted"] is False
+    assert "model_path" not in store.latest_strategy("demo", on=DAY).summary
+    assert not list((tmp_path / "data" / "reports").rglob("*.joblib"))
 
 
 def test_a_new_channel_starts_from_what_other_channels_learned(tmp_path, database_url):

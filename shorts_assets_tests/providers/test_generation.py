@@ -24,6 +24,18 @@ def test_every_paid_stage_is_in_the_estimate_and_the_total_is_their_sum():
     assert estimate.parts["render"] == pytest.approx(prices.seconds_usd("creatomate", 30.0))
 
 
+def test_every_candidate_script_is_paid_for_and_only_the_script_part_grows():
+    prices = PriceTable()
+    paid = {"script_provider": "openai", "video_provider": "runway", "tts_provider": "openai"}
+    one = estimate_video(prices, **paid)
+    three = estimate_video(prices, **paid, script_candidates=3)
+    assert three.parts["script"] == pytest.approx(3 * one.parts["script"])
+    assert {k: v for k, v in three.parts.items() if k != "script"} == {k: v for k, v in one.parts.items() if k != "script"}
+    assert three.total_usd == pytest.approx(one.total_usd + 2 * one.parts["script"])
+    free = estimate_video(prices, script_provider="template", video_provider="stub", script_candidates=3)
+    assert free.total_usd == 0
+
+
 def test_the_cloud_renderer_is_not_built_without_its_key():
     with pytest.raises(ProviderError, match="CREATOMATE_API_KEY is not set for channel demo"):
         build_renderer("cloud", "demo", {}, None, None, {}, media_base_url="https://cdn.example.com")
