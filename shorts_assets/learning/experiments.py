@@ -16,7 +16,9 @@ and P ≤ 1 − ``win_p`` makes B the winner (status ``decided``). An experiment
 (status ``stopped``) and the value with the better posterior mean is kept.
 
 For ``promotion_days`` after it ends, the kept value is promoted in its dimension: its share is at
-least ``promoted_share`` and takes the loser's, and the loser falls to the exploration floor.
+least ``promoted_share`` and takes the loser's, and the loser falls to the exploration floor. The
+promotion lapses early when another value of the dimension has since become the likely best
+(P(best) ≥ ``overturn_p_best``): a test decided on a lucky streak does not hold the allocation back.
 
 Everything here is pure: the strategy asset stores the experiments, the benchmark keeps them in memory.
 """
@@ -47,6 +49,8 @@ class Rules:
     promotion_days: int = 21
     promoted_share: float = 0.5
     retest_days: int = 56  # before the same two values are tested against each other again
+    # Another value this likely to be the best ends a promotion early: the evidence since has overturned it.
+    overturn_p_best: float = 0.6
 
 
 @dataclass(frozen=True)
@@ -238,6 +242,10 @@ class Plan:
         return {d: p["winner"] for d, p in self.promotions.items()}
 
 
+def _overturned(p_best: Mapping[str, float], winner: str, rules: Rules) -> bool:
+    return any(p >= rules.overturn_p_best for arm, p in p_best.items() if arm != winner)
+
+
 def plan(
     experiments: Iterable[Experiment],
     *,
@@ -300,6 +308,7 @@ def plan(
             or last.winner not in shares
             or last.loser not in shares
             or (today - last.decided_on).days >= rules.promotion_days
+            or _overturned(p_best.get(dimension, {}), last.winner, rules)
         ):
             continue
         steered[dimension] = promote(shares, last.winner, last.loser, floor, rules.promoted_share)

@@ -193,6 +193,26 @@ def test_a_winner_is_promoted_for_a_while_and_the_pair_is_not_retested_at_once()
     assert any(e.dimension == "hook" for e in much_later.opened)
 
 
+def test_a_promotion_lapses_once_the_evidence_since_makes_another_value_the_likely_best():
+    decided = Experiment(1, "demo", "hook", "x", "y", START, "decided", START + timedelta(days=10), "y", 0.02, 8, 8, "r")
+    state = {}
+    add_day(state, START, {h: [0.5] * 6 for h in ("x", "y", "z")})
+    post = decide(state, SPACE, 0.1, seed=7).posterior
+    allocation = {"hook": {"x": 0.1, "y": 0.1, "z": 0.8}, "voice": {"p": 0.5, "q": 0.5}}
+
+    def with_p_best(z):
+        rest = (1.0 - z) / 2
+        return plan([decided], channel="demo", today=START + timedelta(days=12), state=state, posterior=post,
+                    p_best={"hook": {"x": rest, "y": rest, "z": z}, "voice": {"p": 0.5, "q": 0.5}},
+                    allocation=allocation, arm_space=SPACE, exploration=0.1)
+
+    held = with_p_best(RULES.overturn_p_best - 0.05)
+    assert held.promotions["hook"]["winner"] == "y" and held.allocation["hook"]["y"] >= 0.5
+    overturned = with_p_best(RULES.overturn_p_best)
+    assert "hook" not in overturned.promotions and overturned.winning_arms() == {}
+    assert overturned.allocation["hook"] == allocation["hook"]
+
+
 def test_an_experiment_decided_later_is_running_as_of_an_earlier_date():
     decided = Experiment(1, "demo", "hook", "x", "y", START, "decided", START + timedelta(days=9), "x", 0.99, 9, 9, "r")
     assert decided.as_of(START + timedelta(days=3)).status == "running"
