@@ -118,6 +118,11 @@ class ScriptWriterResource(dg.ConfigurableResource):
     openai_api: str = "responses"  # OPENAI_SCRIPT_API
     base_urls: dict[str, str] = {}
 
+    @property
+    def writes_any_topic(self) -> bool:
+        """Language models write about anything viewers ask for; the template writer only its topic bank."""
+        return self.provider in ("openai", "anthropic")
+
     def adapter(self, channel: str, budget: Budget) -> ScriptWriter:
         from shorts_assets.providers.generation import build_script_writer
 

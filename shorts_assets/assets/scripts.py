@@ -83,6 +83,8 @@ def scripts(
 
     strategy = store.latest_strategy(channel_name, before=day)
     arm_space = channel.arm_space()
+    if strategy and script_writer.writes_any_topic:
+        arm_space = {**arm_space, "topic": (*arm_space["topic"], *strategy.summary.get("adopted_topics", []))}
     allocation = strategy.allocation if strategy else uniform_allocation(arm_space)
     version = strategy.version if strategy else f"{channel_name}:prior"
 

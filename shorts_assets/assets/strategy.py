@@ -5,7 +5,9 @@ next; the cohorts of the trailing week are re-read because they are still maturi
 Thompson sampling over a Bayesian model of the arms' effects, shrunk toward the effects the other
 channels in the database have learned, steered by the channel's A/B experiments (a dimension under
 test is split evenly between its two contenders; a decided winner is promoted). The summary carries
-hints for the script writer (best and worst recent videos, requested topics, winning arms). A report
+hints for the script writer (best and worst recent videos, requested topics, winning arms). When the
+writer is a language model, a topic enough viewers ask for in the comments joins the channel's topic
+pool as a new arm (a few at a time), learned like the others from then on. A report
 (markdown and a PNG) is written under the data root, and beside it, once there are enough
 observations to fit it, the reward model of arms and script text, whose path the summary records so
 the next batch's scripts asset can rank its candidate scripts with it.
@@ -32,9 +34,9 @@ from shorts_assets.learning.hints import winning_arms, writer_hints
 from shorts_assets.learning.model import ModelReport, rank_recipes, save_model
 from shorts_assets.learning.policy import MIN_WEIGHT_TO_LEARN, Decision
 from shorts_assets.learning.report import experiment_table, markdown, plot
-from shorts_assets.learning.text import analyse
+from shorts_assets.learning.text import adopt_requested_topics, analyse
 from shorts_assets.partitions import LEARNING_WINDOW_DAYS, loop_partitions
-from shorts_assets.resources import ChannelsResource, DatabaseResource, MediaResource
+from shorts_assets.resources import ChannelsResource, DatabaseResource, MediaResource, ScriptWriterResource
 
 REPORT_HISTORY_DAYS = 60
 
@@ -76,6 +78,7 @@ def strategy(
     database: DatabaseResource,
     channels: ChannelsResource,
     media: MediaResource,
+    script_writer: ScriptWriterResource,
 ) -> dg.MaterializeResult:
     """The next batch's allocation over the content arms (Thompson sampling with an exploration floor)."""
     channel_name, day = partition_of(context)
@@ -84,6 +87,7 @@ def strategy(
     store = database.store()
 
     previous = store.latest_strategy(channel_name, before=day)
+    adopted_topics = list(previous.summary.get("adopted_topics", [])) if previous else []
     previous_state = previous.state if previous else {}
     known = set(previous_state.get("observations", {}))
     window_start = day - timedelta(days=LEARNING_WINDOW_DAYS - 1)
@@ -110,6 +114,12 @@ def strategy(
         )
     state = merge(previous_state, observations)
 
+    window_videos = sorted(v for v, info in videos.items() if info["batch_date"] >= window_start)
+    insights = analyse(c["text"] for c in store.comments_for(window_videos))
+    if script_writer.writes_any_topic:
+        adopted_topics = adopt_requested_topics(adopted_topics, insights.requests, arm_space["topic"])
+        arm_space = {**arm_space, "topic": (*arm_space["topic"], *adopted_topics)}
+
     others = [
         row.summary["effects_centred"]
         for row in store.latest_strategies(before=day, exclude=channel_name)
@@ -128,8 +138,6 @@ def strategy(
     report_dir = Path(media.data_dir) / "reports" / "strategy" / channel_name
     model_file = _keep_model(model, report_dir / f"{day.isoformat()}.model.joblib")
 
-    window_videos = sorted(v for v, info in videos.items() if info["batch_date"] >= window_start)
-    insights = analyse(c["text"] for c in store.comments_for(window_videos))
     known_topics = {t.replace("_", " ") for t in arm_space["topic"]}
     candidate_topics = {t: n for t, n in insights.requests.most_common(10) if t not in known_topics}
 
@@ -155,6 +163,7 @@ def strategy(
         "model": model.to_json(),
         "candidate_topics": candidate_topics,
         "requested_topics": list(candidate_topics),
+        "adopted_topics": adopted_topics,
         "experiments": shown_experiments,
         "promotions": experiments.promotions,
         "hints": writer_hints(
@@ -235,6 +244,7 @@ def strategy(
             "model_file": dg.MetadataValue.path(str(model_file)) if model_file else "none (not fitted)",
             "feature_importances": dg.MetadataValue.json({k: round(v, 3) for k, v in model.importances.items()}),
             "candidate_topics": dg.MetadataValue.json(candidate_topics),
+            "adopted_topics": dg.MetadataValue.json(adopted_topics),
             "experiments": dg.MetadataValue.md(
                 "\n".join(experiment_table(shown_experiments)) if shown_experiments else "none"
             ),

@@ -152,3 +152,32 @@ def analyse(texts: Iterable[str]) -> CommentInsights:
     else:
         insights.topics_skipped = f"{len(kept)} comments, {MIN_COMMENTS_FOR_TOPICS} wanted for topic clusters"
     return insights
+
+
+# A requested topic joins the channel's topic pool once this many comments ask for it.
+ADOPT_MIN_REQUESTS = 10
+# At most this many requested topics are in the pool at once, so the known topics keep their data's weight.
+ADOPT_MAX_TOPICS = 3
+_ARM_VALUE = re.compile(r"[^a-z0-9]+")
+
+
+def topic_arm(requested: str) -> str:
+    """The arm value a requested topic becomes: lower-case words joined by underscores."""
+    return _ARM_VALUE.sub("_", requested.lower()).strip("_")[:40]
+
+
+def adopt_requested_topics(
+    adopted: Iterable[str], requests: Counter[str], known: Iterable[str],
+    min_requests: int = ADOPT_MIN_REQUESTS, max_topics: int = ADOPT_MAX_TOPICS,
+) -> list[str]:
+    """The requested topics in the pool: those adopted before, then the most requested new ones."""
+    pool = [t for t in dict.fromkeys(adopted) if t]
+    taken = set(pool) | set(known)
+    for requested, count in requests.most_common():
+        arm = topic_arm(requested)
+        if len(pool) >= max_topics or count < min_requests:
+            break
+        if arm and arm not in taken:
+            pool.append(arm)
+            taken.add(arm)
+    return pool

@@ -19,6 +19,8 @@ from shorts_assets.providers.template_writer import TemplateWriter
 from shorts_assets.records import to_json
 from shorts_assets.resources import ScriptWriterResource
 from shorts_assets_tests.conftest import loop_resources
+from shorts_assets_tests.fakes.openai_server import FakeOpenAI
+from shorts_assets_tests.fakes.server import FakeServer
 
 DAY = date(2026, 11, 21)
 VIDEOS = 4
@@ -45,12 +47,13 @@ def point_the_strategy_at(store: Store, model_path: Path) -> str:
     )
 
 
-def materialise(tmp_path: Path, url: str, instance: dg.DagsterInstance, candidates: int = CANDIDATES):
+def materialise(tmp_path: Path, url: str, instance: dg.DagsterInstance, candidates: int = CANDIDATES,
+                writer: ScriptWriterResource | None = None, day: date = DAY):
     resources = loop_resources(tmp_path / "data", url, videos_per_day=VIDEOS)
-    resources["script_writer"] = ScriptWriterResource(candidates=candidates)
+    resources["script_writer"] = writer or ScriptWriterResource(candidates=candidates)
     result = dg.materialize(
         [scripts],
-        partition_key=dg.MultiPartitionKey({"channel": "demo", "date": DAY.isoformat()}),
+        partition_key=dg.MultiPartitionKey({"channel": "demo", "date": day.isoformat()}),
         resources={k: resources[k] for k in
                    ("database", "channels", "script_writer", "clip_generator", "voice", "renderer", "spending")},
         instance=instance,
@@ -136,3 +139,27 @@ def test_one_candidate_writes_what_the_video_seed_gives_even_with_a_model(tmp_pa
     for row in store.batch("demo", DAY):
         assert row.script == to_json(candidates_of(row, 1)[0])
         assert metadata["candidates"].value[row.video_id]["written"] == 1
+
+
+def test_a_topic_the_strategy_adopted_is_written_by_a_language_model_and_skipped_by_the_template(
+    tmp_path, database_url, monkeypatch
+):
+    store = Store(database_url)
+    allocation = {d: {v: 1 / len(values) for v in values} for d, values in ARM_SPACE.items()}
+    allocation["topic"] = {**{t: 0.0 for t in ARM_SPACE["topic"]}, "volcanoes": 1.0}
+    store.save_strategy(channel="demo", strategy_date=DAY - timedelta(days=1), videos_per_day=VIDEOS,
+                        allocation=allocation, state={}, summary={"adopted_topics": ["volcanoes"]})
+    app = FakeOpenAI()
+    with FakeServer(app) as server, dg.instance_for_test() as instance:
+        monkeypatch.setenv("OPENAI_API_KEY", app.api_key)
+        writer = ScriptWriterResource(provider="openai", base_urls={"OPENAI_BASE_URL": f"{server.url}/v1"})
+        materialise(tmp_path, database_url, instance, writer=writer)
+    assert {row.arms["topic"] for row in store.batch("demo", DAY)} == {"volcanoes"}
+
+    other_day = DAY + timedelta(days=1)
+    store.save_strategy(channel="demo", strategy_date=DAY, videos_per_day=VIDEOS,
+                        allocation=allocation, state={}, summary={"adopted_topics": ["volcanoes"]})
+    with dg.instance_for_test() as instance:
+        materialise(tmp_path, database_url, instance, candidates=1, day=other_day)
+    topics = {row.arms["topic"] for row in store.batch("demo", other_day)}
+    assert topics and topics <= set(ARM_SPACE["topic"])  # the template writer keeps to its topic bank

@@ -13,17 +13,21 @@ from shorts_assets.assets.strategy import strategy
 from shorts_assets.db.store import Store
 from shorts_assets.learning.model import RewardModel, rank_scripts
 from shorts_assets.providers.interfaces import Comment, MetricSnapshot
+from shorts_assets.resources import ScriptWriterResource
 from shorts_assets_tests.conftest import loop_resources
 
 DAY = date(2026, 11, 20)
 
 
-def materialise(tmp_path: Path, url: str, day: date = DAY) -> dg.ExecuteInProcessResult:
+def materialise(tmp_path: Path, url: str, day: date = DAY, writer: str = "template") -> dg.ExecuteInProcessResult:
     resources = loop_resources(tmp_path / "data", url)
     result = dg.materialize(
         [strategy],
         partition_key=dg.MultiPartitionKey({"channel": "demo", "date": day.isoformat()}),
-        resources={k: resources[k] for k in ("database", "channels", "media")},
+        resources={
+            **{k: resources[k] for k in ("database", "channels", "media")},
+            "script_writer": ScriptWriterResource(provider=writer),
+        },
     )
     assert result.success
     (event,) = result.get_asset_materialization_events()
@@ -88,6 +92,25 @@ def test_it_favours_what_the_metrics_reward_and_records_requests(tmp_path, datab
     assert metadata["model"].value["fitted"] is True
     importances = metadata["feature_importances"].value
     assert set(ARM_SPACE) <= set(importances) and "hook_words" in importances
+
+
+def test_a_topic_viewers_keep_asking_for_joins_the_pool_when_the_writer_can_write_it(tmp_path, database_url):
+    store = Store(database_url)
+    seed_videos(store)
+    with_template = materialise(tmp_path, database_url)
+    assert with_template["adopted_topics"].value == []
+    assert "volcanoes" not in store.latest_strategy("demo", on=DAY).allocation["topic"]
+
+    materialise(tmp_path, database_url, writer="openai")
+    saved = store.latest_strategy("demo", on=DAY)
+    assert saved.summary["adopted_topics"] == ["volcanoes"]
+    assert saved.allocation["topic"]["volcanoes"] > 0  # a new arm, explored from its prior
+    assert saved.summary["candidate_topics"] == {}  # asked for and now in the pool
+    assert saved.allocation["topic"]["space"] == max(saved.allocation["topic"].values())  # nothing was reset
+
+    nxt = DAY + timedelta(days=1)
+    materialise(tmp_path, database_url, day=nxt, writer="openai")
+    assert store.latest_strategy("demo", on=nxt).summary["adopted_topics"] == ["volcanoes"]  # it stays
 
 
 def test_the_fitted_model_is_saved_beside_the_report_and_the_strategy_records_where(tmp_path, database_url):

@@ -1,6 +1,16 @@
 """Comment insights: spam and abuse set aside, sentiment, requests, topic clusters."""
 
-from shorts_assets.learning.text import analyse, is_abuse, is_spam, requested_topics, sentiment
+from collections import Counter
+
+from shorts_assets.learning.text import (
+    adopt_requested_topics,
+    analyse,
+    is_abuse,
+    is_spam,
+    requested_topics,
+    sentiment,
+    topic_arm,
+)
 
 
 def test_requests_are_found_in_every_phrasing_once_per_comment():
@@ -28,3 +38,13 @@ def test_analysis_excludes_spam_and_clusters_only_with_enough_comments():
         + ["the captions are easy to read", "can barely read those captions"] * 8
     )
     assert many.topics and any("captions" in words for words in many.topics)
+
+
+def test_requested_topics_join_the_pool_once_asked_for_often_enough_a_few_at_a_time():
+    requests = Counter({"giant squid": 25, "Volcanoes!": 12, "space": 40, "lightning": 9, "tea": 11})
+    assert topic_arm("Giant  Squid!") == "giant_squid"
+    pool = adopt_requested_topics([], requests, known=["space", "ocean"], min_requests=10, max_topics=2)
+    assert pool == ["giant_squid", "volcanoes"]  # most asked first; a known topic is not new; 9 is too few
+    kept = adopt_requested_topics(["mushrooms"], requests, known=["space"], min_requests=10, max_topics=2)
+    assert kept == ["mushrooms", "giant_squid"]  # what was adopted stays, the rest waits for room
+    assert adopt_requested_topics([], Counter({"lightning": 9}), known=[], min_requests=10) == []
