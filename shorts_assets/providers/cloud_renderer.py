@@ -49,7 +49,7 @@ from shorts_assets.providers.interfaces import (
 )
 from shorts_assets.providers.llm_writers import api_http_client
 from shorts_assets.providers.media import MediaInfo, atomic_output, ffmpeg_report, probe, run_ffmpeg
-from shorts_assets.providers.state import StateStore
+from shorts_assets.providers.state import StateStore, load_record, save_record
 from shorts_assets.providers.subtitles import srt_text, vtt_text, write_text
 
 logger = logging.getLogger(__name__)
@@ -399,17 +399,10 @@ class CloudRenderer:
         write_text(out_path.with_suffix(".vtt"), vtt_text(plan.cues))
 
     def _record(self, key: str) -> dict[str, Any] | None:
-        raw = self.state.get(NAMESPACE, key)
-        if not raw:
-            return None
-        try:
-            record = json.loads(raw)
-        except ValueError:
-            return None
-        return record if isinstance(record, dict) and record.get("render_id") else None
+        return load_record(self.state, NAMESPACE, key, "render_id")
 
     def _put(self, key: str, record: dict[str, Any]) -> None:
-        self.state.put(NAMESPACE, key, json.dumps(record))
+        save_record(self.state, NAMESPACE, key, record)
 
     def _forget(self, key: str) -> None:
         self.state.delete(NAMESPACE, key)

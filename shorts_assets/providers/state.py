@@ -8,9 +8,10 @@ dict for tests and single-process use.
 
 from __future__ import annotations
 
+import json
 import threading
 from datetime import date
-from typing import Protocol
+from typing import Any, Protocol
 
 
 class StateStore(Protocol):
@@ -24,6 +25,22 @@ class StateStore(Protocol):
         """Add ``units`` to the quota ``api`` used on ``day``; return the new total."""
 
     def quota_used(self, api: str, day: date) -> int: ...
+
+
+def load_record(state: StateStore, namespace: str, key: str, required: str) -> dict[str, Any] | None:
+    """The JSON object kept under ``key``, or None when it is missing, unreadable or lacks ``required``."""
+    raw = state.get(namespace, key)
+    if not raw:
+        return None
+    try:
+        record = json.loads(raw)
+    except ValueError:
+        return None
+    return record if isinstance(record, dict) and record.get(required) else None
+
+
+def save_record(state: StateStore, namespace: str, key: str, record: dict[str, Any]) -> None:
+    state.put(namespace, key, json.dumps(record))
 
 
 class MemoryStateStore:

@@ -25,7 +25,7 @@ from typing import Callable, Protocol
 
 from shorts_assets.providers.interfaces import Clip, ProviderError, Scene
 from shorts_assets.providers.media import atomic_output, probe
-from shorts_assets.providers.state import StateStore
+from shorts_assets.providers.state import StateStore, load_record, save_record
 
 logger = logging.getLogger(__name__)
 
@@ -102,17 +102,10 @@ class VideoJobs:
         return f"video {video_id}, scene {index}"
 
     def _record(self, video_id: str, index: int) -> dict | None:
-        raw = self.state.get(NAMESPACE, self.key(video_id, index))
-        if not raw:
-            return None
-        try:
-            record = json.loads(raw)
-        except ValueError:
-            return None
-        return record if isinstance(record, dict) and record.get("job_id") else None
+        return load_record(self.state, NAMESPACE, self.key(video_id, index), "job_id")
 
     def _put(self, video_id: str, index: int, record: dict) -> None:
-        self.state.put(NAMESPACE, self.key(video_id, index), json.dumps(record))
+        save_record(self.state, NAMESPACE, self.key(video_id, index), record)
 
     def existing(self, video_id: str, index: int, scene: Scene, path: Path) -> Clip | None:
         """The clip already downloaded for this very scene, if it is still in place and readable."""
