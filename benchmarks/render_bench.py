@@ -13,6 +13,12 @@ command normalises in one pass (less exactly). Peak RSS is the largest resident 
 the renderer ran (each render runs in a forked child, so clip drawing and the raw command are not
 counted); the raw command's own peak is printed beside it.
 
+The encoder sets a floor no renderer of this output can go below: after the timed runs, the
+renderer's finished frames are decoded once to a raw file and encoded again with the profile's
+x264 settings and nothing else (no decoding, filtering or sound). Its median is `x264_floor_s`,
+and `max_realtime_x` is the speed a renderer would reach on this machine if everything but
+encoding cost nothing.
+
     .venv/bin/python benchmarks/render_bench.py --repeat 3 --profile final
 """
 
@@ -97,7 +103,7 @@ def timed_command(command: list[str]) -> tuple[float, float]:
     elapsed = time.perf_counter() - started
     process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode:
-        raise SystemExit(f"the raw command exited with status {process.returncode}")
+        raise SystemExit(f"ffmpeg exited with status {process.returncode}: {command}")
     return elapsed, usage.ru_maxrss / 1024
 
 
@@ -187,6 +193,24 @@ def raw_command(renderer, clips, voice_path: Path, ass_path: Path, total_s: floa
     return args
 
 
+def encoder_floor(renderer, video: Path, work: Path, repeat: int) -> float:
+    """Median seconds x264 takes to encode `video`'s frames, decoded beforehand, alone."""
+    from shorts_assets.providers.media import ffmpeg_exe
+
+    p = renderer.profile
+    frames = work / "frames.yuv"
+    subprocess.run([ffmpeg_exe(), "-v", "error", "-nostdin", "-y", "-i", str(video), "-an",
+                    "-pix_fmt", "yuv420p", "-f", "rawvideo", str(frames)], check=True)
+    encode = [ffmpeg_exe(), "-v", "error", "-nostdin", "-f", "rawvideo", "-pix_fmt", "yuv420p",
+              "-s", f"{p.width}x{p.height}", "-r", str(p.fps), "-i", str(frames),
+              "-c:v", "libx264", "-preset", p.preset, "-crf", str(p.crf), "-profile:v", "high",
+              "-x264-params", "8x8dct=1", "-f", "null", "-"]
+    try:
+        return statistics.median(timed_command(encode)[0] for _ in range(repeat))
+    finally:
+        frames.unlink()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
@@ -250,6 +274,7 @@ def main() -> None:
         failed = [f"{check}: {detail}" for check, passed, detail in check_render(
             path, width=renderer.profile.width, height=renderer.profile.height) if not passed]
         print(f"{name} checks: {'; '.join(failed) or 'all passed'}")
+    floor_s = encoder_floor(renderer, result.video_path, root, args.repeat)
     if not args.keep:
         for path in sorted(root.rglob("*"), reverse=True):
             path.rmdir() if path.is_dir() else path.unlink()
@@ -263,7 +288,8 @@ def main() -> None:
     print(
         f"RESULT renderer_s={renderer_median:.2f} raw_ffmpeg_s={raw_median:.2f} "
         f"ratio={renderer_median / raw_median:.3f} realtime_x={SHORT_S / renderer_median:.2f} "
-        f"peak_rss_mb={peak_mb:.0f}"
+        f"peak_rss_mb={peak_mb:.0f} x264_floor_s={floor_s:.2f} "
+        f"max_realtime_x={SHORT_S / floor_s:.2f}"
     )
 
 
