@@ -56,6 +56,14 @@ def _escape_filter_path(path: Path) -> str:
     return value
 
 
+def encoder_args(profile) -> list[str]:  # type: ignore[no-untyped-def]
+    """The renderer's video encoder options for `profile`, as command-line arguments."""
+    from shorts_assets.providers.ffmpeg_renderer import video_encoder_options
+
+    return [arg for name, value in video_encoder_options(profile).items()
+            for arg in (f"-{name}", str(value))]
+
+
 def video_frames(path: Path) -> int:
     """Video packets in `path`, counted without decoding."""
     from shorts_assets.providers.media import ffmpeg_exe
@@ -183,9 +191,8 @@ def raw_command(renderer, clips, voice_path: Path, ass_path: Path, total_s: floa
     ]
     # Two graphs: each runs in its own thread.
     args += ["-filter_complex", ";".join(graph), "-filter_complex", ";".join(sound)]
-    args += ["-map", "[vout]", "-map", "[aout]", "-c:v", "libx264", "-preset", p.preset,
-             "-crf", str(p.crf), "-profile:v", "high", "-x264-params", "8x8dct=1",
-             "-pix_fmt", "yuv420p", "-r", str(p.fps), "-c:a", "aac", "-aac_coder", "fast",
+    args += ["-map", "[vout]", "-map", "[aout]", *encoder_args(p), "-r", str(p.fps),
+             "-c:a", "aac", "-aac_coder", "fast",
              "-b:a", p.audio_bitrate, "-ar", str(SAMPLE_RATE), "-ac", "2",
              "-movflags", "+faststart", "-f", "mp4", str(out)]
     args += ["-map", "[thumb]", "-frames:v", "1", "-q:v", "3", "-f", "image2", "-update", "1",
@@ -203,8 +210,7 @@ def encoder_floor(renderer, video: Path, work: Path, repeat: int) -> float:
                     "-pix_fmt", "yuv420p", "-f", "rawvideo", str(frames)], check=True)
     encode = [ffmpeg_exe(), "-v", "error", "-nostdin", "-f", "rawvideo", "-pix_fmt", "yuv420p",
               "-s", f"{p.width}x{p.height}", "-r", str(p.fps), "-i", str(frames),
-              "-c:v", "libx264", "-preset", p.preset, "-crf", str(p.crf), "-profile:v", "high",
-              "-x264-params", "8x8dct=1", "-f", "null", "-"]
+              *encoder_args(p), "-f", "null", "-"]
     try:
         return statistics.median(timed_command(encode)[0] for _ in range(repeat))
     finally:

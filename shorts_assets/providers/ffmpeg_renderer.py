@@ -342,6 +342,20 @@ PROFILES: MappingProxyType[str, RenderProfile] = MappingProxyType(
 )
 
 
+def video_encoder_options(profile: RenderProfile) -> dict[str, object]:
+    """The H.264 encoder's output options for `profile`, keyed as ffmpeg names them."""
+    return {
+        "c:v": "libx264",
+        "preset": profile.preset,
+        "crf": profile.crf,
+        "profile:v": "high",
+        # x264 signals the lowest profile the stream fits; the 8x8 transform makes it High even
+        # with presets (ultrafast) that would otherwise produce Constrained Baseline.
+        "x264-params": "8x8dct=1",
+        "pix_fmt": "yuv420p",
+    }
+
+
 @dataclass(frozen=True)
 class _Segment:
     clip: Clip
@@ -625,18 +639,9 @@ class FfmpegRenderer:
         picture = ffmpeg.output(
             video[0].filter("trim", end_frame=total_frames),
             _file_url(picture_path),
-            **{
-                "c:v": "libx264",
-                "preset": p.preset,
-                "crf": p.crf,
-                "profile:v": "high",
-                # x264 signals the lowest profile the stream fits; the 8x8 transform makes it High
-                # even with presets (ultrafast) that would otherwise produce Constrained Baseline.
-                "x264-params": "8x8dct=1",
-                "pix_fmt": "yuv420p",
-                "r": p.fps,
-                "f": "mp4",
-            },
+            **video_encoder_options(p),
+            r=p.fps,
+            f="mp4",
         )
         still = ffmpeg.output(
             thumbnail,
