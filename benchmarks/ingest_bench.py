@@ -22,11 +22,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from shorts_assets.providers.interfaces import Publication  # noqa: E402
-from shorts_assets.providers.state import MemoryStateStore  # noqa: E402
-from shorts_assets.providers.youtube import YouTubeAdapter  # noqa: E402
-from shorts_assets_tests.fakes.server import FakeServer  # noqa: E402
-from shorts_assets_tests.fakes.youtube_server import FakeYouTube  # noqa: E402
+from shorts_assets.core.state import MemoryStateStore  # noqa: E402
+from shorts_assets.core.types import Publication  # noqa: E402
+from shorts_assets.fakes.server import FakeServer  # noqa: E402
+from shorts_assets.fakes.youtube_server import FakeYouTube  # noqa: E402
+from shorts_assets.providers.platforms.youtube import YouTubeAdapter  # noqa: E402
 
 
 def main() -> None:

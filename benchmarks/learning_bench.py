@@ -39,13 +39,13 @@ def main() -> None:
 
     from shorts_assets.db.store import Store
     from shorts_assets.definitions import defs
-    from shorts_assets.providers.simulated_audience import AudiencePreferences
+    from shorts_assets.providers.platforms.audience import AudiencePreferences
     from shorts_assets.settings import load_settings
 
     settings = load_settings()
     channel = settings.channel("demo")
     best = AudiencePreferences.from_seed(channel.audience_seed).best_arms()
-    job = defs.resolve_job_def("shorts_loop_job")
+    job = defs().resolve_job_def("shorts_loop_job")
     end = date.fromisoformat(args.end)
     days = [end - timedelta(days=i) for i in reversed(range(args.days))]
 

@@ -58,7 +58,7 @@ def _escape_filter_path(path: Path) -> str:
 
 def encoder_args(profile) -> list[str]:  # type: ignore[no-untyped-def]
     """The renderer's video encoder options for `profile`, as command-line arguments."""
-    from shorts_assets.providers.ffmpeg_renderer import video_encoder_options
+    from shorts_assets.providers.render.ffmpeg import video_encoder_options
 
     return [arg for name, value in video_encoder_options(profile).items()
             for arg in (f"-{name}", str(value))]
@@ -118,12 +118,10 @@ def timed_command(command: list[str]) -> tuple[float, float]:
 def raw_command(renderer, clips, voice_path: Path, ass_path: Path, total_s: float,
                 video_id: str, out: Path, thumb: Path) -> list[str]:
     """The hand-written equivalent of the renderer's run, as one ffmpeg command line."""
-    from shorts_assets.providers.ffmpeg_renderer import (
-        DUCKING, LOUDNORM, MUSIC_GAIN, SAMPLE_RATE, THUMBNAIL_AT_S, segment_frames,
-        transition_frames,
-    )
     from shorts_assets.providers.media import ffmpeg_exe, fonts_dir
-    from shorts_assets.providers.music import generated_bed_source
+    from shorts_assets.providers.render.ffmpeg import DUCKING, LOUDNORM, MUSIC_GAIN, SAMPLE_RATE, THUMBNAIL_AT_S
+    from shorts_assets.providers.render.layout import segment_frames, transition_frames
+    from shorts_assets.providers.render.music import generated_bed_source
 
     p = renderer.profile
     total_frames = round(total_s * p.fps)
@@ -224,12 +222,12 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the working folder")
     args = parser.parse_args()
 
-    from shorts_assets.checks.render_checks import check_render
-    from shorts_assets.providers.espeak_voice import EspeakVoice
-    from shorts_assets.providers.ffmpeg_renderer import TAIL_S, FfmpegRenderer, write_ass
-    from shorts_assets.providers.interfaces import Scene, Script, Voiceover
+    from shorts_assets.core.types import Scene, Script, Voiceover
+    from shorts_assets.providers.clips.procedural import ProceduralClips
     from shorts_assets.providers.media import probe, run_ffmpeg
-    from shorts_assets.providers.procedural_clips import ProceduralClips
+    from shorts_assets.providers.render.ffmpeg import TAIL_S, FfmpegRenderer, write_ass
+    from shorts_assets.providers.render.quality import check_render
+    from shorts_assets.providers.voices.espeak import EspeakVoice
 
     root = Path(tempfile.mkdtemp(prefix="render-bench-"))
     script = Script(

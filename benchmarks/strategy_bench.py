@@ -7,8 +7,9 @@ their metrics come from ``SimulatedAudience.fetch_metrics``. Metrics arrive as t
 loop: at the end of each day the policy reads its last seven days' cohorts at their current age
 (a few hours to six days), then picks the next day's arms.
 
-- engine: this engine's learning state, Bayesian model and Thompson allocation (ε = 0.1), steered
-  by its A/B experiments as the strategy asset steers it (``--no-experiments`` leaves them out);
+- engine: the shipped learning step (``loop.strategy.learn``, the one the strategy asset runs):
+  its learning state, Bayesian model and Thompson allocation (ε = 0.1), steered by its A/B
+  experiments (``--no-experiments`` leaves them out);
 - heuristic: 70 % the best-known recipe (the full arm combination with the highest mean reward
   so far), 30 % a random recipe;
 - random: every arm uniformly at random;
@@ -30,8 +31,8 @@ import sys
 import tempfile
 import time
 import zlib
-from dataclasses import replace
-from datetime import date, datetime, time as dtime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
+from datetime import time as dtime
 from pathlib import Path
 from typing import Any
 
@@ -39,11 +40,12 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from shorts_assets.arms import ARM_SPACE  # noqa: E402
-from shorts_assets.learning import Observation, Reference, choose_arms, decide, merge, score, signals  # noqa: E402
-from shorts_assets.learning.experiments import ENDED, Experiment, plan  # noqa: E402
-from shorts_assets.providers.interfaces import PLATFORMS, Publication  # noqa: E402
-from shorts_assets.providers.simulated_audience import AudiencePreferences, SimulatedAudience  # noqa: E402
+from shorts_assets.core.arms import ARM_SPACE  # noqa: E402
+from shorts_assets.core.types import PLATFORMS, Publication
+from shorts_assets.learning import Observation, Reference, choose_arms, score, signals  # noqa: E402
+from shorts_assets.learning.experiments import ENDED, Experiment  # noqa: E402
+from shorts_assets.loop.strategy import MemoryLedger, learn  # noqa: E402
+from shorts_assets.providers.platforms.audience import AudiencePreferences, SimulatedAudience  # noqa: E402
 
 START = date(2026, 1, 1)
 WINDOW_DAYS = 7
@@ -69,28 +71,24 @@ class Engine(Policy):
         self.effects = effects or {}  # the audience's hidden effects, only to score the experiments' verdicts
         self.state: dict[str, Any] = {}
         self.allocation: dict[str, dict[str, float]] | None = None
-        self.use_experiments = experiments
-        self.experiments: list[Experiment] = []
+        self.ledger = MemoryLedger() if experiments else None
+
+    @property
+    def experiments(self) -> list[Experiment]:
+        return self.ledger.kept if self.ledger else []
 
     def observe(self, day, observations):
-        self.state = merge(self.state, observations)
-        decision = decide(self.state, ARM_SPACE, EXPLORATION, seed=zlib.crc32(f"{self.seed}|{day}".encode()))
-        self.allocation = decision.allocation
-        if self.use_experiments:
-            result = plan(
-                self.experiments,
-                channel="bench",
-                today=START + timedelta(days=day),
-                state=self.state,
-                posterior=decision.posterior,
-                p_best=decision.p_best,
-                allocation=decision.allocation,
-                arm_space=ARM_SPACE,
-                exploration=EXPLORATION,
-            )
-            opened = [replace(e, id=len(self.experiments) + i + 1) for i, e in enumerate(result.opened)]
-            self.experiments = [e for e in result.experiments if e.id is not None] + opened
-            self.allocation = result.allocation
+        learned = learn(
+            self.state,
+            observations,
+            ARM_SPACE,
+            EXPLORATION,
+            seed=zlib.crc32(f"{self.seed}|{day}".encode()),
+            channel="bench",
+            today=START + timedelta(days=day),
+            ledger=self.ledger,
+        )
+        self.state, self.allocation = learned.state, learned.allocation
 
     def experiment_counts(self) -> dict[str, int]:
         return {

@@ -1,4 +1,8 @@
-"""Configuration from environment variables, validated once, with errors that name the variable."""
+"""Configuration from environment variables, validated once, with errors that name the variable.
+
+Which providers exist and what they need comes from the provider registry; nothing imports this
+module but the Dagster wing (and the tests and benchmarks that stand in for it).
+"""
 
 from __future__ import annotations
 
@@ -6,76 +10,20 @@ import functools
 import json
 import os
 import re
-import zlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
 
-from shorts_assets.arms import ARM_SPACE
-from shorts_assets.providers.interfaces import PLATFORMS
+from shorts_assets.core.arms import ARM_SPACE
+from shorts_assets.core.channels import DEFAULT_CHANNEL, ChannelConfig, default_seed
+from shorts_assets.core.credentials import channel_variable, credential
+from shorts_assets.core.errors import ConfigError
+from shorts_assets.providers.net.costs import PriceTable
+from shorts_assets.providers.registry import SEAMS, base_url_variables
 
-
-class ConfigError(ValueError):
-    """A configuration value is missing or malformed; the message names the variable."""
-
-
-CHANNEL_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
-DEFAULT_CHANNEL = "demo"
-
-# Provider name -> the variables it needs. Offline providers need none.
-SCRIPT_PROVIDERS = {"template": (), "openai": ("OPENAI_API_KEY",), "anthropic": ("ANTHROPIC_API_KEY",)}
-VIDEO_GEN_PROVIDERS = {
-    "stub": (),
-    "openai_sora": ("OPENAI_API_KEY",),
-    "runway": ("RUNWAYML_API_SECRET",),
-    "luma": ("LUMAAI_API_KEY",),
-    "pika": ("PIKA_API_KEY",),
-}
-TTS_PROVIDERS = {"espeak": (), "openai": ("OPENAI_API_KEY",), "elevenlabs": ("ELEVENLABS_API_KEY",)}
-RENDERER_PROVIDERS = {"ffmpeg": (), "cloud": ("CREATOMATE_API_KEY",)}
-RENDER_PROFILES = ("final", "draft")
-PUBLISHER_CREDENTIALS = {
-    "youtube": ("YOUTUBE_CLIENT_ID", "YOUTUBE_CLIENT_SECRET", "YOUTUBE_REFRESH_TOKEN"),
-    "tiktok": ("TIKTOK_CLIENT_KEY", "TIKTOK_CLIENT_SECRET", "TIKTOK_REFRESH_TOKEN"),
-    "instagram": ("INSTAGRAM_USER_ID", "INSTAGRAM_ACCESS_TOKEN"),
-}
-# Where each HTTP API lives; override to point the engine at another server (a proxy, a test double).
-BASE_URL_VARIABLES = (
-    "YOUTUBE_API_BASE_URL",
-    "YOUTUBE_UPLOAD_BASE_URL",
-    "YOUTUBE_ANALYTICS_BASE_URL",
-    "GOOGLE_OAUTH_TOKEN_URL",
-    "TIKTOK_API_BASE_URL",
-    "INSTAGRAM_GRAPH_BASE_URL",
-    "INSTAGRAM_RUPLOAD_BASE_URL",
-    "INSTAGRAM_TOKEN_REFRESH_URL",
-    "OPENAI_BASE_URL",
-    "ANTHROPIC_BASE_URL",
-    "RUNWAY_API_BASE_URL",
-    "LUMA_API_BASE_URL",
-    "PIKA_API_BASE_URL",
-    "ELEVENLABS_API_BASE_URL",
-    "CREATOMATE_API_BASE_URL",
-)
-# Providers whose adapters this build ships; the others are recognised, checked for their keys,
-# and then refused with a message saying so.
-AVAILABLE = {"template", "openai", "anthropic", "stub", "openai_sora", "runway", "luma", "pika", "espeak", "elevenlabs", "ffmpeg", "cloud"}
 DEFAULT_DAILY_BUDGET_USD = 10.0
 MAX_SCRIPT_CANDIDATES = 10
-
-
-@dataclass(frozen=True)
-class ChannelConfig:
-    name: str
-    videos_per_day: int = 3
-    topics: tuple[str, ...] = ARM_SPACE["topic"]
-    platforms: tuple[str, ...] = PLATFORMS
-    exploration: float = 0.1
-    audience_seed: int = 0
-
-    def arm_space(self) -> dict[str, tuple[str, ...]]:
-        """The arm space this channel allocates over (its own topics)."""
-        return {**ARM_SPACE, "topic": self.topics}
+RENDER_PROFILES = ("final", "draft")
 
 
 @dataclass(frozen=True)
@@ -128,69 +76,19 @@ def _flag(env: Mapping[str, str], name: str) -> bool:
     raise ConfigError(f"{name}={env[name]!r} is not a boolean (use true or false)")
 
 
-def _provider(
-    env: Mapping[str, str],
-    name: str,
-    table: dict[str, tuple[str, ...]],
-    default: str,
-    channels: tuple[ChannelConfig, ...],
-) -> str:
-    value = env.get(name, "").strip() or default
-    if value not in table:
-        raise ConfigError(f"{name}={value!r} is not one of: {', '.join(table)}")
+def _provider(env: Mapping[str, str], seam_name: str, channels: tuple[ChannelConfig, ...]) -> str:
+    """The provider chosen for a seam; its key variables must be set for every channel."""
+    seam = SEAMS[seam_name]
+    name = seam.variable
+    value = env.get(name, "").strip() or seam.default
+    if value not in seam.providers:
+        raise ConfigError(f"{name}={value!r} is not one of: {', '.join(seam.providers)}")
     for channel in channels:
-        missing = [key for key in table[value] if not credential(env, key, channel.name)]
+        missing = [key for key in seam.providers[value].keys if not credential(env, key, channel.name)]
         if missing:
             wanted = ", ".join(f"{key} (or {channel_variable(key, channel.name)})" for key in missing)
             raise ConfigError(f"{name}={value} needs {wanted} to be set for channel {channel.name}")
-    if value not in AVAILABLE:
-        raise ConfigError(
-            f"{name}={value}: this build has no {value} adapter yet; use {name}={default}"
-        )
     return value
-
-
-def _channel_from_dict(raw: object, where: str) -> ChannelConfig:
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{where}: each channel must be an object, got {raw!r}")
-    unknown = set(raw) - {"name", "videos_per_day", "topics", "platforms", "exploration", "audience_seed"}
-    if unknown:
-        raise ConfigError(f"{where}: unknown channel field(s) {', '.join(sorted(unknown))}")
-    name = raw.get("name")
-    if not isinstance(name, str) or not CHANNEL_NAME.match(name):
-        raise ConfigError(f"{where}: channel name {name!r} must match {CHANNEL_NAME.pattern}")
-    kwargs: dict[str, object] = {"name": name, "audience_seed": _default_seed(name)}
-    if "videos_per_day" in raw:
-        per_day = raw["videos_per_day"]
-        if not isinstance(per_day, int) or isinstance(per_day, bool) or not 1 <= per_day <= 50:
-            raise ConfigError(f"{where}: {name}.videos_per_day must be an integer from 1 to 50")
-        kwargs["videos_per_day"] = per_day
-    if "topics" in raw:
-        topics = raw["topics"]
-        if not isinstance(topics, list) or not topics or any(t not in ARM_SPACE["topic"] for t in topics):
-            raise ConfigError(
-                f"{where}: {name}.topics must be a non-empty list drawn from {', '.join(ARM_SPACE['topic'])}"
-            )
-        kwargs["topics"] = tuple(dict.fromkeys(topics))
-    if "platforms" in raw:
-        platforms = raw["platforms"]
-        if not isinstance(platforms, list) or not platforms or any(p not in PLATFORMS for p in platforms):
-            raise ConfigError(f"{where}: {name}.platforms must be a non-empty list drawn from {', '.join(PLATFORMS)}")
-        kwargs["platforms"] = tuple(dict.fromkeys(platforms))
-    if "exploration" in raw:
-        exploration = raw["exploration"]
-        if not isinstance(exploration, (int, float)) or not 0.0 <= exploration <= 1.0:
-            raise ConfigError(f"{where}: {name}.exploration must be a number from 0 to 1")
-        kwargs["exploration"] = float(exploration)
-    if "audience_seed" in raw:
-        if not isinstance(raw["audience_seed"], int):
-            raise ConfigError(f"{where}: {name}.audience_seed must be an integer")
-        kwargs["audience_seed"] = raw["audience_seed"]
-    return ChannelConfig(**kwargs)  # type: ignore[arg-type]
-
-
-def _default_seed(name: str) -> int:
-    return zlib.crc32(name.encode())
 
 
 def _channels(env: Mapping[str, str]) -> tuple[ChannelConfig, ...]:
@@ -208,13 +106,13 @@ def _channels(env: Mapping[str, str]) -> tuple[ChannelConfig, ...]:
         raw_channels = document.get("channels") if isinstance(document, dict) else None
         if not isinstance(raw_channels, list) or not raw_channels:
             raise ConfigError(f"SHORTS_CHANNELS_FILE={path}: expected {{\"channels\": [{{\"name\": ...}}, ...]}}")
-        channels = tuple(_channel_from_dict(c, f"SHORTS_CHANNELS_FILE={path}") for c in raw_channels)
+        channels = tuple(ChannelConfig.from_dict(c, f"SHORTS_CHANNELS_FILE={path}") for c in raw_channels)
     elif names:
         channels = tuple(
-            _channel_from_dict({"name": n.strip()}, "SHORTS_CHANNELS") for n in names.split(",")
+            ChannelConfig.from_dict({"name": n.strip()}, "SHORTS_CHANNELS") for n in names.split(",")
         )
     else:
-        channels = (ChannelConfig(name=DEFAULT_CHANNEL, audience_seed=_default_seed(DEFAULT_CHANNEL)),)
+        channels = (ChannelConfig(name=DEFAULT_CHANNEL, audience_seed=default_seed(DEFAULT_CHANNEL)),)
     seen = [c.name for c in channels]
     duplicates = sorted({n for n in seen if seen.count(n) > 1})
     if duplicates:
@@ -240,16 +138,6 @@ def _reject_rate(env: Mapping[str, str]) -> float:
     return rate
 
 
-def channel_variable(name: str, channel: str) -> str:
-    """The per-channel form of a credential variable: YOUTUBE_REFRESH_TOKEN_COOKING for channel cooking."""
-    return f"{name}_{channel.upper().replace('-', '_')}"
-
-
-def credential(env: Mapping[str, str], name: str, channel: str) -> str | None:
-    """A channel's own credential if it has one, else the default account's."""
-    return env.get(channel_variable(name, channel)) or env.get(name) or None
-
-
 def _publisher_enabled(env: Mapping[str, str], platform: str, channels: tuple[ChannelConfig, ...]) -> bool:
     variable = f"PUBLISHER_{platform.upper()}"
     if not _flag(env, variable):
@@ -259,7 +147,7 @@ def _publisher_enabled(env: Mapping[str, str], platform: str, channels: tuple[Ch
             continue
         missing = [
             f"{key} (or {channel_variable(key, channel.name)})"
-            for key in PUBLISHER_CREDENTIALS[platform]
+            for key in SEAMS["platform"].providers[platform].keys
             if not credential(env, key, channel.name)
         ]
         if missing:
@@ -269,7 +157,7 @@ def _publisher_enabled(env: Mapping[str, str], platform: str, channels: tuple[Ch
 
 def _base_urls(env: Mapping[str, str]) -> dict[str, str]:
     urls = {}
-    for variable in BASE_URL_VARIABLES:
+    for variable in base_url_variables():
         value = env.get(variable, "").strip()
         if not value:
             continue
@@ -351,8 +239,6 @@ def _daily_budgets(env: Mapping[str, str], channels: tuple[ChannelConfig, ...]) 
 
 
 def _prices_file(env: Mapping[str, str]) -> str:
-    from shorts_assets.providers.costs import PriceTable
-
     path = env.get("SHORTS_PRICES_FILE", "").strip()
     if not path:
         return ""
@@ -385,6 +271,37 @@ def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str:
     return value
 
 
+@dataclass(frozen=True)
+class Location:
+    """What the code location's definitions are shaped by: the channels, the first date, the log level.
+
+    Read when the definitions' modules are imported; it holds no credential and no provider choice.
+    """
+
+    channels: tuple[ChannelConfig, ...]
+    start_date: str
+    log_level: str
+
+
+def _log_level(env: Mapping[str, str]) -> str:
+    log_level = (env.get("LOG_LEVEL", "").strip() or "INFO").upper()
+    if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+        raise ConfigError(f"LOG_LEVEL={log_level!r} is not one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
+    return log_level
+
+
+def load_location(env: Mapping[str, str] | None = None) -> Location:
+    """Read and validate SHORTS_CHANNELS (or SHORTS_CHANNELS_FILE), SHORTS_START_DATE and LOG_LEVEL."""
+    env = os.environ if env is None else env
+    return Location(channels=_channels(env), start_date=_start_date(env), log_level=_log_level(env))
+
+
+@functools.cache
+def current_location() -> Location:
+    """The location settings of this process's environment, read once."""
+    return load_location()
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read and validate every variable; raise ConfigError naming the first bad one."""
     env = os.environ if env is None else env
@@ -392,25 +309,23 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     database_url = env.get("DATABASE_URL", "").strip() or f"sqlite:///{data_dir / 'shorts.db'}"
     if "://" not in database_url:
         raise ConfigError("DATABASE_URL must be a SQLAlchemy URL such as postgresql+psycopg2://host/db")
-    log_level = (env.get("LOG_LEVEL", "").strip() or "INFO").upper()
-    if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
-        raise ConfigError(f"LOG_LEVEL={log_level!r} is not one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
-    channels = _channels(env)
+    location = load_location(env)
+    log_level, channels = location.log_level, location.channels
     real_publishers = tuple(
-        platform for platform in PUBLISHER_CREDENTIALS if _publisher_enabled(env, platform, channels)
+        platform for platform in SEAMS["platform"].providers if _publisher_enabled(env, platform, channels)
     )
-    renderer_provider = _provider(env, "RENDERER_PROVIDER", RENDERER_PROVIDERS, "ffmpeg", channels)
-    script_provider = _provider(env, "SCRIPT_PROVIDER", SCRIPT_PROVIDERS, "template", channels)
+    renderer_provider = _provider(env, "renderer", channels)
+    script_provider = _provider(env, "script", channels)
     return Settings(
         data_dir=data_dir,
         database_url=database_url,
         log_level=log_level,
         channels=channels,
         base_urls=_base_urls(env),
-        start_date=_start_date(env),
+        start_date=location.start_date,
         script_provider=script_provider,
-        video_gen_provider=_provider(env, "VIDEO_GEN_PROVIDER", VIDEO_GEN_PROVIDERS, "stub", channels),
-        tts_provider=_provider(env, "TTS_PROVIDER", TTS_PROVIDERS, "espeak", channels),
+        video_gen_provider=_provider(env, "video", channels),
+        tts_provider=_provider(env, "voice", channels),
         renderer_provider=renderer_provider,
         render_profile=_render_profile(env),
         real_publishers=tuple(real_publishers),
@@ -432,5 +347,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
 
 @functools.cache
 def current_settings() -> Settings:
-    """The settings of this process's environment, read once when the code location loads."""
+    """The settings of this process's environment, read once when the definitions are built."""
     return load_settings()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 import sqlalchemy as sa
@@ -65,7 +65,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 def loop_resources(data_dir: Path, database_url: str, videos_per_day: int = 2, reject_rate: float = 0.0) -> dict:
     """The offline resources of the loop, rooted in a temporary data folder."""
-    from shorts_assets.resources import (
+    from shorts_assets.core.channels import ChannelConfig
+    from shorts_assets.defs.resources import (
         ChannelsResource,
         ClipGeneratorResource,
         DatabaseResource,
@@ -76,7 +77,6 @@ def loop_resources(data_dir: Path, database_url: str, videos_per_day: int = 2, r
         SpendingResource,
         VoiceResource,
     )
-    from shorts_assets.settings import ChannelConfig
 
     database = DatabaseResource(url=database_url)
     return {

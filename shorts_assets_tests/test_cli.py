@@ -89,7 +89,7 @@ def test_log_level_sets_how_much_a_run_logs(tmp_path):
     # which carries LOG_LEVEL; so does an in-process execution, used here.
     script = (
         "from shorts_assets.definitions import defs; "
-        "defs.resolve_job_def('learn_job').execute_in_process(partition_key='demo|2026-11-01')"
+        "defs().resolve_job_def('learn_job').execute_in_process(partition_key='demo|2026-11-01')"
     )
     command = f"{sys.executable} -c \"{script}\""
     env = {"SHORTS_DATA_DIR": str(tmp_path / "data")}

@@ -13,22 +13,22 @@ from datetime import date
 import dagster as dg
 import pytest
 
-from shorts_assets.checks.render_checks import build_render_checks
 from shorts_assets.db.store import Store
-from shorts_assets.definitions import loop_assets
-from shorts_assets.jobs import shorts_loop_job
+from shorts_assets.defs.checks import build_render_checks
+from shorts_assets.defs.jobs import shorts_loop_job
+from shorts_assets.defs.location import loop_assets
+from shorts_assets.defs.resources import build_resources
+from shorts_assets.fakes.anthropic_server import FakeAnthropic
+from shorts_assets.fakes.creatomate_server import FakeCreatomate
+from shorts_assets.fakes.elevenlabs_server import FakeElevenLabs
+from shorts_assets.fakes.luma_server import FakeLuma
+from shorts_assets.fakes.openai_server import FakeOpenAI
+from shorts_assets.fakes.pika_server import FakePika
+from shorts_assets.fakes.runway_server import FakeRunway
+from shorts_assets.fakes.server import FakeServer
+from shorts_assets.fakes.static_files import StaticFiles
 from shorts_assets.providers.media import probe, run_ffmpeg
-from shorts_assets.resources import build_resources
 from shorts_assets.settings import load_settings
-from shorts_assets_tests.fakes.anthropic_server import FakeAnthropic
-from shorts_assets_tests.fakes.creatomate_server import FakeCreatomate
-from shorts_assets_tests.fakes.elevenlabs_server import FakeElevenLabs
-from shorts_assets_tests.fakes.luma_server import FakeLuma
-from shorts_assets_tests.fakes.openai_server import FakeOpenAI
-from shorts_assets_tests.fakes.pika_server import FakePika
-from shorts_assets_tests.fakes.runway_server import FakeRunway
-from shorts_assets_tests.fakes.server import FakeServer
-from shorts_assets_tests.fakes.static_files import StaticFiles
 
 pytestmark = pytest.mark.slow
 
@@ -143,7 +143,7 @@ def test_the_loop_completes_a_batch_with_each_paid_provider(
     assert metadata(result, "scripts")["writer"] == script_provider
     for row in rows:
         clips = row.outputs["clips"]["files"]
-        assert clips and len(clips) == len(row.script["scenes"])
+        assert clips and len(clips) == len(row.script.scenes)
         assert all(probe(clip).has_video for clip in clips)
         assert probe(row.outputs["render"]["video_path"]).width == 540  # the draft profile
     assert len(Store(settings.database_url).published("demo", DAY)) == 6  # 2 videos × 3 platforms

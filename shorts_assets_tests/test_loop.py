@@ -12,7 +12,8 @@ import dagster as dg
 import pytest
 
 from shorts_assets.db.store import Store
-from shorts_assets.definitions import loop_assets, render_checks
+from shorts_assets.defs.location import loop_assets, loop_checks
+from shorts_assets.defs.resources import RendererResource
 from shorts_assets.providers.media import probe
 from shorts_assets_tests.conftest import loop_resources
 
@@ -27,7 +28,7 @@ def partition(day: date) -> dg.MultiPartitionKey:
 
 def run(instance, resources, day, selection=None) -> dg.ExecuteInProcessResult:
     return dg.materialize(
-        [*loop_assets, *render_checks],
+        [*loop_assets, *loop_checks(RendererResource())],
         selection=selection,
         partition_key=partition(day),
         resources=resources,

@@ -12,14 +12,14 @@ import dagster as dg
 import pytest
 
 from shorts_assets.db.store import Store
-from shorts_assets.definitions import loop_assets
-from shorts_assets.resources import PlatformsResource, RendererResource
+from shorts_assets.defs.location import loop_assets
+from shorts_assets.defs.resources import PlatformsResource, RendererResource
+from shorts_assets.fakes.instagram_server import FakeInstagram
+from shorts_assets.fakes.server import FakeServer, Fault
+from shorts_assets.fakes.tiktok_server import FakeTikTok
+from shorts_assets.fakes.youtube_server import FakeYouTube
 from shorts_assets.settings import load_settings
 from shorts_assets_tests.conftest import loop_resources
-from shorts_assets_tests.fakes.instagram_server import FakeInstagram
-from shorts_assets_tests.fakes.server import Fault, FakeServer
-from shorts_assets_tests.fakes.tiktok_server import FakeTikTok
-from shorts_assets_tests.fakes.youtube_server import FakeYouTube
 
 pytestmark = pytest.mark.slow
 

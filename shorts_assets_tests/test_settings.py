@@ -4,7 +4,8 @@ import json
 
 import pytest
 
-from shorts_assets.settings import ConfigError, load_settings
+from shorts_assets.core.errors import ConfigError
+from shorts_assets.settings import load_settings
 
 
 def test_nothing_set_gives_the_embedded_default(tmp_path):
@@ -132,7 +133,7 @@ def test_free_scripts_are_written_three_at_a_time_and_paid_ones_once_unless_set(
 
 
 def test_the_resources_write_as_many_candidates_as_the_settings_ask():
-    from shorts_assets.resources import build_resources
+    from shorts_assets.defs.resources import build_resources
 
     assert build_resources(load_settings({"SCRIPT_CANDIDATES": "5"}))["script_writer"].candidates == 5
 

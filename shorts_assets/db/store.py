@@ -8,14 +8,17 @@ an experiment is opened once per (channel, dimension, date) and its decision is 
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
+from shorts_assets.core.records import script_from_json
+from shorts_assets.core.types import Comment, MetricSnapshot, Publication, Script
 from shorts_assets.db import migrate
 from shorts_assets.db.schema import (
     comments,
@@ -26,7 +29,6 @@ from shorts_assets.db.schema import (
     video_requests,
     videos,
 )
-from shorts_assets.providers.interfaces import Comment, MetricSnapshot, Publication
 
 _migrated: set[str] = set()
 _migrate_lock = threading.Lock()
@@ -55,7 +57,7 @@ class VideoRow:
     error: str | None
     outputs: dict[str, Any]
     arms: dict[str, str]
-    script: dict[str, Any]
+    script: Script  # decoded once, here
     strategy_version: str
 
 
@@ -167,7 +169,7 @@ class Store:
                     error=r.error,
                     outputs=dict(r.outputs or {}),
                     arms=dict(r.arms),
-                    script=dict(r.script),
+                    script=script_from_json(r.script),
                     strategy_version=r.strategy_version,
                 )
                 for r in conn.execute(query)

@@ -23,8 +23,9 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -264,7 +265,7 @@ def fit(
             MIN_NOISE_SD**2,
             (residual + PRIOR_NOISE_COUNT * PRIOR_NOISE_SD**2) / (float(w.sum()) + PRIOR_NOISE_COUNT),
         )
-    counts = {f: float(w[X[:, i] > 0].sum()) for f, i in index.items()} if len(rows) else {f: 0.0 for f in features}
+    counts = {f: float(w[X[:, i] > 0].sum()) for f, i in index.items()} if len(rows) else dict.fromkeys(features, 0.0)
     return Posterior(features, mean, (cov + cov.T) / 2, math.sqrt(noise_var), len(rows), float(w.sum()), counts)
 
 

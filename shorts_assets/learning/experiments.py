@@ -26,9 +26,10 @@ Everything here is pure: the strategy asset stores the experiments, the benchmar
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date, timedelta
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 from shorts_assets.learning.bandit import Posterior, arm_feature, observations_of
 
@@ -70,7 +71,7 @@ class Experiment:
     reason: str | None = None
 
     @classmethod
-    def of(cls, row: Any) -> "Experiment":
+    def of(cls, row: Any) -> Experiment:
         """An experiment from any record with the same fields (a database row, for one)."""
         return cls(**{name: getattr(row, name) for name in cls.__dataclass_fields__})
 
@@ -80,7 +81,7 @@ class Experiment:
             return None
         return self.arm_b if self.winner == self.arm_a else self.arm_a
 
-    def as_of(self, day: date) -> "Experiment":
+    def as_of(self, day: date) -> Experiment:
         """The experiment as it stood on a date: one that ended later was still running then."""
         if self.status in ENDED and self.decided_on is not None and self.decided_on > day:
             return replace(self, status=RUNNING, decided_on=None, winner=None, reason=None)

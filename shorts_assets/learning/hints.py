@@ -9,8 +9,9 @@ probability at least `confident` once it has learned from data.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from shorts_assets.learning.bandit import observations_of, rows_of
 from shorts_assets.learning.reward import Reference

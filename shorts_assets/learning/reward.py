@@ -22,8 +22,9 @@ with a recorded reason, never raised.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 MATURE_HOURS = 48.0
 WEIGHTS: Mapping[str, float] = {"retention": 0.5, "engagement": 0.3, "reach": 0.2}
@@ -120,7 +121,7 @@ class Reference:
         return self.stats.get(platform, {}).get(signal, PRIOR_SIGNAL[signal])
 
     @classmethod
-    def from_signals(cls, items: Iterable[Signals]) -> "Reference":
+    def from_signals(cls, items: Iterable[Signals]) -> Reference:
         """The reference a set of snapshots defines, each mean and sd shrunk toward the prior."""
         collected: dict[str, dict[str, list[float]]] = {}
         for s in items:

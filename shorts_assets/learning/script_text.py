@@ -9,7 +9,8 @@ missing, or a field that is not text, reads as empty rather than failing.
 from __future__ import annotations
 
 import re
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
@@ -89,7 +90,7 @@ class TextComponents:
         self.vectorizer = None
         self.svd = None
 
-    def fit(self, texts: list[str]) -> "TextComponents":
+    def fit(self, texts: list[str]) -> TextComponents:
         from sklearn.decomposition import TruncatedSVD
         from sklearn.feature_extraction.text import TfidfVectorizer
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
 
 REQUEST_PATTERNS = (
     re.compile(r"\b(?:do|make)\s+(?:one|a video|a short|more)\s+(?:about|on)\s+([^.!?,🙏]+)", re.IGNORECASE),

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from shorts_assets.providers.interfaces import ProviderError
+from shorts_assets.core.errors import ProviderError
 
 CAPTION_FONT = "DejaVu Sans"
 
@@ -138,7 +138,7 @@ class BackgroundFfmpeg:
         self.what = what
         command = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-y", "-loglevel", "error", *args]
         # A file, not a pipe: nobody reads stderr until the run ends, and a full pipe would stall it.
-        self._stderr = tempfile.TemporaryFile()
+        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 (closed when the process is reaped)
         try:
             self._process = subprocess.Popen(
                 command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=self._stderr
@@ -151,7 +151,7 @@ class BackgroundFfmpeg:
     def pid(self) -> int:
         return self._process.pid
 
-    def __enter__(self) -> "BackgroundFfmpeg":
+    def __enter__(self) -> BackgroundFfmpeg:
         return self
 
     def __exit__(self, *exc_info: object) -> None:

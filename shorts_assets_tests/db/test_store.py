@@ -5,9 +5,10 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 import sqlalchemy as sa
 
+from shorts_assets.core.types import Comment, MetricSnapshot, Publication
 from shorts_assets.db.migrate import current_revision, head_revision
 from shorts_assets.db.store import Store
-from shorts_assets.providers.interfaces import Comment, MetricSnapshot, Publication
+from shorts_assets_tests.helpers import script_json
 
 DAY = date(2026, 11, 28)
 NOW = datetime(2026, 11, 28, 12, tzinfo=timezone.utc)
@@ -28,7 +29,7 @@ def add(store, video_id="demo-20261128-01", position=1):
         position=position,
         strategy_version="demo:prior",
         arms={"topic": "space"},
-        script={"title": "T", "narration": "N"},
+        script=script_json(video_id, title="T", narration="N"),
         writer="template",
     )
 

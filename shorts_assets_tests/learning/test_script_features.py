@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
+from shorts_assets.core.types import Scene, Script
 from shorts_assets.learning import Row
 from shorts_assets.learning.model import rank_recipes, rank_scripts
 from shorts_assets.learning.script_text import TextComponents, features
-from shorts_assets.providers.interfaces import Scene, Script
 
 SPACE = {"topic": ("a", "b"), "voice": ("p", "q")}
 QUESTION_HOOKS = ("Did you know this about whales?", "What is the oddest thing about stars?", "Ever wondered why ice floats?")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from shorts_assets.providers.interfaces import ProviderError
+from shorts_assets.core.errors import ProviderError
 from shorts_assets.providers.media import (
     CAPTION_FONT,
     BackgroundFfmpeg,

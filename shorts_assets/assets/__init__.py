@@ -1,1 +1,0 @@
-"""The loop's software-defined assets, one module each."""

@@ -1,1 +1,0 @@
-"""Asset checks: blocking quality gates on what the loop produces."""

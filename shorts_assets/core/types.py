@@ -1,0 +1,120 @@
+"""The values that travel through the loop: scripts, clips, voiceovers, renders, publications, metrics
+and comments."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+PLATFORMS: tuple[str, ...] = ("youtube", "tiktok", "instagram")
+
+# The looks a scene can take when it is drawn procedurally (and the fallback of a generated one).
+VISUALS: tuple[str, ...] = ("starfield", "waves", "parchment", "bubbles", "meadow", "title_card", "fractal", "cells")
+
+
+@dataclass(frozen=True)
+class Scene:
+    prompt: str
+    duration_s: float
+    visual: str  # one of VISUALS
+
+
+@dataclass(frozen=True)
+class Script:
+    video_id: str
+    title: str
+    hook: str
+    narration: str  # everything spoken, hook first
+    description: str
+    scenes: tuple[Scene, ...]
+    tags: tuple[str, ...]
+    arms: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class WordTiming:
+    word: str
+    start_s: float
+    end_s: float
+
+
+@dataclass(frozen=True)
+class Voiceover:
+    audio_path: Path  # WAV
+    duration_s: float
+    sample_rate: int
+    voice: str
+    words: tuple[WordTiming, ...]
+
+
+@dataclass(frozen=True)
+class Clip:
+    path: Path
+    duration_s: float
+    width: int
+    height: int
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    video_path: Path
+    thumbnail_path: Path
+    duration_s: float
+    width: int
+    height: int
+    fps: float
+
+
+@dataclass(frozen=True)
+class PublishRequest:
+    video_id: str
+    title: str
+    description: str
+    tags: tuple[str, ...]
+    video_path: Path
+    thumbnail_path: Path
+    scheduled_at: datetime  # timezone-aware
+    duration_s: float
+    # What a viewer of the video perceives (its arms). Real platforms ignore it; the simulated
+    # audience reacts to it.
+    features: Mapping[str, str] = field(default_factory=dict)
+    ai_generated: bool = True
+
+
+@dataclass(frozen=True)
+class Publication:
+    platform: str
+    account: str
+    video_id: str
+    remote_id: str
+    url: str
+    published_at: datetime  # timezone-aware
+
+
+@dataclass(frozen=True)
+class MetricSnapshot:
+    platform: str
+    remote_id: str
+    fetched_at: datetime  # timezone-aware
+    window: str  # "lifetime": counts since publish
+    age_hours: float
+    views: int
+    likes: int
+    comments: int
+    shares: int
+    avg_view_pct: float  # 0..100, share of the video watched on average
+    watch_time_s: float
+
+
+@dataclass(frozen=True)
+class Comment:
+    platform: str
+    remote_id: str  # the video's id on the platform
+    comment_id: str  # stable: re-fetching the same comment yields the same id
+    author: str
+    text: str
+    published_at: datetime
+    like_count: int
+    parent_id: str | None = None

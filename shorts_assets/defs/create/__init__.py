@@ -1,0 +1,1 @@
+"""Assets of the create group: scripts, clips, voiceovers and renders."""

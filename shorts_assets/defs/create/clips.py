@@ -1,0 +1,53 @@
+"""clips: one generated clip per scene of every scripted video."""
+
+
+import dagster as dg
+
+from shorts_assets.core.records import to_json
+from shorts_assets.db.store import VideoRow
+from shorts_assets.defs.constants import CREATE, VIDEO_GEN_POOL
+from shorts_assets.defs.create.scripts import scripts
+from shorts_assets.defs.metadata import partition_of, run_stage, stage_report
+from shorts_assets.defs.partitions import loop_partitions
+from shorts_assets.defs.resources import ClipGeneratorResource, DatabaseResource, MediaResource, SpendingResource
+from shorts_assets.loop.stages import CLIPS_STAGE
+
+
+@dg.asset(
+    partitions_def=loop_partitions, group_name=CREATE, deps=[scripts], pool=VIDEO_GEN_POOL, kinds={"ffmpeg"}
+)
+def clips(
+    context: dg.AssetExecutionContext,
+    database: DatabaseResource,
+    media: MediaResource,
+    clip_generator: ClipGeneratorResource,
+    spending: SpendingResource,
+) -> dg.MaterializeResult:
+    """Scene clips for every scripted video of the batch, with what each video's clips cost."""
+    channel, day = partition_of(context)
+    store = database.store()
+    budget = spending.budget(channel, store)
+
+    def work(row: VideoRow) -> dict:
+        out_dir = media.video_dir(channel, day, row.video_id) / "clips"
+        spent_before = budget.spent_usd()
+        made = generator.generate(row.script, out_dir)
+        return {
+            "clips": to_json(made),
+            "files": [str(c.path) for c in made],
+            "cost_usd": round(budget.spent_usd() - spent_before, 6),
+        }
+
+    with clip_generator.adapter(channel, budget, store) as generator:
+        outcome = run_stage(context, store, store.batch(channel, day), CLIPS_STAGE, (), work)
+    rows = store.batch(channel, day)
+    metadata = stage_report(
+        rows,
+        outcome,
+        lambda r: "{} clips, ${:.4f}".format(
+            len(r.outputs.get(CLIPS_STAGE, {}).get("files", [])), r.outputs.get(CLIPS_STAGE, {}).get("cost_usd", 0.0)
+        ),
+    )
+    metadata["generator"] = generator.name
+    metadata["cost_usd"] = round(sum(r.outputs.get(CLIPS_STAGE, {}).get("cost_usd", 0.0) for r in rows), 6)
+    return dg.MaterializeResult(metadata=metadata)

@@ -1,0 +1,50 @@
+"""voiceovers: the narration of every scripted video, spoken, with word timings."""
+
+
+import dagster as dg
+
+from shorts_assets.core.records import to_json
+from shorts_assets.db.store import VideoRow
+from shorts_assets.defs.constants import CREATE
+from shorts_assets.defs.create.scripts import scripts
+from shorts_assets.defs.metadata import partition_of, run_stage, stage_report
+from shorts_assets.defs.partitions import loop_partitions
+from shorts_assets.defs.resources import DatabaseResource, MediaResource, SpendingResource, VoiceResource
+from shorts_assets.loop.stages import VOICEOVER_STAGE
+
+
+@dg.asset(partitions_def=loop_partitions, group_name=CREATE, deps=[scripts], kinds={"python"})
+def voiceovers(
+    context: dg.AssetExecutionContext,
+    database: DatabaseResource,
+    media: MediaResource,
+    voice: VoiceResource,
+    spending: SpendingResource,
+) -> dg.MaterializeResult:
+    """Narration audio with per-word timings for every scripted video of the batch."""
+    channel, day = partition_of(context)
+    store = database.store()
+    budget = spending.budget(channel, store)
+
+    def work(row: VideoRow) -> dict:
+        out_path = media.video_dir(channel, day, row.video_id) / "voiceover.wav"
+        spent_before = budget.spent_usd()
+        spoken = narrator.synthesize(row.script.narration, row.arms["voice"], out_path)
+        return {
+            **to_json(spoken),
+            "files": [str(spoken.audio_path)],
+            "cost_usd": round(budget.spent_usd() - spent_before, 6),
+        }
+
+    with voice.adapter(channel, budget) as narrator:
+        outcome = run_stage(context, store, store.batch(channel, day), VOICEOVER_STAGE, (), work)
+    rows = store.batch(channel, day)
+
+    def detail(row: VideoRow) -> str:
+        spoken = row.outputs.get(VOICEOVER_STAGE)
+        return f"{spoken['duration_s']:.1f} s, {len(spoken['words'])} words" if spoken else ""
+
+    metadata = stage_report(rows, outcome, detail)
+    metadata["voice"] = narrator.name
+    metadata["cost_usd"] = round(sum(r.outputs.get(VOICEOVER_STAGE, {}).get("cost_usd", 0.0) for r in rows), 6)
+    return dg.MaterializeResult(metadata=metadata)

@@ -1,0 +1,1 @@
+"""Assets of the learn group: metrics, comments and strategy."""

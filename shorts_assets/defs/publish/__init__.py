@@ -1,0 +1,1 @@
+"""Assets of the publish group: one publications asset per platform."""

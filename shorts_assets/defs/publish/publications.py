@@ -1,0 +1,78 @@
+"""publications/<platform>: every rendered video posted once per platform (see loop.publishing), each
+platform its own asset so that a platform that fails does not hold up the others."""
+
+
+import dagster as dg
+
+from shorts_assets.core.types import PLATFORMS
+from shorts_assets.defs.constants import PUBLISH
+from shorts_assets.defs.create.renders import renders
+from shorts_assets.defs.metadata import arm_summary, batch_failure, markdown_table, partition_of
+from shorts_assets.defs.partitions import loop_partitions
+from shorts_assets.defs.resources import ChannelsResource, DatabaseResource, PlatformsResource
+from shorts_assets.loop.publishing import publish_batch
+
+
+def build_publication_asset(platform: str) -> dg.AssetsDefinition:
+    @dg.asset(
+        name=platform,
+        key_prefix="publications",
+        partitions_def=loop_partitions,
+        group_name=PUBLISH,
+        deps=[renders],
+        pool=f"publish_{platform}",
+        kinds={platform},
+        description=f"The batch's shorts posted to {platform}, exactly once per video.",
+    )
+    def _publications(
+        context: dg.AssetExecutionContext,
+        database: DatabaseResource,
+        channels: ChannelsResource,
+        platforms: PlatformsResource,
+    ) -> dg.MaterializeResult:
+        channel_name, day = partition_of(context)
+        channel = channels.get(channel_name)
+        if platform not in channel.platforms:
+            return dg.MaterializeResult(metadata={"skipped": f"{channel_name} does not publish to {platform}"})
+        publisher = platforms.publisher(platform, account=channel_name)
+        if publisher is None:
+            return dg.MaterializeResult(
+                metadata={"skipped": f"PUBLISHER_{platform.upper()} is off while other platforms publish for real"}
+            )
+        store = database.store()
+        rows = store.batch(channel_name, day)
+        with batch_failure(), publisher:
+            result = publish_batch(context.log, store, publisher, rows)
+        outcomes, failed = result.outcomes, result.failed
+
+        records = {p.video_id: p for p in store.publications(channel_name, day, platform)}
+        published = [p for p in records.values() if p.status == "published"]
+        table = markdown_table(
+            ["video", "title", "arms", "status", "link"],
+            [
+                [
+                    r.video_id,
+                    r.script.title,
+                    arm_summary(r.arms),
+                    outcomes.get(r.video_id, ""),
+                    records[r.video_id].url if r.video_id in records and records[r.video_id].url else "",
+                ]
+                for r in rows
+            ],
+        )
+        metadata = {
+            "platform": platform,
+            "simulated": platforms.simulated,
+            "published": len(published),
+            "failed": failed,
+            "batch": table,
+            "published_at_latest": max((p.published_at.timestamp() for p in published if p.published_at), default=0.0),
+        }
+        if published:
+            metadata["first_url"] = dg.MetadataValue.url(published[0].url or "")
+        return dg.MaterializeResult(metadata=metadata)
+
+    return _publications
+
+
+publication_assets = [build_publication_asset(platform) for platform in PLATFORMS]

@@ -1,0 +1,257 @@
+"""Dagster resources: thin wrappers that pick each provider's adapter from configuration."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import date
+from pathlib import Path
+
+import dagster as dg
+
+from shorts_assets.core.channels import ChannelConfig
+from shorts_assets.core.errors import ConfigError
+from shorts_assets.core.protocols import Audience, ClipGenerator, Publisher, Renderer, ScriptWriter, Voice
+from shorts_assets.db.state_store import DatabaseStateStore
+from shorts_assets.db.store import Store
+from shorts_assets.providers import registry
+from shorts_assets.providers.net.costs import Budget, PriceTable
+from shorts_assets.providers.render.ffmpeg import PROFILES
+from shorts_assets.settings import Settings
+
+
+class DatabaseResource(dg.ConfigurableResource):
+    """The application database (DATABASE_URL), migrated to the newest schema on first use."""
+
+    url: str
+
+    def store(self) -> Store:
+        return Store(self.url)
+
+
+class MediaResource(dg.ConfigurableResource):
+    """The data root (SHORTS_DATA_DIR): media laid out by channel/date/video id, and the outbox."""
+
+    data_dir: str
+
+    def video_dir(self, channel: str, batch_date: date, video_id: str) -> Path:
+        path = Path(self.data_dir) / "media" / channel / batch_date.isoformat() / video_id
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    @property
+    def outbox_dir(self) -> Path:
+        return Path(self.data_dir) / "outbox"
+
+
+class ChannelsResource(dg.ConfigurableResource):
+    """The configured channels (SHORTS_CHANNELS or SHORTS_CHANNELS_FILE), as the JSON document the file holds."""
+
+    channels: str  # {"channels": [{"name": ..., "videos_per_day": ...}, ...]}
+
+    def configs(self) -> tuple[ChannelConfig, ...]:
+        return tuple(ChannelConfig.from_dict(c, "the channels resource") for c in json.loads(self.channels)["channels"])
+
+    def get(self, name: str) -> ChannelConfig:
+        configs = self.configs()
+        for channel in configs:
+            if channel.name == name:
+                return channel
+        known = ", ".join(c.name for c in configs)
+        raise ConfigError(f"unknown channel {name!r}: SHORTS_CHANNELS defines {known}")
+
+    @classmethod
+    def from_configs(cls, channels: tuple[ChannelConfig, ...]) -> ChannelsResource:
+        return cls(channels=json.dumps({"channels": [c.to_dict() for c in channels]}))
+
+
+class SpendingResource(dg.ConfigurableResource):
+    """Each channel's daily limit on paid provider calls (SHORTS_DAILY_BUDGET_USD) and the price table
+    its costs are estimated from (SHORTS_PRICES_FILE)."""
+
+    daily_limits_usd: dict[str, float] = {}  # a channel left out has no limit
+    prices_file: str = ""
+
+    def prices(self) -> PriceTable:
+        if not self.prices_file:
+            return PriceTable()
+        return PriceTable.from_json(Path(self.prices_file).read_text(encoding="utf-8"))
+
+    def budget(self, channel: str, store: Store) -> Budget:
+        return Budget(DatabaseStateStore(store), channel, self.daily_limits_usd.get(channel), self.prices())
+
+
+class ScriptWriterResource(dg.ConfigurableResource):
+    """Writes scripts (SCRIPT_PROVIDER): the offline template writer, OpenAI or Anthropic; SCRIPT_CANDIDATES
+    of them per video, of which the reward model keeps the best."""
+
+    provider: str = "template"
+    model: str = ""  # SCRIPT_MODEL; empty: the provider's default
+    candidates: int = 1  # SCRIPT_CANDIDATES
+    openai_api: str = "responses"  # OPENAI_SCRIPT_API
+    base_urls: dict[str, str] = {}
+
+    @property
+    def writes_any_topic(self) -> bool:
+        """Language models write about anything viewers ask for; the template writer only its topic bank."""
+        return self.provider in ("openai", "anthropic")
+
+    def adapter(self, channel: str, budget: Budget) -> ScriptWriter:
+        return registry.build(
+            "script", self.provider, channel, os.environ, base_urls=self.base_urls, budget=budget, model=self.model,
+            openai_api=self.openai_api,
+        )
+
+
+class ClipGeneratorResource(dg.ConfigurableResource):
+    """Generates scene clips (VIDEO_GEN_PROVIDER): procedural clips made by ffmpeg, or Sora, Runway,
+    Luma or Pika, whose jobs are recorded in the database so a retry resumes instead of paying again."""
+
+    provider: str = "stub"
+    model: str = ""  # VIDEO_GEN_MODEL; empty: the provider's default
+    poll_interval_s: float = 5.0
+    base_urls: dict[str, str] = {}
+
+    def adapter(self, channel: str, budget: Budget, store: Store) -> ClipGenerator:
+        return registry.build(
+            "video", self.provider, channel, os.environ, base_urls=self.base_urls, budget=budget,
+            state=DatabaseStateStore(store), model=self.model, poll_interval_s=self.poll_interval_s,
+        )
+
+
+class VoiceResource(dg.ConfigurableResource):
+    """Speaks the narration with word timings (TTS_PROVIDER): espeak-ng in-process, OpenAI or ElevenLabs."""
+
+    provider: str = "espeak"
+    model: str = ""  # TTS_MODEL; empty: the provider's default
+    voices: dict[str, str] = {}  # TTS_VOICES: voice arm -> the provider's voice
+    base_urls: dict[str, str] = {}
+
+    def adapter(self, channel: str, budget: Budget) -> Voice:
+        return registry.build(
+            "voice", self.provider, channel, os.environ, base_urls=self.base_urls, budget=budget, model=self.model,
+            voices=self.voices,
+        )
+
+
+class RendererResource(dg.ConfigurableResource):
+    """Renders the vertical short (RENDERER_PROVIDER): ffmpeg on this machine, or Creatomate's cloud API
+    fetching the media from where the data root is served, its render ids kept in the database."""
+
+    provider: str = "ffmpeg"
+    profile: str = "final"  # final: 1080×1920 for publishing; draft: smaller and faster
+    data_dir: str = ""
+    media_base_url: str = ""  # CLOUD_RENDER_MEDIA_BASE_URL
+    poll_interval_s: float = 5.0
+    timeout_s: float = 1800.0
+    base_urls: dict[str, str] = {}
+
+    def adapter(self, channel: str = "", budget: Budget | None = None, store: Store | None = None) -> Renderer:
+        return registry.build(
+            "renderer", self.provider, channel, os.environ, base_urls=self.base_urls, budget=budget,
+            state=DatabaseStateStore(store) if store else None, profile=self.profile,
+            media_base_url=self.media_base_url, data_dir=self.data_dir, poll_interval_s=self.poll_interval_s,
+            timeout_s=self.timeout_s,
+        )
+
+    def contract(self) -> dict[str, float]:
+        """What every render must meet (see checks.render_checks.check_render); the cloud renders final."""
+        profile = PROFILES["final" if self.provider == "cloud" else self.profile]
+        return {"width": profile.width, "height": profile.height, "fps": profile.fps}
+
+
+class PlatformsResource(dg.ConfigurableResource):
+    """Publishing, analytics and comments per platform.
+
+    With no PUBLISHER_* switched on: the simulated platforms and audience. Otherwise the real
+    adapters of the platforms switched on, their credentials read from the environment when built
+    and their durable state (upload sessions, rotated tokens, quota) kept in the database.
+    """
+
+    data_dir: str
+    database: DatabaseResource
+    reject_rate: float = 0.0
+    real: list[str] = []
+    base_urls: dict[str, str] = {}
+
+    @property
+    def simulated(self) -> bool:
+        return not self.real
+
+    def publisher(self, platform: str, account: str) -> Publisher | None:
+        """The channel's publisher on a platform, or None where that platform is switched off."""
+        if self.simulated:
+            from shorts_assets.providers.platforms.simulated import SimulatedPlatform
+
+            return SimulatedPlatform(
+                Path(self.data_dir) / "outbox", platform, account=account, reject_rate=self.reject_rate
+            )
+        if platform not in self.real:
+            return None
+        return self._adapter(platform, account)
+
+    def audience(self, channel: ChannelConfig) -> Audience:
+        if self.simulated:
+            from shorts_assets.providers.platforms.audience import SimulatedAudience
+
+            return SimulatedAudience(Path(self.data_dir) / "outbox", seed=channel.audience_seed)
+        from shorts_assets.providers.platforms.combined import PlatformAudience
+
+        return PlatformAudience(
+            {p: self._adapter(p, channel.name) for p in self.real if p in channel.platforms}
+        )
+
+    def _adapter(self, platform: str, account: str) -> Audience:
+        state = DatabaseStateStore(self.database.store())
+        return registry.build("platform", platform, account, os.environ, base_urls=self.base_urls, state=state)
+
+
+def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
+    """Every resource the loop needs, configured from validated settings."""
+    # A URL from the environment may hold a password: pass it by reference, never by value.
+    database = DatabaseResource(
+        url=dg.EnvVar("DATABASE_URL") if os.environ.get("DATABASE_URL") else settings.database_url
+    )
+    return {
+        "database": database,
+        "media": MediaResource(data_dir=str(settings.data_dir)),
+        "channels": ChannelsResource.from_configs(settings.channels),
+        "spending": SpendingResource(
+            daily_limits_usd=dict(settings.daily_budgets_usd), prices_file=settings.prices_file
+        ),
+        "script_writer": ScriptWriterResource(
+            provider=settings.script_provider,
+            model=settings.script_model,
+            candidates=settings.script_candidates,
+            openai_api=settings.openai_script_api,
+            base_urls=dict(settings.base_urls),
+        ),
+        "clip_generator": ClipGeneratorResource(
+            provider=settings.video_gen_provider,
+            model=settings.video_gen_model,
+            poll_interval_s=settings.video_poll_interval_s,
+            base_urls=dict(settings.base_urls),
+        ),
+        "voice": VoiceResource(
+            provider=settings.tts_provider,
+            model=settings.tts_model,
+            voices=dict(settings.tts_voices),
+            base_urls=dict(settings.base_urls),
+        ),
+        "renderer": RendererResource(
+            provider=settings.renderer_provider,
+            profile=settings.render_profile,
+            data_dir=str(settings.data_dir),
+            media_base_url=settings.cloud_render_media_base_url,
+            poll_interval_s=settings.cloud_render_poll_interval_s,
+            timeout_s=settings.cloud_render_timeout_s,
+            base_urls=dict(settings.base_urls),
+        ),
+        "platforms": PlatformsResource(
+            data_dir=str(settings.data_dir),
+            database=database,
+            reject_rate=settings.sim_reject_rate,
+            real=list(settings.real_publishers),
+            base_urls=dict(settings.base_urls),
+        ),
+    }

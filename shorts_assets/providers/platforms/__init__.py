@@ -1,0 +1,1 @@
+"""Publishing, analytics and comments: YouTube, TikTok, Instagram, and the simulated platforms and audience."""

@@ -1,0 +1,367 @@
+"""TikTok over the Content Posting API (direct post) and the Display API.
+
+Publishing reads ``creator_info`` first and respects it: the privacy level is the first preferred
+level the creator offers, the video must fit the creator's maximum duration, and interactions the
+creator disabled stay disabled. The file is uploaded in chunks by TikTok's rules (one chunk under
+5 MB; otherwise ``floor(size / chunk)`` chunks of 5–64 MB, the last absorbing the remainder) with
+``Content-Range``, then the post's status is polled to PUBLISH_COMPLETE (and its public id) or
+FAILED with its reason. The publish id is stored the moment it is issued, so a lost answer or a
+dead process resumes by reading the status instead of posting again. AI-made videos carry
+``is_aigc``. Refresh tokens rotate: the newest is stored on every refresh.
+
+Metrics come from the video query endpoint, 20 ids per call; it reports no watch time, so
+``avg_view_pct`` and ``watch_time_s`` are -1 (unknown). Comments cannot be read by ordinary apps.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from shorts_assets.core.clock import utc_now
+from shorts_assets.core.errors import PartialResultError, ProviderError
+from shorts_assets.core.protocols import Closing
+from shorts_assets.core.state import StateStore
+from shorts_assets.core.types import Comment, MetricSnapshot, Publication, PublishRequest
+from shorts_assets.providers.net.http import HttpClient, Redactor, RetryPolicy, StoredToken, Verdict, safe_json
+
+logger = logging.getLogger(__name__)
+
+API_BASE_URL = "https://open.tiktokapis.com"
+MB = 1024 * 1024
+MIN_CHUNK = 5 * MB
+MAX_CHUNK = 64 * MB
+MAX_CAPTION_UTF16 = 2200
+IDS_PER_QUERY = 20
+PRIVACY_PREFERENCE = ("PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "FOLLOWER_OF_CREATOR", "SELF_ONLY")
+BUDGET_CODES = {
+    "spam_risk_too_many_posts", "spam_risk_user_banned_from_posting", "spam_risk_too_many_pending_share",
+    "reached_active_user_cap",
+}
+
+PUBLISH_NS = "tiktok.publish"
+POST_NS = "tiktok.post"
+REFRESH_NS = "tiktok.refresh_token"
+
+
+def _code(response: httpx.Response) -> str | None:
+    payload = safe_json(response)
+    error = payload.get("error") if isinstance(payload, dict) else None
+    return str(error.get("code")) if isinstance(error, dict) and error.get("code") is not None else None
+
+
+def _classify(response: httpx.Response) -> Verdict | None:
+    code = _code(response)
+    if code is None:
+        return None
+    if code == "ok":
+        return Verdict.OK if response.status_code < 400 else None
+    if code in BUDGET_CODES or code.startswith("spam_risk"):
+        return Verdict.BUDGET
+    if code in {"access_token_invalid"}:
+        return Verdict.REFRESH
+    if code in {"rate_limit_exceeded", "internal_error"}:
+        return Verdict.RETRY
+    return Verdict.FAIL
+
+
+def chunk_plan(size: int, chunk_size: int) -> tuple[int, int]:
+    """(chunk_size, total_chunk_count) for a file of ``size`` bytes under TikTok's chunk rules."""
+    if size < MIN_CHUNK:
+        return size, 1
+    chunk = min(max(chunk_size, MIN_CHUNK), MAX_CHUNK, size)
+    return chunk, max(1, size // chunk)
+
+
+class TikTokAdapter(Closing):
+    """Publisher, Analytics and (unsupported) CommentSource for one TikTok creator."""
+
+    name = "tiktok"
+
+    platform = "tiktok"
+
+    def __init__(
+        self,
+        *,
+        client_key: str,
+        client_secret: str,
+        refresh_token: str,
+        state: StateStore,
+        account: str = "default",
+        api_base_url: str = API_BASE_URL,
+        http_client: httpx.Client | None = None,
+        transport: httpx.BaseTransport | None = None,
+        retry: RetryPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], datetime] = utc_now,
+        chunk_size: int = 10 * MB,
+        privacy_preference: Sequence[str] = PRIVACY_PREFERENCE,
+        disable_comment: bool = False,
+        disable_duet: bool = False,
+        disable_stitch: bool = False,
+        status_polls: int = 60,
+        status_poll_interval_s: float = 5.0,
+    ) -> None:
+        if not MIN_CHUNK <= chunk_size <= MAX_CHUNK:
+            raise ValueError(f"chunk_size must be within 5-64 MB, got {chunk_size}")
+        self.account = account
+        self.state = state
+        self.api_base_url = api_base_url.rstrip("/")
+        self.chunk_size = chunk_size
+        self.privacy_preference = tuple(privacy_preference)
+        self.disable_comment = disable_comment
+        self.disable_duet = disable_duet
+        self.disable_stitch = disable_stitch
+        self.status_polls = status_polls
+        self.status_poll_interval_s = status_poll_interval_s
+        self.clock = clock
+        self._client_key = client_key
+        self._client_secret = client_secret
+        self._initial_refresh_token = refresh_token
+        self.redact = Redactor([client_secret, refresh_token, state.get(REFRESH_NS, account)])
+        self.http = HttpClient(
+            "tiktok", client=http_client, transport=transport, policy=retry, sleep=sleep, redactor=self.redact
+        )
+        self.auth = StoredToken("tiktok", account, state, self._fetch_token, self.redact)
+
+    def close(self) -> None:
+        self.http.close()
+
+    # --- auth --------------------------------------------------------------------------------------------
+
+    def _fetch_token(self) -> tuple[str, float]:
+        refresh_token = self.state.get(REFRESH_NS, self.account) or self._initial_refresh_token
+        response = self.http.request(
+            "POST",
+            f"{self.api_base_url}/v2/oauth/token/",
+            what="token refresh",
+            data={"client_key": self._client_key, "client_secret": self._client_secret,
+                  "grant_type": "refresh_token", "refresh_token": refresh_token},
+            classify=lambda r: Verdict.FAIL if r.status_code == 401 else None,
+            accept={400, 401},
+        )
+        payload = safe_json(response)
+        error = payload.get("error") if isinstance(payload, dict) else None
+        if response.status_code != 200 or isinstance(error, str):
+            if error == "invalid_grant":
+                raise self.auth.revoke("the refresh token was revoked or has expired: invalid_grant")
+            raise self.http.failure(response, "token refresh")
+        payload = self.http.json(response, "token refresh")
+        if not payload.get("access_token"):
+            raise self.http.error("token refresh: the answer has no access_token")
+        rotated = payload.get("refresh_token")
+        if rotated:
+            self.redact.add(rotated)
+            self.state.put(REFRESH_NS, self.account, str(rotated))  # the old one stops working
+        return str(payload["access_token"]), float(payload.get("expires_in") or 3600)
+
+    def _post(self, path: str, *, what: str, body: Any = None, params: dict[str, Any] | None = None,
+              idempotent: bool = True) -> dict[str, Any]:
+        response = self.http.request(
+            "POST", f"{self.api_base_url}{path}", what=what, token=self.auth, classify=_classify,
+            headers={"Content-Type": "application/json; charset=UTF-8"},
+            content=json.dumps(body).encode() if body is not None else b"", params=params, idempotent=idempotent,
+        )
+        payload = self.http.json(response, what)
+        if not isinstance(payload, dict) or (payload.get("error") or {}).get("code") != "ok":
+            raise self.http.failure(response, what)
+        data = payload.get("data")
+        return data if isinstance(data, dict) else {}
+
+    # --- publishing ------------------------------------------------------------------------------------
+
+    def _key(self, video_id: str) -> str:
+        return f"{self.account}:{video_id}"
+
+    def creator_info(self) -> dict[str, Any]:
+        return self._post("/v2/post/publish/creator_info/query/", what="creator_info")
+
+    def _record(self, video_id: str, post_id: str, username: str) -> Publication:
+        url = f"https://www.tiktok.com/@{username}/video/{post_id}"
+        published_at = self.clock()
+        record = {"remote_id": post_id, "url": url, "published_at": published_at.isoformat()}
+        self.state.put(POST_NS, self._key(video_id), json.dumps(record))
+        self.state.delete(PUBLISH_NS, self._key(video_id))
+        return Publication("tiktok", self.account, video_id, post_id, url, published_at)
+
+    def _status(self, publish_id: str, video_id: str) -> dict[str, Any]:
+        return self._post("/v2/post/publish/status/fetch/", what=f"status of {video_id}", body={"publish_id": publish_id})
+
+    def find(self, video_id: str) -> Publication | None:
+        self.auth.check_revoked()
+        raw = self.state.get(POST_NS, self._key(video_id))
+        if raw:
+            record = json.loads(raw)
+            return Publication("tiktok", self.account, video_id, record["remote_id"], record["url"],
+                               datetime.fromisoformat(record["published_at"]))
+        marker = self._marker(video_id)
+        if marker is not None:
+            data = self._status(marker["publish_id"], video_id)
+            ids = data.get("publicaly_available_post_id") or []
+            if data.get("status") == "PUBLISH_COMPLETE" and ids:
+                return self._record(video_id, str(ids[0]), marker["username"])
+        return None
+
+    def _marker(self, video_id: str) -> dict[str, Any] | None:
+        raw = self.state.get(PUBLISH_NS, self._key(video_id))
+        return json.loads(raw) if raw else None
+
+    def caption(self, request: PublishRequest) -> str:
+        tags = " ".join(f"#{''.join(c for c in t if c.isalnum() or c == '_')}" for t in request.tags)
+        caption = "\n".join(p for p in (request.title.strip(), request.description.strip(), tags) if p)
+        while len(caption.encode("utf-16-le")) // 2 > MAX_CAPTION_UTF16:
+            caption = caption[: len(caption) - 100].rstrip()
+        return caption
+
+    def publish(self, request: PublishRequest) -> Publication:
+        video_id = request.video_id
+        name = f"tiktok upload of {video_id}"
+        existing = self.find(video_id)
+        if existing is not None:
+            return existing
+        path = Path(request.video_path)
+        if not path.is_file() or path.stat().st_size == 0:
+            raise ProviderError(f"{name}: video file {path} is missing or empty")
+        size = path.stat().st_size
+        marker = self._marker(video_id)
+        if marker is not None:
+            data = self._status(marker["publish_id"], video_id)
+            status = data.get("status")
+            if status == "FAILED":
+                logger.warning(f"{name}: the earlier attempt failed ({data.get('fail_reason')}); posting afresh")
+                marker = None
+            elif status == "PROCESSING_UPLOAD" and int(data.get("uploaded_bytes") or 0) < marker["size"]:
+                try:
+                    self._upload(video_id, path, marker, int(data.get("uploaded_bytes") or 0))
+                except ProviderError as exc:
+                    # An upload that never completed never posts, so starting afresh is safe.
+                    logger.warning(f"{exc}; starting a new upload")
+                    marker = None
+        if marker is None:
+            marker = self._init(request, path, size)
+            self._upload(video_id, path, marker, 0)
+        return self._await(video_id, marker)
+
+    def _init(self, request: PublishRequest, path: Path, size: int) -> dict[str, Any]:
+        name = f"tiktok upload of {request.video_id}"
+        creator = self.creator_info()
+        offered = creator.get("privacy_level_options") or []
+        privacy = next((p for p in self.privacy_preference if p in offered), None)
+        if privacy is None:
+            raise ProviderError(f"{name}: none of the privacy levels {list(self.privacy_preference)} is offered ({offered})")
+        max_duration = float(creator.get("max_video_post_duration_sec") or 0)
+        if max_duration and request.duration_s > max_duration:
+            raise ProviderError(f"{name}: duration {request.duration_s:.1f} s exceeds the creator's maximum of {max_duration:.0f} s")
+        chunk, count = chunk_plan(size, self.chunk_size)
+        body = {
+            "post_info": {
+                "title": self.caption(request),
+                "privacy_level": privacy,
+                "disable_comment": bool(self.disable_comment or creator.get("comment_disabled")),
+                "disable_duet": bool(self.disable_duet or creator.get("duet_disabled")),
+                "disable_stitch": bool(self.disable_stitch or creator.get("stitch_disabled")),
+                "video_cover_timestamp_ms": 1000,
+                "brand_content_toggle": False,
+                "brand_organic_toggle": False,
+                "is_aigc": bool(request.ai_generated),
+            },
+            "source_info": {"source": "FILE_UPLOAD", "video_size": size, "chunk_size": chunk, "total_chunk_count": count},
+        }
+        # An init whose answer is lost never receives bytes, so it never posts; re-sending is safe.
+        data = self._post("/v2/post/publish/video/init/", what=f"init of {request.video_id}", body=body)
+        if not data.get("publish_id") or not data.get("upload_url"):
+            raise self.http.error(f"init of {request.video_id}: the answer lacks publish_id or upload_url")
+        marker = {"publish_id": data["publish_id"], "upload_url": data["upload_url"], "size": size,
+                  "chunk_size": chunk, "count": count, "username": creator.get("creator_username") or self.account}
+        self.state.put(PUBLISH_NS, self._key(request.video_id), json.dumps(marker))
+        return marker
+
+    def _upload(self, video_id: str, path: Path, marker: dict[str, Any], uploaded: int) -> None:
+        size, chunk, count = marker["size"], marker["chunk_size"], marker["count"]
+        with open(path, "rb") as handle:
+            for index in range(uploaded // chunk, count):
+                first = index * chunk
+                last = size - 1 if index == count - 1 else first + chunk - 1
+                handle.seek(first)
+                body = handle.read(last - first + 1)
+                # A chunk re-sent after a lost answer is accepted again, so retrying it is safe.
+                self.http.request(
+                    "PUT", marker["upload_url"], what=f"upload of {video_id}: chunk {index + 1}/{count}",
+                    headers={"Content-Type": "video/mp4", "Content-Range": f"bytes {first}-{last}/{size}"},
+                    content=body, classify=_classify,
+                )
+
+    def _await(self, video_id: str, marker: dict[str, Any]) -> Publication:
+        name = f"tiktok upload of {video_id}"
+        data: dict[str, Any] = {}
+        for poll in range(max(1, self.status_polls)):
+            data = self._status(marker["publish_id"], video_id)
+            status = data.get("status")
+            ids = data.get("publicaly_available_post_id") or []
+            if status == "PUBLISH_COMPLETE" and ids:
+                return self._record(video_id, str(ids[0]), marker["username"])
+            if status == "FAILED":
+                self.state.delete(PUBLISH_NS, self._key(video_id))
+                raise ProviderError(f"{name} failed: {data.get('fail_reason') or 'no reason given'}")
+            if poll + 1 < self.status_polls:
+                self.http.sleep(self.status_poll_interval_s)
+        raise ProviderError(
+            f"{name}: still {data.get('status')} after {self.status_polls} polls "
+            "(moderation can take hours); the next attempt resumes from the stored publish id"
+        )
+
+    # --- reads -----------------------------------------------------------------------------------------
+
+    def fetch_metrics(self, publications: Sequence[Publication], now: datetime) -> list[MetricSnapshot]:
+        mine = [p for p in publications if p.platform == "tiktok"]
+        snapshots: list[MetricSnapshot] = []
+        for first in range(0, len(mine), IDS_PER_QUERY):
+            batch = mine[first:first + IDS_PER_QUERY]
+            try:
+                data = self._post(
+                    "/v2/video/query/", what=f"video query of {len(batch)} videos",
+                    params={"fields": "id,create_time,duration,view_count,like_count,comment_count,share_count"},
+                    body={"filters": {"video_ids": [p.remote_id for p in batch]}},
+                )
+            except ProviderError as exc:
+                if not snapshots:
+                    raise
+                raise PartialResultError(f"{exc} (after {len(snapshots)} of {len(mine)} videos)", snapshots) from None
+            found = {str(v.get("id")): v for v in data.get("videos") or []}
+            for publication in batch:
+                video = found.get(publication.remote_id)
+                if video is None:
+                    logger.warning(f"tiktok video {publication.remote_id} ({publication.video_id}) is not listed")
+                    continue
+                snapshots.append(
+                    MetricSnapshot(
+                        platform="tiktok",
+                        remote_id=publication.remote_id,
+                        fetched_at=now,
+                        window="lifetime",
+                        age_hours=max(0.0, (now - publication.published_at).total_seconds() / 3600.0),
+                        views=int(video.get("view_count") or 0),
+                        likes=int(video.get("like_count") or 0),
+                        comments=int(video.get("comment_count") or 0),
+                        shares=int(video.get("share_count") or 0),
+                        avg_view_pct=-1.0,
+                        watch_time_s=-1.0,
+                    )
+                )
+        return snapshots
+
+    def supports_comments(self, platform: str) -> bool:
+        return False
+
+    def fetch_comments(self, publication: Publication, now: datetime) -> list[Comment]:
+        raise ProviderError(
+            f"tiktok comments of {publication.remote_id} cannot be read: TikTok offers comment reading "
+            "only through its Research API to approved researchers"
+        )

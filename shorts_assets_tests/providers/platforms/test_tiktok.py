@@ -1,0 +1,196 @@
+"""The TikTok adapter against the fake Content Posting and Display APIs."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from shorts_assets.core.errors import AuthRevoked, BudgetExhausted, ProviderError
+from shorts_assets.core.state import MemoryStateStore
+from shorts_assets.core.types import Publication
+from shorts_assets.fakes.server import FakeServer, Fault
+from shorts_assets.fakes.tiktok_server import FakeTikTok
+from shorts_assets.providers.net.http import RetryPolicy
+from shorts_assets.providers.platforms.tiktok import MB, TikTokAdapter, chunk_plan
+from shorts_assets_tests.helpers import DyingTransport, ProcessDied, Sleeps, media, publish_request
+
+
+@pytest.fixture
+def fake():
+    app = FakeTikTok()
+    with FakeServer(app) as server:
+        yield app, server
+
+
+@pytest.fixture
+def state():
+    return MemoryStateStore()
+
+
+@pytest.fixture
+def make(fake, state):
+    app, server = fake
+    made = []
+
+    def build(**overrides):
+        kwargs = dict(client_key=app.client_key, client_secret=app.client_secret, refresh_token="rft.refresh-0",
+                      state=state, account="demo", api_base_url=server.url, sleep=Sleeps(),
+                      retry=RetryPolicy(attempts=4), status_polls=5, chunk_size=5 * MB)
+        kwargs.update(overrides)
+        adapter = TikTokAdapter(**kwargs)
+        made.append(adapter)
+        return adapter
+
+    yield build
+    for adapter in made:
+        adapter.close()
+
+
+def test_chunk_plan_follows_the_media_transfer_rules():
+    assert chunk_plan(600 * 1024, 10 * MB) == (600 * 1024, 1)
+    assert chunk_plan(50_000_123, 10_000_000) == (10_000_000, 5)
+    assert chunk_plan(12 * MB, 5 * MB) == (5 * MB, 2)  # the last chunk absorbs the remaining 7 MB
+
+
+def test_publish_reads_creator_info_uploads_and_polls(fake, make, tmp_path):
+    app, _ = fake
+    video, thumb = media(tmp_path)
+    publication = make().publish(publish_request(video, thumb))
+    names = [name for name, _ in app.requests]
+    assert names.index("creator_info") < names.index("init")
+    body = next(r for name, r in app.requests if name == "init").json()
+    assert body["post_info"]["privacy_level"] == "PUBLIC_TO_EVERYONE"
+    assert body["post_info"]["is_aigc"] is True
+    assert body["post_info"]["disable_duet"] is True  # the creator disabled duets
+    assert body["source_info"] == {"source": "FILE_UPLOAD", "video_size": 600 * 1024, "chunk_size": 600 * 1024,
+                                   "total_chunk_count": 1}
+    put = next(r for name, r in app.requests if name == "upload.put")
+    assert put.headers["content-range"] == f"bytes 0-{600 * 1024 - 1}/{600 * 1024}"
+    assert publication.url == f"https://www.tiktok.com/@demo.shorts/video/{publication.remote_id}"
+    assert make().publish(publish_request(video, thumb)) == publication
+    assert app.posted == 1
+
+
+def test_large_files_go_in_chunks(fake, make, tmp_path):
+    app, _ = fake
+    video, thumb = media(tmp_path, size=12 * MB)
+    make().publish(publish_request(video, thumb))
+    ranges = [r.headers["content-range"] for name, r in app.requests if name == "upload.put"]
+    assert ranges == [f"bytes 0-{5 * MB - 1}/{12 * MB}", f"bytes {5 * MB}-{12 * MB - 1}/{12 * MB}"]
+
+
+def test_privacy_and_duration_come_from_creator_info(fake, make, tmp_path):
+    app, _ = fake
+    app.creator["privacy_level_options"] = ["SELF_ONLY"]
+    app.creator["max_video_post_duration_sec"] = 30
+    video, thumb = media(tmp_path)
+    with pytest.raises(ProviderError, match="exceeds the creator's maximum of 30 s"):
+        make().publish(publish_request(video, thumb, duration_s=42.0))
+    make().publish(publish_request(video, thumb, duration_s=20.0))
+    assert next(r for name, r in app.requests if name == "init").json()["post_info"]["privacy_level"] == "SELF_ONLY"
+    with pytest.raises(ProviderError, match="none of the privacy levels"):
+        make(privacy_preference=("PUBLIC_TO_EVERYONE",)).publish(publish_request(video, thumb, video_id="b"))
+
+
+def test_failed_processing_reports_its_reason_and_allows_a_new_post(fake, make, state, tmp_path):
+    app, _ = fake
+    app.next_outcomes = [("FAILED", "frame_rate_check_failed")]
+    video, thumb = media(tmp_path)
+    with pytest.raises(ProviderError, match="failed: frame_rate_check_failed"):
+        make().publish(publish_request(video, thumb))
+    assert not state.namespace("tiktok.publish") and app.posted == 0
+    make().publish(publish_request(video, thumb))
+    assert app.posted == 1
+
+
+def test_a_process_killed_after_the_upload_resumes_by_status(fake, make, tmp_path):
+    app, _ = fake
+    video, thumb = media(tmp_path)
+    with pytest.raises(ProcessDied):
+        make(transport=DyingTransport(lambda r, c: r.method == "PUT", after_send=True)).publish(publish_request(video, thumb))
+    publication = make().publish(publish_request(video, thumb))
+    assert app.calls["init"] == 1 and app.posted == 1
+    assert publication.remote_id in app.videos
+
+
+def test_slow_moderation_stops_then_resumes_without_reposting(fake, make, state, tmp_path):
+    app, _ = fake
+    app.moderation_polls = 10
+    video, thumb = media(tmp_path)
+    with pytest.raises(ProviderError, match="still PUBLISH_COMPLETE after 5 polls"):
+        make().publish(publish_request(video, thumb))
+    assert state.namespace("tiktok.publish")
+    assert make(status_polls=20).publish(publish_request(video, thumb)).remote_id in app.videos
+    assert app.calls["init"] == 1 and app.posted == 1
+
+
+def test_refresh_tokens_rotate_and_the_newest_is_stored(fake, make, state, tmp_path):
+    app, _ = fake
+    video, thumb = media(tmp_path)
+    make().publish(publish_request(video, thumb))
+    first = state.get("tiktok.refresh_token", "demo")
+    assert first != "rft.refresh-0" and app.refresh_tokens == {first}
+    app.expire_access_tokens()
+    make().publish(publish_request(video, thumb, video_id="b"))
+    second = state.get("tiktok.refresh_token", "demo")
+    assert second != first and app.refresh_tokens == {second}
+    assert app.calls["oauth.token"] == 2 and app.posted == 2
+
+
+def test_a_revoked_grant_fails_fast(fake, make, state, tmp_path):
+    app, _ = fake
+    app.revoke()
+    video, thumb = media(tmp_path)
+    with pytest.raises(AuthRevoked, match="revoked"):
+        make().publish(publish_request(video, thumb))
+    calls = sum(app.calls.values())
+    with pytest.raises(AuthRevoked):
+        make().publish(publish_request(video, thumb))
+    assert sum(app.calls.values()) == calls
+
+
+def test_rate_limits_are_retried_and_spam_risk_is_not(fake, make, tmp_path):
+    app, _ = fake
+    app.inject("creator_info", Fault.answer(429, {"data": {}, "error": {"code": "rate_limit_exceeded", "message": "slow"}}),
+               Fault.answer(500, {"data": {}, "error": {"code": "internal_error", "message": "oops"}}))
+    video, thumb = media(tmp_path)
+    make().publish(publish_request(video, thumb))
+    assert app.calls["creator_info"] == 3
+    app.inject("init", Fault.answer(403, {"data": {}, "error": {"code": "spam_risk_too_many_posts", "message": "too many"}}))
+    with pytest.raises(BudgetExhausted, match="spam_risk_too_many_posts"):
+        make().publish(publish_request(video, thumb, video_id="c"))
+    assert app.calls["init"] == 2
+
+
+def test_the_fake_enforces_the_init_rate_limit(fake, make, tmp_path):
+    app, _ = fake
+    video, thumb = media(tmp_path)
+    adapter = make(retry=RetryPolicy(attempts=2))
+    for i in range(6):
+        adapter.publish(publish_request(video, thumb, video_id=f"v{i}"))
+    with pytest.raises(ProviderError, match="rate_limit_exceeded"):
+        adapter.publish(publish_request(video, thumb, video_id="v6"))
+    assert app.posted == 6
+
+
+def test_metrics_in_batches_of_20(fake, make):
+    app, _ = fake
+    from shorts_assets.fakes.tiktok_server import Video
+
+    now = datetime.now(timezone.utc)
+    pubs = []
+    for i in range(45):
+        vid = f"7{i:018d}"
+        app.videos[vid] = Video(vid, {"view_count": 100 + i, "like_count": 5, "comment_count": 2, "share_count": 1})
+        pubs.append(Publication("tiktok", "demo", f"l{i}", vid, "u", now - timedelta(hours=5)))
+    snapshots = make().fetch_metrics(pubs, now)
+    assert len(snapshots) == 45 and app.calls["video.query"] == 3
+    assert snapshots[3].views == 103 and snapshots[3].shares == 1 and snapshots[3].avg_view_pct == -1.0
+
+
+def test_comments_are_unsupported(make):
+    adapter = make()
+    assert adapter.supports_comments("tiktok") is False
+    with pytest.raises(ProviderError, match="cannot be read"):
+        adapter.fetch_comments(Publication("tiktok", "demo", "v", "7", "u", datetime.now(timezone.utc)), datetime.now(timezone.utc))
