@@ -46,12 +46,22 @@ def main() -> None:
         app.add_video(
             remote_id,
             statistics={"viewCount": views, "likeCount": views // 20, "commentCount": views // 200},
-            analytics={"views": views, "estimatedMinutesWatched": views // 3,
-                       "averageViewPercentage": round(rng.uniform(20, 95), 2), "shares": views // 100},
+            analytics={
+                "views": views,
+                "estimatedMinutesWatched": views // 3,
+                "averageViewPercentage": round(rng.uniform(20, 95), 2),
+                "shares": views // 100,
+            },
         )
         publications.append(
-            Publication("youtube", "bench", f"video-{i:05d}", remote_id,
-                        f"https://www.youtube.com/shorts/{remote_id}", now - timedelta(hours=rng.uniform(1, 24 * 7)))
+            Publication(
+                "youtube",
+                "bench",
+                f"video-{i:05d}",
+                remote_id,
+                f"https://www.youtube.com/shorts/{remote_id}",
+                now - timedelta(hours=rng.uniform(1, 24 * 7)),
+            )
         )
 
     state = MemoryStateStore()
@@ -80,11 +90,15 @@ def main() -> None:
         raise SystemExit(f"expected {args.videos} snapshots, got {len(snapshots)}")
     if statistics_calls != expected:
         raise SystemExit(f"expected {expected} statistics calls, made {statistics_calls}")
-    print(f"snapshots={len(snapshots)} statistics_calls={statistics_calls} analytics_calls={analytics_calls} "
-          f"token_refreshes={app.calls['oauth.token']}")
-    print(f"RESULT videos={args.videos} calls={statistics_calls + analytics_calls} "
-          f"quota_units={quota_units} wall_s={wall:.2f} statistics_calls={statistics_calls} "
-          f"analytics_calls={analytics_calls}")
+    print(
+        f"snapshots={len(snapshots)} statistics_calls={statistics_calls} analytics_calls={analytics_calls} "
+        f"token_refreshes={app.calls['oauth.token']}"
+    )
+    print(
+        f"RESULT videos={args.videos} calls={statistics_calls + analytics_calls} "
+        f"quota_units={quota_units} wall_s={wall:.2f} statistics_calls={statistics_calls} "
+        f"analytics_calls={analytics_calls}"
+    )
 
 
 if __name__ == "__main__":

@@ -80,9 +80,13 @@ def main() -> None:
     first_all, first_topic = best_share(days[: args.edge])
     last_all, last_topic = best_share(days[-args.edge :])
     print(f"audience's preferred arms (hidden from the engine): {best}")
-    print(f"share of arms on the preferred value, first {args.edge} dates: {first_all:.2f}  last {args.edge}: {last_all:.2f}")
+    print(
+        f"share of arms on the preferred value, first {args.edge} dates: {first_all:.2f}  last {args.edge}: {last_all:.2f}"
+    )
     print(f"share of videos on the preferred topic, first: {first_topic:.2f}  last: {last_topic:.2f}")
-    print(f"strategy allocation to preferred arms, day 1: {allocation_to_best(days[0]):.2f}  last day: {allocation_to_best(days[-1]):.2f}")
+    print(
+        f"strategy allocation to preferred arms, day 1: {allocation_to_best(days[0]):.2f}  last day: {allocation_to_best(days[-1]):.2f}"
+    )
     print(f"data root: {root}")
     print(
         f"RESULT days={args.days} videos_per_day={args.videos_per_day} best_arm_share_first={first_all:.3f} "

@@ -60,8 +60,7 @@ def encoder_args(profile) -> list[str]:  # type: ignore[no-untyped-def]
     """The renderer's video encoder options for `profile`, as command-line arguments."""
     from shorts_assets.providers.render.ffmpeg import video_encoder_options
 
-    return [arg for name, value in video_encoder_options(profile).items()
-            for arg in (f"-{name}", str(value))]
+    return [arg for name, value in video_encoder_options(profile).items() for arg in (f"-{name}", str(value))]
 
 
 def video_frames(path: Path) -> int:
@@ -69,8 +68,10 @@ def video_frames(path: Path) -> int:
     from shorts_assets.providers.media import ffmpeg_exe
 
     listing = subprocess.run(
-        [ffmpeg_exe(), "-v", "error", "-i", str(path), "-map", "0:v", "-c", "copy", "-f",
-         "framemd5", "-"], capture_output=True, text=True, check=True,
+        [ffmpeg_exe(), "-v", "error", "-i", str(path), "-map", "0:v", "-c", "copy", "-f", "framemd5", "-"],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     return sum(1 for line in listing.splitlines() if line and not line.startswith("#"))
 
@@ -115,8 +116,9 @@ def timed_command(command: list[str]) -> tuple[float, float]:
     return elapsed, usage.ru_maxrss / 1024
 
 
-def raw_command(renderer, clips, voice_path: Path, ass_path: Path, total_s: float,
-                video_id: str, out: Path, thumb: Path) -> list[str]:
+def raw_command(
+    renderer, clips, voice_path: Path, ass_path: Path, total_s: float, video_id: str, out: Path, thumb: Path
+) -> list[str]:
     """The hand-written equivalent of the renderer's run, as one ffmpeg command line."""
     from shorts_assets.providers.media import ffmpeg_exe, fonts_dir
     from shorts_assets.providers.render.ffmpeg import DUCKING, LOUDNORM, MUSIC_GAIN, SAMPLE_RATE, THUMBNAIL_AT_S
@@ -138,13 +140,14 @@ def raw_command(renderer, clips, voice_path: Path, ass_path: Path, total_s: floa
     for index, (clip, count) in enumerate(zip(clips, frames)):
         fit = ""
         if (clip.width, clip.height) != (p.width, p.height):
-            fit = (f"crop=min(iw\\,ih*{p.width}/{p.height}):min(ih\\,iw*{p.height}/{p.width}),"
-                   f"scale={p.width}:{p.height}:force_original_aspect_ratio=increase:"
-                   f"flags={p.scaler},crop={p.width}:{p.height},")
+            fit = (
+                f"crop=min(iw\\,ih*{p.width}/{p.height}):min(ih\\,iw*{p.height}/{p.width}),"
+                f"scale={p.width}:{p.height}:force_original_aspect_ratio=increase:"
+                f"flags={p.scaler},crop={p.width}:{p.height},"
+            )
         # Each clip but the last runs into the next one's cross-fade: hold its last frame.
         short_s = count / p.fps - SCENES[index][1]
-        hold = (f"tpad=stop_mode=clone:stop_duration={max(short_s, 0) + 2 / p.fps:.3f},"
-                if short_s > -2 / p.fps else "")
+        hold = f"tpad=stop_mode=clone:stop_duration={max(short_s, 0) + 2 / p.fps:.3f}," if short_s > -2 / p.fps else ""
         parts = (["head"] if index else []) + ["body"] + (["tail"] if index < last else [])
         graph.append(
             f"[{index}:v]{fit}format=yuv420p,fps={p.fps},{hold}setsar=1,trim=end_frame={count},"
@@ -154,11 +157,14 @@ def raw_command(renderer, clips, voice_path: Path, ass_path: Path, total_s: floa
         bounds = {"head": (0, overlap), "body": body, "tail": (count - overlap, count)}
         for name in parts:
             start, end = bounds[name]
-            graph.append(f"[{name}{index}]trim=start_frame={start}:end_frame={end},"
-                         f"setpts=PTS-STARTPTS[{name[0]}{index}]")
+            graph.append(
+                f"[{name}{index}]trim=start_frame={start}:end_frame={end},setpts=PTS-STARTPTS[{name[0]}{index}]"
+            )
         if index:
-            graph.append(f"[t{index - 1}][h{index}]xfade=transition=fade:"
-                         f"duration={overlap / p.fps:.6f}:offset=0,format=yuv420p[x{index}]")
+            graph.append(
+                f"[t{index - 1}][h{index}]xfade=transition=fade:"
+                f"duration={overlap / p.fps:.6f}:offset=0,format=yuv420p[x{index}]"
+            )
             pieces.append(f"[x{index}]")
         pieces.append(f"[b{index}]")
     thumb_frame = round(THUMBNAIL_AT_S * p.fps)
@@ -169,8 +175,7 @@ def raw_command(renderer, clips, voice_path: Path, ass_path: Path, total_s: floa
     )
     graph.append(f"[main]trim=end_frame={total_frames}[vout]")
     graph.append(
-        f"[still]trim=start_frame={thumb_frame}:end_frame={thumb_frame + 1},"
-        f"scale=out_range=full,format=yuvj420p[thumb]"
+        f"[still]trim=start_frame={thumb_frame}:end_frame={thumb_frame + 1},scale=out_range=full,format=yuvj420p[thumb]"
     )
     voice_in, bed_in = len(frames), len(frames) + 1
     total = f"{total_s:.6f}"
@@ -189,12 +194,31 @@ def raw_command(renderer, clips, voice_path: Path, ass_path: Path, total_s: floa
     ]
     # Two graphs: each runs in its own thread.
     args += ["-filter_complex", ";".join(graph), "-filter_complex", ";".join(sound)]
-    args += ["-map", "[vout]", "-map", "[aout]", *encoder_args(p), "-r", str(p.fps),
-             "-c:a", "aac", "-aac_coder", "fast",
-             "-b:a", p.audio_bitrate, "-ar", str(SAMPLE_RATE), "-ac", "2",
-             "-movflags", "+faststart", "-f", "mp4", str(out)]
-    args += ["-map", "[thumb]", "-frames:v", "1", "-q:v", "3", "-f", "image2", "-update", "1",
-             str(thumb)]
+    args += [
+        "-map",
+        "[vout]",
+        "-map",
+        "[aout]",
+        *encoder_args(p),
+        "-r",
+        str(p.fps),
+        "-c:a",
+        "aac",
+        "-aac_coder",
+        "fast",
+        "-b:a",
+        p.audio_bitrate,
+        "-ar",
+        str(SAMPLE_RATE),
+        "-ac",
+        "2",
+        "-movflags",
+        "+faststart",
+        "-f",
+        "mp4",
+        str(out),
+    ]
+    args += ["-map", "[thumb]", "-frames:v", "1", "-q:v", "3", "-f", "image2", "-update", "1", str(thumb)]
     return args
 
 
@@ -204,11 +228,44 @@ def encoder_floor(renderer, video: Path, work: Path, repeat: int) -> float:
 
     p = renderer.profile
     frames = work / "frames.yuv"
-    subprocess.run([ffmpeg_exe(), "-v", "error", "-nostdin", "-y", "-i", str(video), "-an",
-                    "-pix_fmt", "yuv420p", "-f", "rawvideo", str(frames)], check=True)
-    encode = [ffmpeg_exe(), "-v", "error", "-nostdin", "-f", "rawvideo", "-pix_fmt", "yuv420p",
-              "-s", f"{p.width}x{p.height}", "-r", str(p.fps), "-i", str(frames),
-              *encoder_args(p), "-f", "null", "-"]
+    subprocess.run(
+        [
+            ffmpeg_exe(),
+            "-v",
+            "error",
+            "-nostdin",
+            "-y",
+            "-i",
+            str(video),
+            "-an",
+            "-pix_fmt",
+            "yuv420p",
+            "-f",
+            "rawvideo",
+            str(frames),
+        ],
+        check=True,
+    )
+    encode = [
+        ffmpeg_exe(),
+        "-v",
+        "error",
+        "-nostdin",
+        "-f",
+        "rawvideo",
+        "-pix_fmt",
+        "yuv420p",
+        "-s",
+        f"{p.width}x{p.height}",
+        "-r",
+        str(p.fps),
+        "-i",
+        str(frames),
+        *encoder_args(p),
+        "-f",
+        "null",
+        "-",
+    ]
     try:
         return statistics.median(timed_command(encode)[0] for _ in range(repeat))
     finally:
@@ -231,9 +288,14 @@ def main() -> None:
 
     root = Path(tempfile.mkdtemp(prefix="render-bench-"))
     script = Script(
-        video_id="bench-20260101-01", title="Wrecks", hook="Did you know?", narration=NARRATION,
-        description="", scenes=tuple(Scene(prompt=v, duration_s=d, visual=v) for v, d in SCENES),
-        tags=(), arms={"caption_style": "bold_yellow"},
+        video_id="bench-20260101-01",
+        title="Wrecks",
+        hook="Did you know?",
+        narration=NARRATION,
+        description="",
+        scenes=tuple(Scene(prompt=v, duration_s=d, visual=v) for v, d in SCENES),
+        tags=(),
+        arms={"caption_style": "bold_yellow"},
     )
     clips = ProceduralClips().generate(script, root / "clips")
     spoken = EspeakVoice().synthesize(NARRATION, "en-us", root / "spoken.wav")
@@ -241,29 +303,35 @@ def main() -> None:
     if spoken.duration_s > voice_s:
         raise SystemExit(f"the narration lasts {spoken.duration_s:.1f} s, over {voice_s} s")
     voice_path = root / "voice.wav"
-    run_ffmpeg(["-i", f"file:{spoken.audio_path}", "-af", f"apad=whole_dur={voice_s}",
-                f"file:{voice_path}"], "padding the narration")
-    voiceover = Voiceover(audio_path=voice_path, duration_s=voice_s, sample_rate=spoken.sample_rate,
-                          voice=spoken.voice, words=spoken.words)
+    run_ffmpeg(
+        ["-i", f"file:{spoken.audio_path}", "-af", f"apad=whole_dur={voice_s}", f"file:{voice_path}"],
+        "padding the narration",
+    )
+    voiceover = Voiceover(
+        audio_path=voice_path,
+        duration_s=voice_s,
+        sample_rate=spoken.sample_rate,
+        voice=spoken.voice,
+        words=spoken.words,
+    )
 
     renderer = FfmpegRenderer(profile=args.profile)
     total_s = round(SHORT_S * renderer.profile.fps) / renderer.profile.fps
     ass_path = root / "raw.ass"
     write_ass(ass_path, voiceover.words, "bold_yellow", total_s)
-    raw = raw_command(renderer, clips, voice_path, ass_path, total_s, script.video_id,
-                      root / "raw.mp4", root / "raw.jpg")
+    raw = raw_command(
+        renderer, clips, voice_path, ass_path, total_s, script.video_id, root / "raw.mp4", root / "raw.jpg"
+    )
 
     renderer_s, raw_s, renderer_peaks, raw_peaks = [], [], [], []
     for attempt in range(args.repeat):
-        result, seconds, peak = in_child(
-            lambda: renderer.render(clips, voiceover, script, root / "short.mp4"))
+        result, seconds, peak = in_child(lambda: renderer.render(clips, voiceover, script, root / "short.mp4"))
         renderer_s.append(seconds)
         renderer_peaks.append(peak)
         seconds, peak = timed_command(raw)
         raw_s.append(seconds)
         raw_peaks.append(peak)
-        print(f"run {attempt + 1}: renderer {renderer_s[-1]:.2f} s, raw ffmpeg {raw_s[-1]:.2f} s",
-              flush=True)
+        print(f"run {attempt + 1}: renderer {renderer_s[-1]:.2f} s, raw ffmpeg {raw_s[-1]:.2f} s", flush=True)
 
     for path in (result.video_path, root / "raw.mp4"):
         count = video_frames(path)
@@ -271,12 +339,19 @@ def main() -> None:
             raise SystemExit(f"{path} has {count} frames, not {round(total_s * renderer.profile.fps)}")
     ours, theirs = probe(result.video_path), probe(root / "raw.mp4")
     for name, info in (("renderer", ours), ("raw ffmpeg", theirs)):
-        print(f"{name}: {info.width}x{info.height}@{info.fps} {info.video_codec} "
-              f"{info.video_profile} {info.pix_fmt} {info.audio_codec} {info.sample_rate} Hz "
-              f"{info.audio_channels} ch {info.duration_s:.2f} s")
+        print(
+            f"{name}: {info.width}x{info.height}@{info.fps} {info.video_codec} "
+            f"{info.video_profile} {info.pix_fmt} {info.audio_codec} {info.sample_rate} Hz "
+            f"{info.audio_channels} ch {info.duration_s:.2f} s"
+        )
     for name, path in (("renderer", result.video_path), ("raw ffmpeg", root / "raw.mp4")):
-        failed = [f"{check}: {detail}" for check, passed, detail in check_render(
-            path, width=renderer.profile.width, height=renderer.profile.height) if not passed]
+        failed = [
+            f"{check}: {detail}"
+            for check, passed, detail in check_render(
+                path, width=renderer.profile.width, height=renderer.profile.height
+            )
+            if not passed
+        ]
         print(f"{name} checks: {'; '.join(failed) or 'all passed'}")
     floor_s = encoder_floor(renderer, result.video_path, root, args.repeat)
     if not args.keep:
@@ -287,8 +362,10 @@ def main() -> None:
         print(f"kept {root}")
     renderer_median, raw_median = statistics.median(renderer_s), statistics.median(raw_s)
     peak_mb = max(renderer_peaks)
-    print(f"raw ffmpeg peak RSS {max(raw_peaks):.0f} MB; load average "
-          + " ".join(f"{load:.2f}" for load in os.getloadavg()))
+    print(
+        f"raw ffmpeg peak RSS {max(raw_peaks):.0f} MB; load average "
+        + " ".join(f"{load:.2f}" for load in os.getloadavg())
+    )
     print(
         f"RESULT renderer_s={renderer_median:.2f} raw_ffmpeg_s={raw_median:.2f} "
         f"ratio={renderer_median / raw_median:.3f} realtime_x={SHORT_S / renderer_median:.2f} "

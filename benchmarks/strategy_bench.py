@@ -234,7 +234,9 @@ def run_seed(
             for cohort in by_day
         ]
     yardstick = Reference.from_signals(s for cohort in matured["random"] for s in cohort)
-    scored = {name: [[score(s, yardstick) or 0.0 for s in cohort] for cohort in by_day] for name, by_day in matured.items()}
+    scored = {
+        name: [[score(s, yardstick) or 0.0 for s in cohort] for cohort in by_day] for name, by_day in matured.items()
+    }
     return scored, engine.experiment_counts()
 
 

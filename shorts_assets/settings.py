@@ -105,18 +105,18 @@ def _channels(env: Mapping[str, str]) -> tuple[ChannelConfig, ...]:
             raise ConfigError(f"SHORTS_CHANNELS_FILE={path}: not valid JSON ({exc})") from None
         raw_channels = document.get("channels") if isinstance(document, dict) else None
         if not isinstance(raw_channels, list) or not raw_channels:
-            raise ConfigError(f"SHORTS_CHANNELS_FILE={path}: expected {{\"channels\": [{{\"name\": ...}}, ...]}}")
+            raise ConfigError(f'SHORTS_CHANNELS_FILE={path}: expected {{"channels": [{{"name": ...}}, ...]}}')
         channels = tuple(ChannelConfig.from_dict(c, f"SHORTS_CHANNELS_FILE={path}") for c in raw_channels)
     elif names:
-        channels = tuple(
-            ChannelConfig.from_dict({"name": n.strip()}, "SHORTS_CHANNELS") for n in names.split(",")
-        )
+        channels = tuple(ChannelConfig.from_dict({"name": n.strip()}, "SHORTS_CHANNELS") for n in names.split(","))
     else:
         channels = (ChannelConfig(name=DEFAULT_CHANNEL, audience_seed=default_seed(DEFAULT_CHANNEL)),)
     seen = [c.name for c in channels]
     duplicates = sorted({n for n in seen if seen.count(n) > 1})
     if duplicates:
-        raise ConfigError(f"{'SHORTS_CHANNELS_FILE' if path else 'SHORTS_CHANNELS'}: duplicate channel {duplicates[0]!r}")
+        raise ConfigError(
+            f"{'SHORTS_CHANNELS_FILE' if path else 'SHORTS_CHANNELS'}: duplicate channel {duplicates[0]!r}"
+        )
     return channels
 
 

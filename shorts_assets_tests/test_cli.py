@@ -71,8 +71,14 @@ def test_an_unknown_channel_is_refused_by_name(tmp_path):
 
 def test_a_bad_variable_stops_the_load_with_its_name(tmp_path):
     command = readme_command("main-job")
-    result = run(command, {"DAGSTER_HOME": dagster_home(tmp_path), "SHORTS_DATA_DIR": str(tmp_path / "data"),
-                           "VIDEO_GEN_PROVIDER": "sora9"})
+    result = run(
+        command,
+        {
+            "DAGSTER_HOME": dagster_home(tmp_path),
+            "SHORTS_DATA_DIR": str(tmp_path / "data"),
+            "VIDEO_GEN_PROVIDER": "sora9",
+        },
+    )
     assert result.returncode != 0
     assert "VIDEO_GEN_PROVIDER" in result.stderr + result.stdout
     assert not (tmp_path / "data").exists()
@@ -80,7 +86,7 @@ def test_a_bad_variable_stops_the_load_with_its_name(tmp_path):
 
 LEARN_JOB = (
     f"{BIN}/dagster job execute -f definitions.py -j learn_job "
-    "--tags '{\"dagster/partition/channel\": \"demo\", \"dagster/partition/date\": \"2026-11-01\"}'"
+    '--tags \'{"dagster/partition/channel": "demo", "dagster/partition/date": "2026-11-01"}\''
 )
 
 
@@ -91,7 +97,7 @@ def test_log_level_sets_how_much_a_run_logs(tmp_path):
         "from shorts_assets.definitions import defs; "
         "defs().resolve_job_def('learn_job').execute_in_process(partition_key='demo|2026-11-01')"
     )
-    command = f"{sys.executable} -c \"{script}\""
+    command = f'{sys.executable} -c "{script}"'
     env = {"SHORTS_DATA_DIR": str(tmp_path / "data")}
     debug = run(command, {**env, "LOG_LEVEL": "DEBUG"})
     default = run(command, env)
@@ -106,8 +112,10 @@ def test_log_level_sets_how_much_a_run_logs(tmp_path):
 def test_the_postgres_instance_stores_runs_in_the_real_server(tmp_path, postgres_database):
     require_postgres()
     home = Path(dagster_home(tmp_path, ROOT / "deploy" / "postgres" / "dagster.yaml"))
-    result = run(LEARN_JOB, {"DAGSTER_HOME": str(home), "DAGSTER_PG_URL": postgres_database,
-                           "SHORTS_DATA_DIR": str(tmp_path / "data")})
+    result = run(
+        LEARN_JOB,
+        {"DAGSTER_HOME": str(home), "DAGSTER_PG_URL": postgres_database, "SHORTS_DATA_DIR": str(tmp_path / "data")},
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     engine = sa.create_engine(postgres_database)
     with engine.connect() as conn:

@@ -33,8 +33,14 @@ from shorts_assets.settings import load_settings
 pytestmark = pytest.mark.slow
 
 DAY = date(2026, 11, 24)
-FAKES = {"openai": FakeOpenAI, "anthropic": FakeAnthropic, "runway": FakeRunway, "luma": FakeLuma, "pika": FakePika,
-         "elevenlabs": FakeElevenLabs}
+FAKES = {
+    "openai": FakeOpenAI,
+    "anthropic": FakeAnthropic,
+    "runway": FakeRunway,
+    "luma": FakeLuma,
+    "pika": FakePika,
+    "elevenlabs": FakeElevenLabs,
+}
 VIDEO_FAKE = {"openai_sora": "openai", "runway": "runway", "luma": "luma", "pika": "pika"}
 # (SCRIPT_PROVIDER, VIDEO_GEN_PROVIDER, TTS_PROVIDER): every paid provider of each seam appears.
 PAIRINGS = [
@@ -49,12 +55,30 @@ PAIRINGS = [
 def clip_bytes(tmp_path_factory) -> bytes:
     """What the fake video APIs hand back: a real portrait MP4."""
     path = tmp_path_factory.mktemp("clip") / "generated.mp4"
-    run_ffmpeg(["-f", "lavfi", "-i", "testsrc2=size=720x1280:rate=24", "-t", "5", "-pix_fmt", "yuv420p",
-                "-c:v", "libx264", "-preset", "ultrafast", f"file:{path}"], "making a generated clip")
+    run_ffmpeg(
+        [
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=720x1280:rate=24",
+            "-t",
+            "5",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            f"file:{path}",
+        ],
+        "making a generated clip",
+    )
     return path.read_bytes()
 
 
-def environment(tmp_path, apps, urls, script_provider, video_provider, tts_provider="espeak", **extra) -> dict[str, str]:
+def environment(
+    tmp_path, apps, urls, script_provider, video_provider, tts_provider="espeak", **extra
+) -> dict[str, str]:
     channels = tmp_path / "channels.json"
     channels.write_text('{"channels": [{"name": "demo", "videos_per_day": 2}]}')
     env = {
@@ -190,9 +214,15 @@ def test_the_loop_completes_a_batch_with_the_cloud_renderer(tmp_path, fakes, mon
     app = FakeCreatomate()
     with FakeServer(StaticFiles(data)) as bucket, FakeServer(app) as api:
         env = environment(
-            tmp_path, *fakes, "template", "stub",
-            RENDERER_PROVIDER="cloud", CREATOMATE_API_KEY=app.api_key, CREATOMATE_API_BASE_URL=api.url,
-            CLOUD_RENDER_MEDIA_BASE_URL=bucket.url, CLOUD_RENDER_POLL_INTERVAL_S="0.05",
+            tmp_path,
+            *fakes,
+            "template",
+            "stub",
+            RENDERER_PROVIDER="cloud",
+            CREATOMATE_API_KEY=app.api_key,
+            CREATOMATE_API_BASE_URL=api.url,
+            CLOUD_RENDER_MEDIA_BASE_URL=bucket.url,
+            CLOUD_RENDER_POLL_INTERVAL_S="0.05",
         )
         settings, result, log = run_loop(env, monkeypatch)
 

@@ -52,8 +52,16 @@ def test_the_loop_materialises_every_asset(loop):
     assert result.success
     materialized = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
     assert materialized == {
-        "scripts", "clips", "voiceovers", "renders", "publications/youtube", "publications/tiktok",
-        "publications/instagram", "metrics", "comments", "strategy",
+        "scripts",
+        "clips",
+        "voiceovers",
+        "renders",
+        "publications/youtube",
+        "publications/tiktok",
+        "publications/instagram",
+        "metrics",
+        "comments",
+        "strategy",
     }
 
 

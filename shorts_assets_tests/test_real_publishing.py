@@ -112,8 +112,11 @@ def materialize(resources, selection=None, instance=None):
 
 
 def posts(apps) -> dict[str, int]:
-    return {"youtube": apps["youtube"].created_videos, "tiktok": len(apps["tiktok"].publishes),
-            "instagram": len(apps["instagram"].media)}
+    return {
+        "youtube": apps["youtube"].created_videos,
+        "tiktok": len(apps["tiktok"].publishes),
+        "instagram": len(apps["instagram"].media),
+    }
 
 
 def test_every_video_is_posted_once_per_platform_despite_faults(servers, environment, published):
@@ -145,16 +148,37 @@ def test_the_learner_receives_what_the_platforms_report(servers, published):
         if platform == "youtube":
             video = apps["youtube"].videos[remote_id]
             video.statistics.update(viewCount=1200, likeCount=90, commentCount=1)
-            video.comments.append({"id": f"Ug{remote_id}", "author": "@ana", "text": "do one about volcanoes",
-                                   "at": "2026-11-21T12:00:00Z"})
+            video.comments.append(
+                {
+                    "id": f"Ug{remote_id}",
+                    "author": "@ana",
+                    "text": "do one about volcanoes",
+                    "at": "2026-11-21T12:00:00Z",
+                }
+            )
         elif platform == "tiktok":
             apps["tiktok"].videos[remote_id].stats.update(view_count=5000, like_count=300, share_count=12)
         else:
             media = apps["instagram"].media[remote_id]
-            media.insights.update(views=800, likes=40, comments=1, shares=3, saved=2, reach=700,
-                                  total_interactions=46, ig_reels_avg_watch_time=9000)
-            media.comments.append({"id": f"c{remote_id}", "text": "love it", "username": "bea",
-                                   "timestamp": "2026-11-21T12:00:00+0000", "like_count": 1})
+            media.insights.update(
+                views=800,
+                likes=40,
+                comments=1,
+                shares=3,
+                saved=2,
+                reach=700,
+                total_interactions=46,
+                ig_reels_avg_watch_time=9000,
+            )
+            media.comments.append(
+                {
+                    "id": f"c{remote_id}",
+                    "text": "love it",
+                    "username": "bea",
+                    "timestamp": "2026-11-21T12:00:00+0000",
+                    "like_count": 1,
+                }
+            )
 
     learned = materialize(resources, selection=["metrics", "comments", "strategy"])
     assert learned.success
@@ -173,8 +197,13 @@ def test_no_secret_reaches_the_event_log_metadata_or_run_config(environment, pub
     _, result, recorded = published
     secrets = [
         value
-        for name in ("YOUTUBE_CLIENT_SECRET", "YOUTUBE_REFRESH_TOKEN_DEMO", "TIKTOK_CLIENT_SECRET",
-                     "TIKTOK_REFRESH_TOKEN", "INSTAGRAM_ACCESS_TOKEN")
+        for name in (
+            "YOUTUBE_CLIENT_SECRET",
+            "YOUTUBE_REFRESH_TOKEN_DEMO",
+            "TIKTOK_CLIENT_SECRET",
+            "TIKTOK_REFRESH_TOKEN",
+            "INSTAGRAM_ACCESS_TOKEN",
+        )
         if (value := os.environ.get(name))
     ]
     assert len(secrets) == 5

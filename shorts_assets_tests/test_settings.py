@@ -12,7 +12,11 @@ def test_nothing_set_gives_the_embedded_default(tmp_path):
     settings = load_settings({"SHORTS_DATA_DIR": str(tmp_path)})
     assert [c.name for c in settings.channels] == ["demo"]
     assert settings.database_url == f"sqlite:///{tmp_path / 'shorts.db'}"
-    assert (settings.script_provider, settings.video_gen_provider, settings.tts_provider) == ("template", "stub", "espeak")
+    assert (settings.script_provider, settings.video_gen_provider, settings.tts_provider) == (
+        "template",
+        "stub",
+        "espeak",
+    )
     assert settings.renderer_provider == "ffmpeg"
     assert settings.simulation
 
@@ -99,7 +103,11 @@ def test_errors_never_echo_a_secret():
 
 def test_daily_budgets_default_per_channel_and_can_be_lifted_or_set_per_channel():
     assert load_settings({}).daily_budgets_usd == {"demo": 10.0}
-    env = {"SHORTS_CHANNELS": "demo,cooking", "SHORTS_DAILY_BUDGET_USD": "2.5", "SHORTS_DAILY_BUDGET_USD_COOKING": "none"}
+    env = {
+        "SHORTS_CHANNELS": "demo,cooking",
+        "SHORTS_DAILY_BUDGET_USD": "2.5",
+        "SHORTS_DAILY_BUDGET_USD_COOKING": "none",
+    }
     assert load_settings(env).daily_budgets_usd == {"demo": 2.5}
     with pytest.raises(ConfigError, match="SHORTS_DAILY_BUDGET_USD_DEMO"):
         load_settings({"SHORTS_DAILY_BUDGET_USD_DEMO": "-1"})
@@ -118,8 +126,14 @@ def test_a_price_table_file_is_checked_when_the_settings_load(tmp_path):
 
 
 def test_model_and_api_choices_are_validated():
-    settings = load_settings({"SCRIPT_MODEL": "gpt-4.1", "OPENAI_SCRIPT_API": "chat", "VIDEO_GEN_POLL_INTERVAL_S": "0.5"})
-    assert (settings.script_model, settings.openai_script_api, settings.video_poll_interval_s) == ("gpt-4.1", "chat", 0.5)
+    settings = load_settings(
+        {"SCRIPT_MODEL": "gpt-4.1", "OPENAI_SCRIPT_API": "chat", "VIDEO_GEN_POLL_INTERVAL_S": "0.5"}
+    )
+    assert (settings.script_model, settings.openai_script_api, settings.video_poll_interval_s) == (
+        "gpt-4.1",
+        "chat",
+        0.5,
+    )
     with pytest.raises(ConfigError, match="OPENAI_SCRIPT_API"):
         load_settings({"OPENAI_SCRIPT_API": "completions"})
 
@@ -127,7 +141,12 @@ def test_model_and_api_choices_are_validated():
 def test_free_scripts_are_written_three_at_a_time_and_paid_ones_once_unless_set():
     assert load_settings({}).script_candidates == 3
     assert load_settings({"SCRIPT_PROVIDER": "openai", "OPENAI_API_KEY": "sk-test"}).script_candidates == 1
-    assert load_settings({"SCRIPT_PROVIDER": "openai", "OPENAI_API_KEY": "sk-test", "SCRIPT_CANDIDATES": "4"}).script_candidates == 4
+    assert (
+        load_settings(
+            {"SCRIPT_PROVIDER": "openai", "OPENAI_API_KEY": "sk-test", "SCRIPT_CANDIDATES": "4"}
+        ).script_candidates
+        == 4
+    )
     assert load_settings({"SCRIPT_CANDIDATES": " 1 "}).script_candidates == 1
     assert load_settings({"SCRIPT_CANDIDATES": "10"}).script_candidates == 10
 
@@ -139,8 +158,14 @@ def test_the_resources_write_as_many_candidates_as_the_settings_ask():
 
 
 def test_a_publisher_with_its_credentials_is_switched_on_and_a_channel_may_have_its_own():
-    env = {"PUBLISHER_YOUTUBE": "true", "YOUTUBE_CLIENT_ID": "id", "YOUTUBE_CLIENT_SECRET": "s",
-           "SHORTS_CHANNELS": "demo,cooking", "YOUTUBE_REFRESH_TOKEN_DEMO": "r1", "YOUTUBE_REFRESH_TOKEN_COOKING": "r2"}
+    env = {
+        "PUBLISHER_YOUTUBE": "true",
+        "YOUTUBE_CLIENT_ID": "id",
+        "YOUTUBE_CLIENT_SECRET": "s",
+        "SHORTS_CHANNELS": "demo,cooking",
+        "YOUTUBE_REFRESH_TOKEN_DEMO": "r1",
+        "YOUTUBE_REFRESH_TOKEN_COOKING": "r2",
+    }
     assert load_settings(env).real_publishers == ("youtube",)
     assert not load_settings(env).simulation
     del env["YOUTUBE_REFRESH_TOKEN_COOKING"]

@@ -27,6 +27,4 @@ def validate_arms(arms: dict[str, str]) -> None:
         if dimension not in ARM_SPACE:
             raise ValueError(f"unknown arm dimension {dimension!r}; known: {', '.join(DIMENSIONS)}")
         if value not in ARM_SPACE[dimension]:
-            raise ValueError(
-                f"unknown {dimension} arm {value!r}; known: {', '.join(ARM_SPACE[dimension])}"
-            )
+            raise ValueError(f"unknown {dimension} arm {value!r}; known: {', '.join(ARM_SPACE[dimension])}")

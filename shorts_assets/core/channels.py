@@ -35,8 +35,9 @@ class ChannelConfig:
         return {**ARM_SPACE, "topic": self.topics}
 
     def to_dict(self) -> dict[str, Any]:
-        return {f.name: list(v) if isinstance(v := getattr(self, f.name), tuple) else v
-                for f in dataclasses.fields(self)}
+        return {
+            f.name: list(v) if isinstance(v := getattr(self, f.name), tuple) else v for f in dataclasses.fields(self)
+        }
 
     @classmethod
     def from_dict(cls, raw: object, where: str) -> ChannelConfig:

@@ -66,9 +66,7 @@ class Voice(Adapter, Protocol):
 
 
 class Renderer(Adapter, Protocol):
-    def render(
-        self, clips: Sequence[Clip], voiceover: Voiceover, script: Script, out_path: Path
-    ) -> RenderResult: ...
+    def render(self, clips: Sequence[Clip], voiceover: Voiceover, script: Script, out_path: Path) -> RenderResult: ...
 
 
 class Publisher(Protocol):
@@ -82,9 +80,7 @@ class Publisher(Protocol):
 
 
 class Analytics(Protocol):
-    def fetch_metrics(
-        self, publications: Sequence[Publication], now: datetime
-    ) -> list[MetricSnapshot]: ...
+    def fetch_metrics(self, publications: Sequence[Publication], now: datetime) -> list[MetricSnapshot]: ...
 
 
 class CommentSource(Protocol):

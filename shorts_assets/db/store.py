@@ -225,7 +225,9 @@ class Store:
     def complete_stage(self, video_id: str, stage: str, output: Mapping[str, Any]) -> None:
         with self.engine.begin() as conn:
             current = conn.execute(
-                sa.select(videos.c.outputs, videos.c.failed_stage).where(videos.c.video_id == video_id).with_for_update()
+                sa.select(videos.c.outputs, videos.c.failed_stage)
+                .where(videos.c.video_id == video_id)
+                .with_for_update()
             ).one()
             values: dict[str, Any] = {
                 "stage": stage,
@@ -257,9 +259,7 @@ class Store:
 
     def publication(self, video_id: str, platform: str, account: str) -> PublishRow | None:
         with self.engine.connect() as conn:
-            row = conn.execute(
-                sa.select(publish_results).where(_slot(video_id, platform, account))
-            ).first()
+            row = conn.execute(sa.select(publish_results).where(_slot(video_id, platform, account))).first()
         return self._publish_row(row) if row else None
 
     def begin_publish(
@@ -485,7 +485,9 @@ class Store:
             )
         return version
 
-    def latest_strategy(self, channel: str, *, before: date | None = None, on: date | None = None) -> StrategyRow | None:
+    def latest_strategy(
+        self, channel: str, *, before: date | None = None, on: date | None = None
+    ) -> StrategyRow | None:
         """The newest strategy of a channel dated strictly before `before`, or dated exactly `on`."""
         query = sa.select(content_strategy).where(content_strategy.c.channel == channel)
         if before is not None:
@@ -513,9 +515,7 @@ class Store:
             video_requests.c.channel == channel, video_requests.c.batch_date <= through
         )
         with self.engine.connect() as conn:
-            return {
-                r.video_id: {"arms": dict(r.arms), "batch_date": r.batch_date} for r in conn.execute(query)
-            }
+            return {r.video_id: {"arms": dict(r.arms), "batch_date": r.batch_date} for r in conn.execute(query)}
 
     # ##### learning: reads across strategy versions and channels
 
@@ -542,7 +542,9 @@ class Store:
                 newest[r.channel] = self._strategy_row(r)
         return [newest[c] for c in sorted(newest)]
 
-    def strategy_history(self, channel: str, *, through: date, days: int) -> list[tuple[date, dict[str, dict[str, float]]]]:
+    def strategy_history(
+        self, channel: str, *, through: date, days: int
+    ) -> list[tuple[date, dict[str, dict[str, float]]]]:
         """(date, allocation) of the newest version of each strategy date in the `days` up to `through`."""
         query = (
             sa.select(content_strategy.c.strategy_date, content_strategy.c.allocation)

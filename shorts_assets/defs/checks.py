@@ -44,9 +44,7 @@ def build_render_checks(
     """
     asset_key = dg.AssetKey.from_coercible(renders_asset_key)
 
-    def render_quality(
-        context: dg.AssetCheckExecutionContext, database: DatabaseResource
-    ) -> dg.AssetCheckResult:
+    def render_quality(context: dg.AssetCheckExecutionContext, database: DatabaseResource) -> dg.AssetCheckResult:
         channel, day = partition_of(context)
         per_video: dict[str, list[CheckResult]] = {}
         for row in database.store().batch(channel, day):

@@ -10,4 +10,3 @@ channel_partitions = dg.StaticPartitionsDefinition([c.name for c in _LOCATION.ch
 # end_offset=1 makes today's batch a partition, not only the days that have ended.
 date_partitions = dg.DailyPartitionsDefinition(start_date=_LOCATION.start_date, end_offset=1)
 loop_partitions = dg.MultiPartitionsDefinition({"channel": channel_partitions, "date": date_partitions})
-

@@ -98,7 +98,13 @@ class ScriptWriterResource(dg.ConfigurableResource):
 
     def adapter(self, channel: str, budget: Budget) -> ScriptWriter:
         return registry.build(
-            "script", self.provider, channel, os.environ, base_urls=self.base_urls, budget=budget, model=self.model,
+            "script",
+            self.provider,
+            channel,
+            os.environ,
+            base_urls=self.base_urls,
+            budget=budget,
+            model=self.model,
             openai_api=self.openai_api,
         )
 
@@ -114,8 +120,15 @@ class ClipGeneratorResource(dg.ConfigurableResource):
 
     def adapter(self, channel: str, budget: Budget, store: Store) -> ClipGenerator:
         return registry.build(
-            "video", self.provider, channel, os.environ, base_urls=self.base_urls, budget=budget,
-            state=DatabaseStateStore(store), model=self.model, poll_interval_s=self.poll_interval_s,
+            "video",
+            self.provider,
+            channel,
+            os.environ,
+            base_urls=self.base_urls,
+            budget=budget,
+            state=DatabaseStateStore(store),
+            model=self.model,
+            poll_interval_s=self.poll_interval_s,
         )
 
 
@@ -129,7 +142,13 @@ class VoiceResource(dg.ConfigurableResource):
 
     def adapter(self, channel: str, budget: Budget) -> Voice:
         return registry.build(
-            "voice", self.provider, channel, os.environ, base_urls=self.base_urls, budget=budget, model=self.model,
+            "voice",
+            self.provider,
+            channel,
+            os.environ,
+            base_urls=self.base_urls,
+            budget=budget,
+            model=self.model,
             voices=self.voices,
         )
 
@@ -148,9 +167,17 @@ class RendererResource(dg.ConfigurableResource):
 
     def adapter(self, channel: str = "", budget: Budget | None = None, store: Store | None = None) -> Renderer:
         return registry.build(
-            "renderer", self.provider, channel, os.environ, base_urls=self.base_urls, budget=budget,
-            state=DatabaseStateStore(store) if store else None, profile=self.profile,
-            media_base_url=self.media_base_url, data_dir=self.data_dir, poll_interval_s=self.poll_interval_s,
+            "renderer",
+            self.provider,
+            channel,
+            os.environ,
+            base_urls=self.base_urls,
+            budget=budget,
+            state=DatabaseStateStore(store) if store else None,
+            profile=self.profile,
+            media_base_url=self.media_base_url,
+            data_dir=self.data_dir,
+            poll_interval_s=self.poll_interval_s,
             timeout_s=self.timeout_s,
         )
 
@@ -197,9 +224,7 @@ class PlatformsResource(dg.ConfigurableResource):
             return SimulatedAudience(Path(self.data_dir) / "outbox", seed=channel.audience_seed)
         from shorts_assets.providers.platforms.combined import PlatformAudience
 
-        return PlatformAudience(
-            {p: self._adapter(p, channel.name) for p in self.real if p in channel.platforms}
-        )
+        return PlatformAudience({p: self._adapter(p, channel.name) for p in self.real if p in channel.platforms})
 
     def _adapter(self, platform: str, account: str) -> Audience:
         state = DatabaseStateStore(self.database.store())

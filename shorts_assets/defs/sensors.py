@@ -6,7 +6,6 @@ a metrics refresh as each rung of the ladder comes due; rungs that all came due 
 backfill of past dates, collapse into one request for the highest.
 """
 
-
 import json
 import time
 

@@ -69,8 +69,16 @@ class FakeAnthropic(FakeApp):
             stop, content = "end_turn", [{"type": "text", "text": answer_text("invalid_json", schema)}]
         else:
             stop, content = "tool_use", [{**tool_use, "input": json.loads(answer_text(mode, schema))}]
-        return json_response(200, {
-            "id": f"msg_{next(self.ids)}", "type": "message", "role": "assistant", "model": body["model"],
-            "content": content, "stop_reason": stop, "stop_sequence": None,
-            "usage": {"input_tokens": 600, "output_tokens": 350},
-        })
+        return json_response(
+            200,
+            {
+                "id": f"msg_{next(self.ids)}",
+                "type": "message",
+                "role": "assistant",
+                "model": body["model"],
+                "content": content,
+                "stop_reason": stop,
+                "stop_sequence": None,
+                "usage": {"input_tokens": 600, "output_tokens": 350},
+            },
+        )

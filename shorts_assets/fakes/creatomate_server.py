@@ -110,8 +110,12 @@ def validate(source: Any) -> str | None:
                 if not isinstance(keyframes, list) or not keyframes:
                     return f"{label}.transcript_source must be a non-empty array of keyframes."
                 for frame in keyframes:
-                    if (not isinstance(frame, dict) or not _number(frame.get("time"))
-                            or not _number(frame.get("duration")) or not isinstance(frame.get("value"), str)):
+                    if (
+                        not isinstance(frame, dict)
+                        or not _number(frame.get("time"))
+                        or not _number(frame.get("duration"))
+                        or not isinstance(frame.get("value"), str)
+                    ):
                         return f"{label}.transcript_source keyframes need a numeric time and duration and a value."
     return None
 
@@ -119,8 +123,9 @@ def validate(source: Any) -> str | None:
 class FakeCreatomate(FakeApp):
     default_plan: tuple[str, ...] = ("planned", "rendering", "succeeded")
 
-    def __init__(self, api_key: str = "ct_key_4b1f9e77a0c2d3e5", *, normalise_audio: bool = True,
-                 preset: str = "ultrafast") -> None:
+    def __init__(
+        self, api_key: str = "ct_key_4b1f9e77a0c2d3e5", *, normalise_audio: bool = True, preset: str = "ultrafast"
+    ) -> None:
         super().__init__()
         self.api_key = api_key
         self.normalise_audio = normalise_audio
@@ -246,8 +251,10 @@ class FakeCreatomate(FakeApp):
         with tempfile.TemporaryDirectory(prefix="fake-creatomate-") as work:
             folder = Path(work)
             files = {i: self._fetch(e, folder, i) for i, e in enumerate(elements) if e["type"] in MEDIA_TYPES}
-            visuals = sorted((i for i, e in enumerate(elements) if e["type"] in ("video", "image")),
-                             key=lambda i: (elements[i]["time"], elements[i]["track"]))
+            visuals = sorted(
+                (i for i, e in enumerate(elements) if e["type"] in ("video", "image")),
+                key=lambda i: (elements[i]["time"], elements[i]["track"]),
+            )
             sounds = [i for i, e in enumerate(elements) if e["type"] == "audio"]
             for i, path in files.items():
                 try:
@@ -285,13 +292,16 @@ class FakeCreatomate(FakeApp):
                 else:
                     overlap = end - start
                     if overlap > 1e-3:
-                        graph.append(f"[{video_label}][s{position}]xfade=transition=fade:duration={overlap:.6f}:"
-                                     f"offset={start:.6f},format=yuv420p[x{position}]")
+                        graph.append(
+                            f"[{video_label}][s{position}]xfade=transition=fade:duration={overlap:.6f}:"
+                            f"offset={start:.6f},format=yuv420p[x{position}]"
+                        )
                     else:
                         gap = -overlap
                         if gap > 1e-3:
-                            graph.append(f"[{video_label}]tpad=stop_mode=add:stop_duration={gap:.6f}:color=black"
-                                         f"[g{position}]")
+                            graph.append(
+                                f"[{video_label}]tpad=stop_mode=add:stop_duration={gap:.6f}:color=black[g{position}]"
+                            )
                             video_label = f"g{position}"
                         graph.append(f"[{video_label}][s{position}]concat=n=2:v=1:a=0[x{position}]")
                     video_label = f"x{position}"
@@ -300,8 +310,10 @@ class FakeCreatomate(FakeApp):
                 args += ["-f", "lavfi", "-i", f"color=black:size={width}x{height}:rate={fps}"]
                 video_label = f"{n}:v"
                 n += 1
-            graph.append(f"[{video_label}]tpad=stop_mode=clone:stop_duration={total:.6f},"
-                         f"trim=duration={total:.6f},setpts=PTS-STARTPTS,format=yuv420p[vout]")
+            graph.append(
+                f"[{video_label}]tpad=stop_mode=clone:stop_duration={total:.6f},"
+                f"trim=duration={total:.6f},setpts=PTS-STARTPTS,format=yuv420p[vout]"
+            )
 
             audio_args: list[str] = []
             audio_graph: list[str] = []
@@ -315,8 +327,11 @@ class FakeCreatomate(FakeApp):
                 )
             if sounds:
                 labels = "".join(f"[a{k}]" for k in range(len(sounds)))
-                mixed = f"{labels}amix=inputs={len(sounds)}:normalize=0:duration=longest," if len(sounds) > 1 \
+                mixed = (
+                    f"{labels}amix=inputs={len(sounds)}:normalize=0:duration=longest,"
+                    if len(sounds) > 1
                     else f"{labels}anull,"
+                )
             else:
                 audio_args += ["-f", "lavfi", "-i", "anullsrc=r=48000:cl=stereo"]
                 audio_graph.append("anull[a0]")
@@ -327,26 +342,67 @@ class FakeCreatomate(FakeApp):
             if self.normalise_audio and sounds:
                 measure = [f"[{k}:a]{g}" for k, g in enumerate(audio_graph)]
                 report = ffmpeg_report(
-                    audio_args + ["-filter_complex", ";".join(
-                        measure + [f"{mixed},loudnorm={LOUDNORM}:print_format=json[m]"]),
-                        "-map", "[m]", "-f", "null", "-"],
+                    audio_args
+                    + [
+                        "-filter_complex",
+                        ";".join(measure + [f"{mixed},loudnorm={LOUDNORM}:print_format=json[m]"]),
+                        "-map",
+                        "[m]",
+                        "-f",
+                        "null",
+                        "-",
+                    ],
                     "fake creatomate: measuring the audio",
                 )
-                m = json.loads(report[report.rfind("{"): report.rfind("}") + 1])
-                loudnorm = (f",loudnorm={LOUDNORM}:measured_I={m['input_i']}:measured_TP={m['input_tp']}:"
-                            f"measured_LRA={m['input_lra']}:measured_thresh={m['input_thresh']}:"
-                            f"offset={m['target_offset']}:linear=true,aresample=48000")
+                m = json.loads(report[report.rfind("{") : report.rfind("}") + 1])
+                loudnorm = (
+                    f",loudnorm={LOUDNORM}:measured_I={m['input_i']}:measured_TP={m['input_tp']}:"
+                    f"measured_LRA={m['input_lra']}:measured_thresh={m['input_thresh']}:"
+                    f"offset={m['target_offset']}:linear=true,aresample=48000"
+                )
             graph += [f"[{n + k}:a]{g}" for k, g in enumerate(audio_graph)]
             graph.append(f"{mixed}{loudnorm}[aout]")
 
             out = folder / "render.mp4"
             run_ffmpeg(
-                args + audio_args + [
-                    "-filter_complex", ";".join(graph), "-map", "[vout]", "-map", "[aout]",
-                    "-c:v", "libx264", "-preset", self.preset, "-crf", "26", "-profile:v", "high",
-                    "-x264-params", "8x8dct=1", "-pix_fmt", "yuv420p", "-r", str(fps),
-                    "-c:a", "aac", "-b:a", "128k", "-ar", "48000", "-ac", "2",
-                    "-t", f"{total:.6f}", "-movflags", "+faststart", "-f", "mp4", f"file:{out}",
+                args
+                + audio_args
+                + [
+                    "-filter_complex",
+                    ";".join(graph),
+                    "-map",
+                    "[vout]",
+                    "-map",
+                    "[aout]",
+                    "-c:v",
+                    "libx264",
+                    "-preset",
+                    self.preset,
+                    "-crf",
+                    "26",
+                    "-profile:v",
+                    "high",
+                    "-x264-params",
+                    "8x8dct=1",
+                    "-pix_fmt",
+                    "yuv420p",
+                    "-r",
+                    str(fps),
+                    "-c:a",
+                    "aac",
+                    "-b:a",
+                    "128k",
+                    "-ar",
+                    "48000",
+                    "-ac",
+                    "2",
+                    "-t",
+                    f"{total:.6f}",
+                    "-movflags",
+                    "+faststart",
+                    "-f",
+                    "mp4",
+                    f"file:{out}",
                 ],
                 "fake creatomate: rendering",
             )

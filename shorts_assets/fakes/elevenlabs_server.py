@@ -83,8 +83,15 @@ def speak(text: str, voice: str = "en-us", rate: int | None = None) -> Spoken:
 def streamed_wav(samples: np.ndarray, rate: int, placeholder: int = 0xFFFFFFFF) -> bytes:
     """A 16-bit mono WAV whose size fields hold a placeholder, as streamed WAVs do."""
     fmt = struct.pack("<4sIHHIIHH", b"fmt ", 16, 1, 1, rate, rate * 2, 2, 16)
-    return b"RIFF" + struct.pack("<I", placeholder) + b"WAVE" + fmt + b"data" + struct.pack("<I", placeholder) \
+    return (
+        b"RIFF"
+        + struct.pack("<I", placeholder)
+        + b"WAVE"
+        + fmt
+        + b"data"
+        + struct.pack("<I", placeholder)
         + samples.astype("<i2").tobytes()
+    )
 
 
 _FFMPEG_OUTPUT = {
@@ -103,8 +110,22 @@ def encode(samples: np.ndarray, rate: int, codec: str) -> bytes:
         return samples.astype("<i2").tobytes()
     if codec == "wav":
         return streamed_wav(samples, rate)
-    command = [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-f", "s16le", "-ar", str(rate), "-ac", "1",
-               "-i", "pipe:0", *_FFMPEG_OUTPUT[codec], "pipe:1"]
+    command = [
+        ffmpeg_exe(),
+        "-hide_banner",
+        "-loglevel",
+        "error",
+        "-f",
+        "s16le",
+        "-ar",
+        str(rate),
+        "-ac",
+        "1",
+        "-i",
+        "pipe:0",
+        *_FFMPEG_OUTPUT[codec],
+        "pipe:1",
+    ]
     done = subprocess.run(command, input=samples.astype("<i2").tobytes(), capture_output=True, timeout=60, check=True)
     return done.stdout
 
@@ -145,8 +166,12 @@ def validation(loc: list[str], msg: str, type_: str, value: Any = None) -> Respo
 
 
 class FakeElevenLabs(FakeApp):
-    def __init__(self, api_key: str = "xi-test-elevenlabs-key-778899", voices: dict[str, str] | None = None,
-                 quota_characters: int = 100_000) -> None:
+    def __init__(
+        self,
+        api_key: str = "xi-test-elevenlabs-key-778899",
+        voices: dict[str, str] | None = None,
+        quota_characters: int = 100_000,
+    ) -> None:
         super().__init__()
         self.api_key = api_key
         self.voices = dict(VOICES if voices is None else voices)  # voice id -> narrator voice
@@ -167,8 +192,9 @@ class FakeElevenLabs(FakeApp):
         voice_id = request.path.split("/")[3]
         output_format = request.query.get("output_format", "mp3_44100_128")
         if output_format not in OUTPUT_FORMATS:
-            return validation(["query", "output_format"], f"Input should be one of {', '.join(OUTPUT_FORMATS)}",
-                              "enum", output_format)
+            return validation(
+                ["query", "output_format"], f"Input should be one of {', '.join(OUTPUT_FORMATS)}", "enum", output_format
+            )
         try:
             body = request.json()
         except ValueError:
@@ -186,13 +212,19 @@ class FakeElevenLabs(FakeApp):
         if model not in MODELS:
             return detail(400, "model_not_found", f"A model with model ID {model} does not exist.")
         if len(text) > MODELS[model]:
-            return detail(400, "max_character_limit_exceeded",
-                          f"This request's text has {len(text)} characters and exceeds the character limit "
-                          f"of {MODELS[model]} characters.")
+            return detail(
+                400,
+                "max_character_limit_exceeded",
+                f"This request's text has {len(text)} characters and exceeds the character limit "
+                f"of {MODELS[model]} characters.",
+            )
         if len(text) > self.quota_remaining:
-            return detail(401, "quota_exceeded",
-                          f"This request exceeds your quota. You have {self.quota_remaining} credits remaining, "
-                          f"while {len(text)} credits are required for this request.")
+            return detail(
+                401,
+                "quota_exceeded",
+                f"This request exceeds your quota. You have {self.quota_remaining} credits remaining, "
+                f"while {len(text)} credits are required for this request.",
+            )
         self.quota_remaining -= len(text)
         codec, rate_text = output_format.split("_")[:2]
         spoken = speak(text, self.voices[voice_id], int(rate_text))
@@ -205,12 +237,12 @@ class FakeElevenLabs(FakeApp):
         }
         answer = {
             "audio_base64": base64.b64encode(
-                streamed_wav(spoken.samples, spoken.rate, 0x7FFFFFFF) if codec == "wav"
+                streamed_wav(spoken.samples, spoken.rate, 0x7FFFFFFF)
+                if codec == "wav"
                 else encode(spoken.samples, spoken.rate, codec)
             ).decode(),
             "alignment": alignment if self.alignment_mode == "exact" else None,
             "normalized_alignment": normalized if self.alignment_mode != "none" else None,
         }
         self.answers.append(answer)
-        return json_response(200, answer, {"request-id": f"req-{len(self.answers)}",
-                                           "character-cost": str(len(text))})
+        return json_response(200, answer, {"request-id": f"req-{len(self.answers)}", "character-cost": str(len(text))})

@@ -22,14 +22,29 @@ from shorts_assets.fakes.server import FakeApp, Request, Response, json_response
 
 VERSION = "v21.0"
 RETIRED = {"plays", "clips_replays_count", "ig_reels_aggregated_all_plays_count", "impressions", "video_views"}
-CURRENT = {"views", "reach", "likes", "comments", "shares", "saved", "total_interactions",
-           "ig_reels_avg_watch_time", "ig_reels_video_view_total_time"}
+CURRENT = {
+    "views",
+    "reach",
+    "likes",
+    "comments",
+    "shares",
+    "saved",
+    "total_interactions",
+    "ig_reels_avg_watch_time",
+    "ig_reels_video_view_total_time",
+}
 
 
-def graph_error(code: int, message: str, subcode: int | None = None, status: int = 400,
-                transient: bool = False) -> Response:
-    error: dict[str, Any] = {"message": message, "type": "OAuthException", "code": code,
-                             "is_transient": transient, "fbtrace_id": "AbCdEf"}
+def graph_error(
+    code: int, message: str, subcode: int | None = None, status: int = 400, transient: bool = False
+) -> Response:
+    error: dict[str, Any] = {
+        "message": message,
+        "type": "OAuthException",
+        "code": code,
+        "is_transient": transient,
+        "fbtrace_id": "AbCdEf",
+    }
     if subcode is not None:
         error["error_subcode"] = subcode
     return json_response(status, {"error": error})
@@ -99,24 +114,31 @@ class FakeInstagram(FakeApp):
             raise LookupError(p)
         node, edge = match.groups()
         if node == self.user_id:
-            handlers = {("POST", "media"): ("media.create", self.create_container),
-                        ("GET", "media"): ("media.list", self.list_media),
-                        ("POST", "media_publish"): ("media_publish", self.media_publish),
-                        ("GET", "content_publishing_limit"): ("content_publishing_limit", self.publishing_limit)}
+            handlers = {
+                ("POST", "media"): ("media.create", self.create_container),
+                ("GET", "media"): ("media.list", self.list_media),
+                ("POST", "media_publish"): ("media_publish", self.media_publish),
+                ("GET", "content_publishing_limit"): ("content_publishing_limit", self.publishing_limit),
+            }
             if (m, edge) in handlers:
                 return handlers[(m, edge)]
         if m == "GET" and edge is None and node in self.containers:
             return "container.status", self.container_status
         if m == "GET" and node in self.media:
-            return {None: ("media.get", self.media_get), "insights": ("insights", self.insights),
-                    "comments": ("comments", self.comments)}[edge]
+            return {
+                None: ("media.get", self.media_get),
+                "insights": ("insights", self.insights),
+                "comments": ("comments", self.comments),
+            }[edge]
         if m == "GET" and edge is None:
-            return "unknown.get", lambda r: graph_error(100, f"Unsupported get request. Object with ID '{node}' does not exist")
+            return "unknown.get", lambda r: graph_error(
+                100, f"Unsupported get request. Object with ID '{node}' does not exist"
+            )
         raise LookupError(p)
 
     def _token(self, request: Request, scheme: str = "Bearer") -> Response | None:
         auth = request.headers.get("authorization", "")
-        token = auth[len(scheme) + 1:] if auth.startswith(scheme + " ") else request.query.get("access_token")
+        token = auth[len(scheme) + 1 :] if auth.startswith(scheme + " ") else request.query.get("access_token")
         if token not in self.valid_tokens:
             return graph_error(190, "Error validating access token: Session has expired.", 463)
         return None
@@ -146,8 +168,12 @@ class FakeInstagram(FakeApp):
         if len(self.containers) >= 400:
             return graph_error(4, "Too many containers in 24 hours", 2207051)
         cid = f"1790{next(self.ids):013d}"
-        self.containers[cid] = Container(cid, caption, polls_left=self.processing_polls,
-                                         outcome=self.next_outcomes.pop(0) if self.next_outcomes else "FINISHED")
+        self.containers[cid] = Container(
+            cid,
+            caption,
+            polls_left=self.processing_polls,
+            outcome=self.next_outcomes.pop(0) if self.next_outcomes else "FINISHED",
+        )
         return json_response(200, {"id": cid, "uri": f"{self.base_url}/rupload/ig-api-upload/{VERSION}/{cid}"})
 
     def _upload_container(self, request: Request) -> Container | None:
@@ -158,16 +184,38 @@ class FakeInstagram(FakeApp):
             return denied
         container = self._upload_container(request)
         if container is None:
-            return json_response(404, {"debug_info": {"retriable": False, "type": "NotFound", "message": "no container"}})
+            return json_response(
+                404, {"debug_info": {"retriable": False, "type": "NotFound", "message": "no container"}}
+            )
         try:
             offset = int(request.headers["offset"])
             file_size = int(request.headers["file_size"])
         except (KeyError, ValueError):
-            return json_response(400, {"debug_info": {"retriable": False, "type": "BadRequest",
-                                                      "message": "offset and file_size headers are required"}})
-        if container.file_size not in (None, file_size) or offset > len(container.data) or offset + len(request.body) > file_size:
-            return json_response(400, {"debug_info": {"retriable": False, "type": "ProcessingFailedError",
-                                                      "message": "offset or file_size does not match the upload"}})
+            return json_response(
+                400,
+                {
+                    "debug_info": {
+                        "retriable": False,
+                        "type": "BadRequest",
+                        "message": "offset and file_size headers are required",
+                    }
+                },
+            )
+        if (
+            container.file_size not in (None, file_size)
+            or offset > len(container.data)
+            or offset + len(request.body) > file_size
+        ):
+            return json_response(
+                400,
+                {
+                    "debug_info": {
+                        "retriable": False,
+                        "type": "ProcessingFailedError",
+                        "message": "offset or file_size does not match the upload",
+                    }
+                },
+            )
         del container.data[offset:]
         container.file_size = file_size
         if self.drop_upload_keep:
@@ -175,8 +223,9 @@ class FakeInstagram(FakeApp):
             return None
         container.data += request.body
         if len(container.data) != file_size:
-            return json_response(400, {"debug_info": {"retriable": True, "type": "PartialUpload",
-                                                      "message": "upload incomplete"}})
+            return json_response(
+                400, {"debug_info": {"retriable": True, "type": "PartialUpload", "message": "upload incomplete"}}
+            )
         return json_response(200, {"success": True, "message": "Upload successful."})
 
     def rupload_status(self, request: Request) -> Response:
@@ -184,7 +233,9 @@ class FakeInstagram(FakeApp):
             return denied
         container = self._upload_container(request)
         if container is None:
-            return json_response(404, {"debug_info": {"retriable": False, "type": "NotFound", "message": "no container"}})
+            return json_response(
+                404, {"debug_info": {"retriable": False, "type": "NotFound", "message": "no container"}}
+            )
         return json_response(200, {"offset": len(container.data)})
 
     def container_status(self, request: Request) -> Response:
@@ -208,8 +259,17 @@ class FakeInstagram(FakeApp):
     def publishing_limit(self, request: Request) -> Response:
         if (denied := self._token(request)) is not None:
             return denied
-        return json_response(200, {"data": [{"quota_usage": self.published_24h,
-                                             "config": {"quota_total": self.quota_total, "quota_duration": 86400}}]})
+        return json_response(
+            200,
+            {
+                "data": [
+                    {
+                        "quota_usage": self.published_24h,
+                        "config": {"quota_total": self.quota_total, "quota_duration": 86400},
+                    }
+                ]
+            },
+        )
 
     def media_publish(self, request: Request) -> Response:
         if (denied := self._token(request)) is not None:
@@ -238,19 +298,33 @@ class FakeInstagram(FakeApp):
     def list_media(self, request: Request) -> Response:
         if (denied := self._token(request)) is not None:
             return denied
-        items = [{"id": m.id, "caption": m.caption, "timestamp": m.timestamp,
-                  "permalink": f"https://www.instagram.com/reel/{m.id[-8:]}/", "media_product_type": "REELS"}
-                 for m in reversed(list(self.media.values()))]
+        items = [
+            {
+                "id": m.id,
+                "caption": m.caption,
+                "timestamp": m.timestamp,
+                "permalink": f"https://www.instagram.com/reel/{m.id[-8:]}/",
+                "media_product_type": "REELS",
+            }
+            for m in reversed(list(self.media.values()))
+        ]
         return json_response(200, {"data": items[: int(request.query.get("limit", "25"))]})
 
     def media_get(self, request: Request) -> Response:
         if (denied := self._token(request)) is not None:
             return denied
         media = self.media[request.path.rsplit("/", 1)[-1]]
-        return json_response(200, {"id": media.id, "permalink": f"https://www.instagram.com/reel/{media.id[-8:]}/",
-                                   "timestamp": media.timestamp, "media_product_type": "REELS",
-                                   "like_count": media.insights.get("likes", 0),
-                                   "comments_count": media.insights.get("comments", 0)})
+        return json_response(
+            200,
+            {
+                "id": media.id,
+                "permalink": f"https://www.instagram.com/reel/{media.id[-8:]}/",
+                "timestamp": media.timestamp,
+                "media_product_type": "REELS",
+                "like_count": media.insights.get("likes", 0),
+                "comments_count": media.insights.get("comments", 0),
+            },
+        )
 
     def insights(self, request: Request) -> Response:
         if (denied := self._token(request)) is not None:
@@ -259,11 +333,23 @@ class FakeInstagram(FakeApp):
         metrics = [m for m in request.query.get("metric", "").split(",") if m]
         retired = [m for m in metrics if m in RETIRED]
         if retired or not metrics or not set(metrics) <= CURRENT:
-            return graph_error(100, f"(#100) metric[0] must be one of the following values: {', '.join(sorted(CURRENT))}")
+            return graph_error(
+                100, f"(#100) metric[0] must be one of the following values: {', '.join(sorted(CURRENT))}"
+            )
         if media.not_enough_viewers:
             return graph_error(10, "(#10) Not enough viewers for the media to show insights")
-        data = [{"name": m, "period": "lifetime", "values": [{"value": media.insights[m]}], "title": m,
-                 "description": m, "id": f"{media.id}/insights/{m}/lifetime"} for m in metrics if m in media.insights]
+        data = [
+            {
+                "name": m,
+                "period": "lifetime",
+                "values": [{"value": media.insights[m]}],
+                "title": m,
+                "description": m,
+                "id": f"{media.id}/insights/{m}/lifetime",
+            }
+            for m in metrics
+            if m in media.insights
+        ]
         return json_response(200, {"data": data})
 
     def comments(self, request: Request) -> Response:
@@ -272,7 +358,7 @@ class FakeInstagram(FakeApp):
         media = self.media[request.path.split("/")[-2]]
         limit = int(request.query.get("limit", "25"))
         start = int(request.query["after"][3:]) if request.query.get("after", "").startswith("cur") else 0
-        page = media.comments[start:start + limit]
+        page = media.comments[start : start + limit]
         body: dict[str, Any] = {"data": page}
         if page:
             body["paging"] = {"cursors": {"before": f"cur{start}", "after": f"cur{start + len(page)}"}}

@@ -43,9 +43,12 @@ class FakeLuma(JobFakeApp):
 
     def _resource(self, job) -> dict[str, Any]:
         return {
-            "id": job.id, "generation_type": "video", "state": job.status,
+            "id": job.id,
+            "generation_type": "video",
+            "state": job.status,
             "failure_reason": job.failure if job.status == "failed" else None,
-            "created_at": "2026-11-27T06:00:00Z", "model": job.body.get("model"),
+            "created_at": "2026-11-27T06:00:00Z",
+            "model": job.body.get("model"),
             "assets": {"video": self.asset_url(job)} if job.status == "completed" else None,
             "request": job.body,
         }
@@ -54,8 +57,12 @@ class FakeLuma(JobFakeApp):
         if request.headers.get("authorization") != f"Bearer {self.api_key}":
             return detail(401, "Invalid API key")
         body = request.json()
-        for name, allowed in (("model", MODELS), ("aspect_ratio", ASPECT_RATIOS), ("duration", DURATIONS),
-                              ("resolution", RESOLUTIONS)):
+        for name, allowed in (
+            ("model", MODELS),
+            ("aspect_ratio", ASPECT_RATIOS),
+            ("duration", DURATIONS),
+            ("resolution", RESOLUTIONS),
+        ):
             if body.get(name) not in allowed:
                 return detail(400, f"{name}: value {body.get(name)!r} is not one of {sorted(allowed)}")
         if not body.get("prompt"):

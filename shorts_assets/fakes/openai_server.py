@@ -40,15 +40,26 @@ TTS_MODELS = {"tts-1", "tts-1-hd", "gpt-4o-mini-tts", "gpt-4o-mini-tts-2025-12-1
 TTS_CLASSIC_MODELS = {"tts-1", "tts-1-hd"}
 TTS_CLASSIC_VOICES = {"alloy", "ash", "coral", "echo", "fable", "nova", "onyx", "sage", "shimmer"}
 TTS_VOICES = TTS_CLASSIC_VOICES | {"ballad", "verse", "marin", "cedar"}
-TTS_FORMATS = {"mp3": "audio/mpeg", "opus": "audio/ogg", "aac": "audio/aac", "flac": "audio/flac",
-               "wav": "audio/wav", "pcm": "audio/pcm"}
+TTS_FORMATS = {
+    "mp3": "audio/mpeg",
+    "opus": "audio/ogg",
+    "aac": "audio/aac",
+    "flac": "audio/flac",
+    "wav": "audio/wav",
+    "pcm": "audio/pcm",
+}
 TTS_INPUT_LIMIT = 4096
 
 
-def error(status: int, message: str, type_: str = "invalid_request_error", code: str | None = None,
-          param: str | None = None, headers: dict[str, str] | None = None) -> Response:
-    return json_response(status, {"error": {"message": message, "type": type_, "param": param, "code": code}},
-                         headers)
+def error(
+    status: int,
+    message: str,
+    type_: str = "invalid_request_error",
+    code: str | None = None,
+    param: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    return json_response(status, {"error": {"message": message, "type": type_, "param": param, "code": code}}, headers)
 
 
 def strict_schema_problem(schema: Any, path: str = "schema") -> str | None:
@@ -83,10 +94,16 @@ def script_document(schema: dict[str, Any]) -> dict[str, Any]:
         "narration": f"{hook} Two pump blood to the gills, one to the body. Follow for more.",
         "description": "Octopuses are stranger than you think. #shorts #ocean",
         "scenes": [
-            {"prompt": "Close-up of an octopus gliding over a coral reef, soft light", "duration_s": 3.5,
-             "visual": visual},
-            {"prompt": "Animated diagram-like shot of glowing hearts inside a translucent octopus",
-             "duration_s": 5.0, "visual": visual},
+            {
+                "prompt": "Close-up of an octopus gliding over a coral reef, soft light",
+                "duration_s": 3.5,
+                "visual": visual,
+            },
+            {
+                "prompt": "Animated diagram-like shot of glowing hearts inside a translucent octopus",
+                "duration_s": 5.0,
+                "visual": visual,
+            },
         ],
         "tags": ["octopus", "ocean", "#facts"],
         "arms": arms,
@@ -116,15 +133,29 @@ class Video:
     error: dict[str, str] | None = None
 
     def resource(self) -> dict[str, Any]:
-        return {"id": self.id, "object": "video", "model": self.model, "status": self.status,
-                "progress": self.progress, "created_at": 1790000000, "completed_at": None,
-                "expires_at": 1790086400, "seconds": self.seconds, "size": self.size,
-                "remixed_from_video_id": None, "error": self.error}
+        return {
+            "id": self.id,
+            "object": "video",
+            "model": self.model,
+            "status": self.status,
+            "progress": self.progress,
+            "created_at": 1790000000,
+            "completed_at": None,
+            "expires_at": 1790086400,
+            "seconds": self.seconds,
+            "size": self.size,
+            "remixed_from_video_id": None,
+            "error": self.error,
+        }
 
 
 class FakeOpenAI(FakeApp):
-    def __init__(self, api_key: str = "sk-test-openai-key-000111", video_bytes: bytes = b"",
-                 served: tuple[str, ...] = ("responses", "chat")) -> None:
+    def __init__(
+        self,
+        api_key: str = "sk-test-openai-key-000111",
+        video_bytes: bytes = b"",
+        served: tuple[str, ...] = ("responses", "chat"),
+    ) -> None:
         super().__init__()
         self.api_key = api_key
         self.served = set(served)
@@ -158,8 +189,7 @@ class FakeOpenAI(FakeApp):
         given = request.headers.get("authorization", "")
         if given != f"Bearer {self.api_key}":
             # Echoes what it was sent, so tests can prove the adapter keeps keys out of its errors.
-            return error(401, f"Incorrect API key provided: {given.removeprefix('Bearer ')}.",
-                         code="invalid_api_key")
+            return error(401, f"Incorrect API key provided: {given.removeprefix('Bearer ')}.", code="invalid_api_key")
         return None
 
     def _format_problem(self, fmt: Any) -> str | None:
@@ -175,8 +205,9 @@ class FakeOpenAI(FakeApp):
         if (denied := self._unauthorized(request)) is not None:
             return denied
         if "responses" not in self.served:
-            return json_response(404, {"error": {"message": "Not found", "type": "invalid_request_error",
-                                                 "code": None, "param": None}})
+            return json_response(
+                404, {"error": {"message": "Not found", "type": "invalid_request_error", "code": None, "param": None}}
+            )
         body = request.json()
         self.bodies.append(body)
         if not isinstance(body.get("model"), str) or not isinstance(body.get("input"), list):
@@ -193,15 +224,22 @@ class FakeOpenAI(FakeApp):
             content = [{"type": "output_text", "text": answer_text("valid", fmt["schema"])[:60], "annotations": []}]
         else:
             content = [{"type": "output_text", "text": answer_text(mode, fmt["schema"]), "annotations": []}]
-        return json_response(200, {
-            "id": f"resp_{next(self.ids)}", "object": "response", "status": status, "model": body["model"],
-            "incomplete_details": incomplete, "error": None,
-            "output": [
-                {"type": "reasoning", "id": "rs_1", "summary": []},
-                {"type": "message", "id": "msg_1", "role": "assistant", "status": status, "content": content},
-            ],
-            "usage": {"input_tokens": 500, "output_tokens": 300, "total_tokens": 800},
-        })
+        return json_response(
+            200,
+            {
+                "id": f"resp_{next(self.ids)}",
+                "object": "response",
+                "status": status,
+                "model": body["model"],
+                "incomplete_details": incomplete,
+                "error": None,
+                "output": [
+                    {"type": "reasoning", "id": "rs_1", "summary": []},
+                    {"type": "message", "id": "msg_1", "role": "assistant", "status": status, "content": content},
+                ],
+                "usage": {"input_tokens": 500, "output_tokens": 300, "total_tokens": 800},
+            },
+        )
 
     def chat(self, request: Request) -> Response:
         if (denied := self._unauthorized(request)) is not None:
@@ -227,9 +265,15 @@ class FakeOpenAI(FakeApp):
             finish = "length"
         else:
             message["content"] = answer_text(mode, fmt["schema"])
-        return json_response(200, {"id": f"chatcmpl-{next(self.ids)}", "object": "chat.completion",
-                                   "model": body.get("model"),
-                                   "choices": [{"index": 0, "message": message, "finish_reason": finish}]})
+        return json_response(
+            200,
+            {
+                "id": f"chatcmpl-{next(self.ids)}",
+                "object": "chat.completion",
+                "model": body.get("model"),
+                "choices": [{"index": 0, "message": message, "finish_reason": finish}],
+            },
+        )
 
     # --- videos (Sora) ------------------------------------------------------------------------------
 
@@ -245,8 +289,9 @@ class FakeOpenAI(FakeApp):
         if model not in SORA_MODELS:
             return error(400, f"Invalid value for 'model': {model!r}.", param="model")
         if not isinstance(seconds, str) or seconds not in SORA_SECONDS:
-            return error(400, f"Invalid value for 'seconds': {seconds!r}; expected one of '4', '8', '12'.",
-                         param="seconds")
+            return error(
+                400, f"Invalid value for 'seconds': {seconds!r}; expected one of '4', '8', '12'.", param="seconds"
+            )
         if size not in SORA_SIZES:
             return error(400, f"Invalid value for 'size': {size!r}.", param="size")
         video = Video(f"video_{next(self.ids):04d}", model, seconds, size, body["prompt"])
@@ -307,13 +352,20 @@ class FakeOpenAI(FakeApp):
         if not isinstance(text, str) or not text:
             return error(400, "Missing required parameter: 'input'.", param="input")
         if len(text) > TTS_INPUT_LIMIT:
-            return error(400, f"Invalid 'input': string too long. Expected a string with maximum length "
-                              f"{TTS_INPUT_LIMIT}, but got a string with length {len(text)} instead.",
-                         param="input", code="string_above_max_length")
+            return error(
+                400,
+                f"Invalid 'input': string too long. Expected a string with maximum length "
+                f"{TTS_INPUT_LIMIT}, but got a string with length {len(text)} instead.",
+                param="input",
+                code="string_above_max_length",
+            )
         voices = TTS_CLASSIC_VOICES if model in TTS_CLASSIC_MODELS else TTS_VOICES
         if voice not in voices:
-            return error(400, f"Invalid value for 'voice': {voice!r}; {model} supports {', '.join(sorted(voices))}.",
-                         param="voice")
+            return error(
+                400,
+                f"Invalid value for 'voice': {voice!r}; {model} supports {', '.join(sorted(voices))}.",
+                param="voice",
+            )
         if response_format not in TTS_FORMATS:
             return error(400, f"Invalid value for 'response_format': {response_format!r}.", param="response_format")
         if not isinstance(speed, (int, float)) or isinstance(speed, bool) or not 0.25 <= speed <= 4.0:
@@ -325,6 +377,12 @@ class FakeOpenAI(FakeApp):
         spoken = speak(text, "en-gb" if voice == "fable" else "en-us", 24_000)
         self.speeches.append((body, spoken))
         audio = encode(spoken.samples, spoken.rate, response_format)
-        return Response(200, audio, {"Content-Type": TTS_FORMATS[response_format],
-                                     "x-ratelimit-limit-requests": "500",
-                                     "x-ratelimit-remaining-requests": "499"})
+        return Response(
+            200,
+            audio,
+            {
+                "Content-Type": TTS_FORMATS[response_format],
+                "x-ratelimit-limit-requests": "500",
+                "x-ratelimit-remaining-requests": "499",
+            },
+        )

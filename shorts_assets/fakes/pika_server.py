@@ -54,8 +54,12 @@ class FakePika(JobFakeApp):
         if job is None:
             return detail(404, "Video not found")
         status = job.advance()
-        payload = {"id": job.id, "status": status, "progress": 100 if status == "finished" else 40,
-                   "url": self.asset_url(job) if status == "finished" else None}
+        payload = {
+            "id": job.id,
+            "status": status,
+            "progress": 100 if status == "finished" else 40,
+            "url": self.asset_url(job) if status == "finished" else None,
+        }
         if status == "failed":
             payload["error"] = job.failure
         return json_response(200, payload)

@@ -22,12 +22,17 @@ GEN4_RATIOS = {"1280:720", "720:1280", "1104:832", "960:960", "832:1104", "1584:
 VEO_RATIOS = {"1280:720", "720:1280", "1080:1920", "1920:1080"}
 MODELS = {
     "image_to_video": {
-        "gen4_turbo": ({5, 10}, GEN4_RATIOS), "gen4.5": (set(range(2, 11)), GEN4_RATIOS),
-        "veo3.1": ({4, 6, 8}, VEO_RATIOS), "veo3.1_fast": ({4, 6, 8}, VEO_RATIOS), "veo3": ({8}, VEO_RATIOS),
+        "gen4_turbo": ({5, 10}, GEN4_RATIOS),
+        "gen4.5": (set(range(2, 11)), GEN4_RATIOS),
+        "veo3.1": ({4, 6, 8}, VEO_RATIOS),
+        "veo3.1_fast": ({4, 6, 8}, VEO_RATIOS),
+        "veo3": ({8}, VEO_RATIOS),
     },
     "text_to_video": {
-        "gen4.5": (set(range(2, 11)), GEN4_RATIOS), "veo3.1": ({4, 6, 8}, VEO_RATIOS),
-        "veo3.1_fast": ({4, 6, 8}, VEO_RATIOS), "veo3": ({8}, VEO_RATIOS),
+        "gen4.5": (set(range(2, 11)), GEN4_RATIOS),
+        "veo3.1": ({4, 6, 8}, VEO_RATIOS),
+        "veo3.1_fast": ({4, 6, 8}, VEO_RATIOS),
+        "veo3": ({8}, VEO_RATIOS),
     },
 }
 
@@ -84,8 +89,11 @@ class JobFakeApp(FakeApp):
     def asset(self, request: Request) -> Response:
         job_id = request.path.rsplit("/", 1)[-1].removesuffix(".mp4")
         if job_id not in self.jobs or job_id in self.expired or request.query.get("sig") != "signed":
-            return Response(403, b"<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>",
-                            {"Content-Type": "application/xml"})
+            return Response(
+                403,
+                b"<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>",
+                {"Content-Type": "application/xml"},
+            )
         if "authorization" in request.headers or "x-api-key" in request.headers:
             return Response(400, b"<Error><Code>InvalidArgument</Code></Error>", {"Content-Type": "application/xml"})
         return Response(200, self.video_bytes, {"Content-Type": "video/mp4"})

@@ -76,7 +76,9 @@ class Fault:
 
     @classmethod
     def malformed(cls, status: int = 200) -> Fault:
-        return cls.answer(status, '{"kind": "youtube#videoListResponse", "items": [', {"Content-Type": "application/json"})
+        return cls.answer(
+            status, '{"kind": "youtube#videoListResponse", "items": [', {"Content-Type": "application/json"}
+        )
 
     @classmethod
     def drop_before(cls) -> Fault:
@@ -114,7 +116,9 @@ class FakeApp:
             try:
                 name, handler = self.route(request)
             except LookupError:
-                return json_response(404, {"error": {"code": 404, "message": f"no route {request.method} {request.path}"}}), False
+                return json_response(
+                    404, {"error": {"code": 404, "message": f"no route {request.method} {request.path}"}}
+                ), False
             self.calls[name] += 1
             if self.record_requests:
                 self.requests.append((name, request))

@@ -25,8 +25,13 @@ LIMITS = {"creator_info": 20, "init": 6, "status": 30, "video.query": 600}
 
 
 def envelope(status: int, code: str = "ok", message: str = "", data: Any = None) -> Response:
-    return json_response(status, {"data": data if data is not None else {},
-                                  "error": {"code": code, "message": message, "log_id": "20261127LOG"}})
+    return json_response(
+        status,
+        {
+            "data": data if data is not None else {},
+            "error": {"code": code, "message": message, "log_id": "20261127LOG"},
+        },
+    )
 
 
 @dataclass
@@ -48,15 +53,20 @@ class Publish:
 @dataclass
 class Video:
     id: str
-    stats: dict[str, int] = field(default_factory=lambda: {"view_count": 0, "like_count": 0, "comment_count": 0,
-                                                           "share_count": 0})
+    stats: dict[str, int] = field(
+        default_factory=lambda: {"view_count": 0, "like_count": 0, "comment_count": 0, "share_count": 0}
+    )
     duration: int = 30
     create_time: int = 0
 
 
 class FakeTikTok(FakeApp):
-    def __init__(self, client_key: str = "awclientkey123", client_secret: str = "tt-client-secret-value",
-                 refresh_token: str = "rft.refresh-0") -> None:
+    def __init__(
+        self,
+        client_key: str = "awclientkey123",
+        client_secret: str = "tt-client-secret-value",
+        refresh_token: str = "rft.refresh-0",
+    ) -> None:
         super().__init__()
         self.client_key = client_key
         self.client_secret = client_secret
@@ -64,11 +74,16 @@ class FakeTikTok(FakeApp):
         self.access_tokens: set[str] = set()
         self.counter = itertools.count(1)
         self.windows: dict[tuple[str, str], deque[float]] = defaultdict(deque)
-        self.creator = {"creator_avatar_url": "https://p16.example/avatar.jpg", "creator_username": "demo.shorts",
-                        "creator_nickname": "Demo", "privacy_level_options": ["PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS",
-                                                                               "SELF_ONLY"],
-                        "comment_disabled": False, "duet_disabled": True, "stitch_disabled": False,
-                        "max_video_post_duration_sec": 600}
+        self.creator = {
+            "creator_avatar_url": "https://p16.example/avatar.jpg",
+            "creator_username": "demo.shorts",
+            "creator_nickname": "Demo",
+            "privacy_level_options": ["PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "SELF_ONLY"],
+            "comment_disabled": False,
+            "duet_disabled": True,
+            "stitch_disabled": False,
+            "max_video_post_duration_sec": 600,
+        }
         self.publishes: dict[str, Publish] = {}
         self.videos: dict[str, Video] = {}
         self.posted = 0
@@ -117,20 +132,33 @@ class FakeTikTok(FakeApp):
     def token(self, request: Request) -> Response:
         form = request.form()
         if form.get("client_key") != self.client_key or form.get("client_secret") != self.client_secret:
-            return json_response(401, {"error": "invalid_client", "error_description": "client_key or secret", "log_id": "x"})
+            return json_response(
+                401, {"error": "invalid_client", "error_description": "client_key or secret", "log_id": "x"}
+            )
         if form.get("grant_type") != "refresh_token":
             return json_response(400, {"error": "unsupported_grant_type", "error_description": "", "log_id": "x"})
         if form.get("refresh_token") not in self.refresh_tokens:
-            return json_response(400, {"error": "invalid_grant", "error_description": "Refresh token is invalid or expired.",
-                                       "log_id": "x"})
+            return json_response(
+                400,
+                {"error": "invalid_grant", "error_description": "Refresh token is invalid or expired.", "log_id": "x"},
+            )
         self.refresh_tokens.discard(form["refresh_token"])
         n = next(self.counter)
         access, refresh = f"act.access-{n:04d}", f"rft.refresh-{n}"
         self.access_tokens.add(access)
         self.refresh_tokens.add(refresh)
-        return json_response(200, {"access_token": access, "expires_in": 7200, "open_id": "open-1",
-                                   "refresh_token": refresh, "refresh_expires_in": 15552000,
-                                   "scope": "video.publish,video.list", "token_type": "Bearer"})
+        return json_response(
+            200,
+            {
+                "access_token": access,
+                "expires_in": 7200,
+                "open_id": "open-1",
+                "refresh_token": refresh,
+                "refresh_expires_in": 15552000,
+                "scope": "video.publish,video.list",
+                "token_type": "Bearer",
+            },
+        )
 
     def creator_info(self, request: Request) -> Response:
         if (denied := self._auth(request, "creator_info")) is not None:
@@ -156,15 +184,22 @@ class FakeTikTok(FakeApp):
         if size < 5 * MB:
             ok = chunk == size and count == 1
         else:
-            ok = 5 * MB <= chunk <= 64 * MB and count == size // chunk and 1 <= count <= 1000 \
+            ok = (
+                5 * MB <= chunk <= 64 * MB
+                and count == size // chunk
+                and 1 <= count <= 1000
                 and size - chunk * (count - 1) <= 128 * MB
+            )
         if not ok:
             return envelope(400, "invalid_params", "chunk_size and total_chunk_count break the chunk rules")
         pid = f"v_pub_file~v2-1.{next(self.counter):08d}"
         outcome, reason = self.next_outcomes.pop(0) if self.next_outcomes else ("PUBLISH_COMPLETE", "")
-        self.publishes[pid] = Publish(pid, size, chunk, count, post, polls_left=self.processing_polls,
-                                      outcome=outcome, fail_reason=reason)
-        return envelope(200, data={"publish_id": pid, "upload_url": f"{self.base_url}/upload/?upload_id={pid}&upload_token=tok"})
+        self.publishes[pid] = Publish(
+            pid, size, chunk, count, post, polls_left=self.processing_polls, outcome=outcome, fail_reason=reason
+        )
+        return envelope(
+            200, data={"publish_id": pid, "upload_url": f"{self.base_url}/upload/?upload_id={pid}&upload_token=tok"}
+        )
 
     def upload(self, request: Request) -> Response:
         publish = self.publishes.get(request.query.get("upload_id", ""))
@@ -176,8 +211,13 @@ class FakeTikTok(FakeApp):
         first, last, total = (int(g) for g in match.groups())
         index = first // publish.chunk_size
         expected_last = publish.size - 1 if index == publish.count - 1 else first + publish.chunk_size - 1
-        if total != publish.size or first % publish.chunk_size or index >= publish.count or last != expected_last \
-                or len(request.body) != last - first + 1:
+        if (
+            total != publish.size
+            or first % publish.chunk_size
+            or index >= publish.count
+            or last != expected_last
+            or len(request.body) != last - first + 1
+        ):
             return envelope(416, "invalid_file_upload", "the chunk does not follow the declared chunking")
         if first == publish.last_start and publish.received >= last + 1:
             pass  # the same chunk again
@@ -229,7 +269,12 @@ class FakeTikTok(FakeApp):
             video = self.videos.get(vid)
             if video is None:
                 continue
-            item = {"id": vid, "duration": video.duration, "create_time": video.create_time, **video.stats,
-                    "share_url": f"https://www.tiktok.com/@demo.shorts/video/{vid}"}
+            item = {
+                "id": vid,
+                "duration": video.duration,
+                "create_time": video.create_time,
+                **video.stats,
+                "share_url": f"https://www.tiktok.com/@demo.shorts/video/{vid}",
+            }
             videos.append({k: v for k, v in item.items() if k in fields})
         return envelope(200, data={"videos": videos, "cursor": 0, "has_more": False})

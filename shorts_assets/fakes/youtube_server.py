@@ -25,18 +25,40 @@ CHUNK_ALIGN = 256 * 1024
 CATEGORIES = {"1", "2", "10", "15", "17", "19", "20", "22", "23", "24", "25", "26", "27", "28"}
 PRIVACY = {"public", "unlisted", "private"}
 ANALYTICS_METRICS = {
-    "views", "estimatedMinutesWatched", "averageViewDuration", "averageViewPercentage",
-    "likes", "dislikes", "shares", "comments", "subscribersGained", "subscribersLost",
+    "views",
+    "estimatedMinutesWatched",
+    "averageViewDuration",
+    "averageViewPercentage",
+    "likes",
+    "dislikes",
+    "shares",
+    "comments",
+    "subscribersGained",
+    "subscribersLost",
 }
-INTEGER_METRICS = {"views", "estimatedMinutesWatched", "averageViewDuration", "likes", "dislikes",
-                   "shares", "comments", "subscribersGained", "subscribersLost"}
+INTEGER_METRICS = {
+    "views",
+    "estimatedMinutesWatched",
+    "averageViewDuration",
+    "likes",
+    "dislikes",
+    "shares",
+    "comments",
+    "subscribersGained",
+    "subscribersLost",
+}
 
 
 def yt_error(status: int, reason: str, message: str, domain: str = "youtube.api") -> Response:
     return json_response(
         status,
-        {"error": {"code": status, "message": message,
-                   "errors": [{"message": message, "domain": domain, "reason": reason}]}},
+        {
+            "error": {
+                "code": status,
+                "message": message,
+                "errors": [{"message": message, "domain": domain, "reason": reason}],
+            }
+        },
     )
 
 
@@ -115,8 +137,11 @@ class FakeYouTube(FakeApp):
     def add_video(self, video_id: str | None = None, **fields: Any) -> Video:
         with self.lock:
             video_id = video_id or self._new_id()
-            video = Video(id=video_id, snippet={"title": video_id}, status={"uploadStatus": "processed",
-                                                                              "privacyStatus": "public"})
+            video = Video(
+                id=video_id,
+                snippet={"title": video_id},
+                status={"uploadStatus": "processed", "privacyStatus": "public"},
+            )
             for key, value in fields.items():
                 setattr(video, key, value)
             self.videos[video_id] = video
@@ -147,18 +172,36 @@ class FakeYouTube(FakeApp):
     def _authorized(self, request: Request) -> Response | None:
         auth = request.headers.get("authorization", "")
         if not auth.startswith("Bearer ") or auth[7:] not in self.access_tokens:
-            return json_response(401, {"error": {
-                "code": 401, "message": "Request had invalid authentication credentials.",
-                "errors": [{"message": "Invalid Credentials", "domain": "global", "reason": "authError",
-                            "location": "Authorization", "locationType": "header"}],
-                "status": "UNAUTHENTICATED"}})
+            return json_response(
+                401,
+                {
+                    "error": {
+                        "code": 401,
+                        "message": "Request had invalid authentication credentials.",
+                        "errors": [
+                            {
+                                "message": "Invalid Credentials",
+                                "domain": "global",
+                                "reason": "authError",
+                                "location": "Authorization",
+                                "locationType": "header",
+                            }
+                        ],
+                        "status": "UNAUTHENTICATED",
+                    }
+                },
+            )
         return None
 
     def _charge(self, units: int) -> Response | None:
         if self.quota_used + units > self.daily_quota:
             self.quota_used = min(self.daily_quota, self.quota_used + 1)
-            return yt_error(403, "quotaExceeded", "The request cannot be completed because you have "
-                            "exceeded your quota.", "youtube.quota")
+            return yt_error(
+                403,
+                "quotaExceeded",
+                "The request cannot be completed because you have exceeded your quota.",
+                "youtube.quota",
+            )
         self.quota_used += units
         return None
 
@@ -171,11 +214,20 @@ class FakeYouTube(FakeApp):
         if form.get("grant_type") != "refresh_token":
             return json_response(400, {"error": "unsupported_grant_type"})
         if form.get("refresh_token") not in self.refresh_tokens:
-            return json_response(400, {"error": "invalid_grant", "error_description": "Token has been expired or revoked."})
+            return json_response(
+                400, {"error": "invalid_grant", "error_description": "Token has been expired or revoked."}
+            )
         access = f"ya29.a0fake-access-{next(self.token_counter):06d}"
         self.access_tokens.add(access)
-        return json_response(200, {"access_token": access, "expires_in": 3599, "token_type": "Bearer",
-                                   "scope": "https://www.googleapis.com/auth/youtube.upload"})
+        return json_response(
+            200,
+            {
+                "access_token": access,
+                "expires_in": 3599,
+                "token_type": "Bearer",
+                "scope": "https://www.googleapis.com/auth/youtube.upload",
+            },
+        )
 
     # --- videos.insert (resumable) -----------------------------------------------------------
 
@@ -227,10 +279,15 @@ class FakeYouTube(FakeApp):
         if not isinstance(description, str) or len(description) > 5000 or re.search("[<>]", description):
             return yt_error(400, "invalidDescription", "The request metadata specifies an invalid video description.")
         tags = snippet.get("tags", [])
-        if not isinstance(tags, list) or sum(len(t) + (2 if " " in t else 0) for t in tags) + max(0, len(tags) - 1) > 500:
+        if (
+            not isinstance(tags, list)
+            or sum(len(t) + (2 if " " in t else 0) for t in tags) + max(0, len(tags) - 1) > 500
+        ):
             return yt_error(400, "invalidTags", "The request metadata specifies invalid video keywords.")
         if str(snippet.get("categoryId", "22")) not in CATEGORIES:
-            return yt_error(400, "invalidCategoryId", "The snippet.categoryId property specifies an invalid category ID.")
+            return yt_error(
+                400, "invalidCategoryId", "The snippet.categoryId property specifies an invalid category ID."
+            )
         privacy = status.get("privacyStatus", "public")
         if privacy not in PRIVACY:
             return yt_error(400, "invalidVideoMetadata", f"bad privacyStatus {privacy!r}")
@@ -238,7 +295,9 @@ class FakeYouTube(FakeApp):
             try:
                 when = datetime.fromisoformat(status["publishAt"].replace("Z", "+00:00"))
             except (AttributeError, ValueError):
-                return yt_error(400, "invalidPublishAt", "The request metadata specifies an invalid scheduled publishing time.")
+                return yt_error(
+                    400, "invalidPublishAt", "The request metadata specifies an invalid scheduled publishing time."
+                )
             if privacy != "private" or when.tzinfo is None or when <= datetime.now(timezone.utc):
                 return yt_error(400, "invalidPublishAt", "publishAt needs privacyStatus private and a future time.")
         for flag in ("selfDeclaredMadeForKids", "containsSyntheticMedia", "embeddable", "publicStatsViewable"):
@@ -347,21 +406,34 @@ class FakeYouTube(FakeApp):
             self._settle(video)
             item: dict[str, Any] = {"kind": "youtube#video", "etag": "e", "id": vid}
             if "statistics" in parts:
-                item["statistics"] = {"viewCount": str(video.statistics["viewCount"]),
-                                      "likeCount": str(video.statistics["likeCount"]),
-                                      "favoriteCount": "0",
-                                      "commentCount": str(video.statistics["commentCount"])}
+                item["statistics"] = {
+                    "viewCount": str(video.statistics["viewCount"]),
+                    "likeCount": str(video.statistics["likeCount"]),
+                    "favoriteCount": "0",
+                    "commentCount": str(video.statistics["commentCount"]),
+                }
             if "status" in parts:
                 item["status"] = video.status
             if "snippet" in parts:
                 item["snippet"] = video.snippet
             if "processingDetails" in parts:
-                state = {"uploaded": "processing", "processed": "succeeded", "failed": "failed",
-                         "rejected": "terminated"}.get(video.status.get("uploadStatus"), "succeeded")
+                state = {
+                    "uploaded": "processing",
+                    "processed": "succeeded",
+                    "failed": "failed",
+                    "rejected": "terminated",
+                }.get(video.status.get("uploadStatus"), "succeeded")
                 item["processingDetails"] = {"processingStatus": state}
             items.append(item)
-        return json_response(200, {"kind": "youtube#videoListResponse", "etag": "e", "items": items,
-                                   "pageInfo": {"totalResults": len(items), "resultsPerPage": len(items)}})
+        return json_response(
+            200,
+            {
+                "kind": "youtube#videoListResponse",
+                "etag": "e",
+                "items": items,
+                "pageInfo": {"totalResults": len(items), "resultsPerPage": len(items)},
+            },
+        )
 
     def comment_threads(self, request: Request) -> Response:
         if (denied := self._authorized(request)) is not None:
@@ -385,7 +457,9 @@ class FakeYouTube(FakeApp):
         if video is None:
             return yt_error(404, "videoNotFound", "The video identified by the videoId parameter could not be found.")
         if video.comments_disabled:
-            return yt_error(403, "commentsDisabled", "The video identified by the videoId parameter has disabled comments.")
+            return yt_error(
+                403, "commentsDisabled", "The video identified by the videoId parameter has disabled comments."
+            )
         start = 0
         if "pageToken" in q:
             token = q["pageToken"]
@@ -393,26 +467,56 @@ class FakeYouTube(FakeApp):
             if not match or int(match.group(1)) > len(video.comments):
                 return yt_error(400, "invalidPageToken", "The request specifies an invalid page token.")
             start = int(match.group(1))
-        page = video.comments[start:start + max_results]
+        page = video.comments[start : start + max_results]
         items = []
         for thread in page:
             item: dict[str, Any] = {"kind": "youtube#commentThread", "id": thread["id"]}
-            top = {"kind": "youtube#comment", "id": thread["id"], "snippet": {
-                "authorDisplayName": thread["author"], "textDisplay": thread["text"],
-                "textOriginal": thread["text"], "likeCount": thread.get("likes", 0),
-                "publishedAt": thread["at"], "updatedAt": thread["at"], "videoId": video.id}}
+            top = {
+                "kind": "youtube#comment",
+                "id": thread["id"],
+                "snippet": {
+                    "authorDisplayName": thread["author"],
+                    "textDisplay": thread["text"],
+                    "textOriginal": thread["text"],
+                    "likeCount": thread.get("likes", 0),
+                    "publishedAt": thread["at"],
+                    "updatedAt": thread["at"],
+                    "videoId": video.id,
+                },
+            }
             if "snippet" in parts:
-                item["snippet"] = {"videoId": video.id, "topLevelComment": top, "canReply": True,
-                                   "totalReplyCount": len(thread.get("replies", [])), "isPublic": True}
+                item["snippet"] = {
+                    "videoId": video.id,
+                    "topLevelComment": top,
+                    "canReply": True,
+                    "totalReplyCount": len(thread.get("replies", [])),
+                    "isPublic": True,
+                }
             if "replies" in parts and thread.get("replies"):
-                item["replies"] = {"comments": [
-                    {"kind": "youtube#comment", "id": r["id"], "snippet": {
-                        "authorDisplayName": r["author"], "textDisplay": r["text"], "textOriginal": r["text"],
-                        "likeCount": r.get("likes", 0), "publishedAt": r["at"], "parentId": thread["id"],
-                        "videoId": video.id}} for r in thread["replies"][:5]]}
+                item["replies"] = {
+                    "comments": [
+                        {
+                            "kind": "youtube#comment",
+                            "id": r["id"],
+                            "snippet": {
+                                "authorDisplayName": r["author"],
+                                "textDisplay": r["text"],
+                                "textOriginal": r["text"],
+                                "likeCount": r.get("likes", 0),
+                                "publishedAt": r["at"],
+                                "parentId": thread["id"],
+                                "videoId": video.id,
+                            },
+                        }
+                        for r in thread["replies"][:5]
+                    ]
+                }
             items.append(item)
-        body: dict[str, Any] = {"kind": "youtube#commentThreadListResponse", "items": items,
-                                "pageInfo": {"totalResults": len(items), "resultsPerPage": max_results}}
+        body: dict[str, Any] = {
+            "kind": "youtube#commentThreadListResponse",
+            "items": items,
+            "pageInfo": {"totalResults": len(items), "resultsPerPage": max_results},
+        }
         if start + max_results < len(video.comments):
             body["nextPageToken"] = f"QURTSl9p{start + max_results}"
         return json_response(200, body)
@@ -444,8 +548,10 @@ class FakeYouTube(FakeApp):
         if len(ids) > 200:
             return yt_error(400, "invalidValue", "too many videos in the filter", "global")
         headers = [{"name": d, "columnType": "DIMENSION", "dataType": "STRING"} for d in dimensions]
-        headers += [{"name": m, "columnType": "METRIC",
-                     "dataType": "INTEGER" if m in INTEGER_METRICS else "FLOAT"} for m in metrics]
+        headers += [
+            {"name": m, "columnType": "METRIC", "dataType": "INTEGER" if m in INTEGER_METRICS else "FLOAT"}
+            for m in metrics
+        ]
         rows = []
         for vid in ids:
             video = self.videos.get(vid)

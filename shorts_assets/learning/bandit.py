@@ -90,17 +90,13 @@ def _signals_of(entry: Mapping[str, Any]) -> Signals:
         platform=str(entry.get("platform") or "unknown"),
         age_hours=float(age) if isinstance(age, (int, float)) else 0.0,
         values={
-            k: float(v)
-            for k, v in values.items()
-            if k in WEIGHTS and isinstance(v, (int, float)) and math.isfinite(v)
+            k: float(v) for k, v in values.items() if k in WEIGHTS and isinstance(v, (int, float)) and math.isfinite(v)
         },
     )
 
 
 def reference_of(state: Mapping[str, Any]) -> Reference:
-    return Reference.from_signals(
-        _signals_of(e) for e in observations_of(state).values() if e.get("signals")
-    )
+    return Reference.from_signals(_signals_of(e) for e in observations_of(state).values() if e.get("signals"))
 
 
 @dataclass(frozen=True)

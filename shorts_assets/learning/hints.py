@@ -86,7 +86,8 @@ def writer_hints(
     scored = [
         (v, r)
         for v, r in video_rewards(state, reference, since=since).items()
-        if r["weight"] >= MIN_VIDEO_WEIGHT and isinstance(scripts.get(v), Mapping)
+        if r["weight"] >= MIN_VIDEO_WEIGHT
+        and isinstance(scripts.get(v), Mapping)
         and (_text(scripts[v].get("title")) or _text(scripts[v].get("hook")))
     ]
     ranked = sorted(scored, key=lambda item: (-item[1]["reward"], item[0]))

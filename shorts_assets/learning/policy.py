@@ -54,7 +54,9 @@ def decide(
     if not rows:
         lacking.append("no scored metrics yet: the allocation comes from the prior alone")
     elif post.weight < MIN_WEIGHT_TO_LEARN:
-        lacking.append(f"little matured data ({post.weight:.1f} weighted observations, {MIN_WEIGHT_TO_LEARN:.0f} wanted)")
+        lacking.append(
+            f"little matured data ({post.weight:.1f} weighted observations, {MIN_WEIGHT_TO_LEARN:.0f} wanted)"
+        )
     if not others:
         lacking.append("no other channel to pool a prior from: arm effects start at zero")
     for dimension, values in arm_space.items():

@@ -70,7 +70,10 @@ def markdown(
     if lacking:
         lines += ["", "**Decided without:**"] + [f"- {item}" for item in lacking]
     if candidate_topics:
-        lines += ["", "**Topics viewers ask for** (not in the topic pool; a language-model writer adopts the most asked-for): "]
+        lines += [
+            "",
+            "**Topics viewers ask for** (not in the topic pool; a language-model writer adopts the most asked-for): ",
+        ]
         lines.append(", ".join(f"{t} ({n})" for t, n in candidate_topics.items()))
     if experiments:
         lines += ["", "**Experiments**", ""] + experiment_table(experiments)

@@ -55,9 +55,7 @@ def requested_topics(texts: Iterable[str]) -> Counter[str]:
     """Topics the audience asks for ("do one about volcanoes", "pls do lightning next"), counted."""
     found: Counter[str] = Counter()
     for text in texts:
-        topics = {
-            match.group(1).strip().lower() for pattern in REQUEST_PATTERNS for match in pattern.finditer(text)
-        }
+        topics = {match.group(1).strip().lower() for pattern in REQUEST_PATTERNS for match in pattern.finditer(text)}
         found.update(t for t in topics if t)
     return found
 
@@ -167,8 +165,11 @@ def topic_arm(requested: str) -> str:
 
 
 def adopt_requested_topics(
-    adopted: Iterable[str], requests: Counter[str], known: Iterable[str],
-    min_requests: int = ADOPT_MIN_REQUESTS, max_topics: int = ADOPT_MAX_TOPICS,
+    adopted: Iterable[str],
+    requests: Counter[str],
+    known: Iterable[str],
+    min_requests: int = ADOPT_MIN_REQUESTS,
+    max_topics: int = ADOPT_MAX_TOPICS,
 ) -> list[str]:
     """The requested topics in the pool: those adopted before, then the most requested new ones."""
     pool = [t for t in dict.fromkeys(adopted) if t]

@@ -125,7 +125,9 @@ def write_batch(
             )
             batch.written.append(video_id)
             batch.chosen[video_id] = {
-                "written": len(drafts), "kept": kept.index + 1, "predicted_reward": kept.predicted_reward,
+                "written": len(drafts),
+                "kept": kept.index + 1,
+                "predicted_reward": kept.predicted_reward,
             }
             if refused:
                 break

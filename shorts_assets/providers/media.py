@@ -122,8 +122,7 @@ def run_ffmpeg(args: list[str], what: str, *, timeout_s: float | None = None) ->
         raise ProviderError(f"{what}: cannot run ffmpeg ({command[0]}): {exc}") from exc
     if completed.returncode != 0:
         raise ProviderError(
-            f"{what}: ffmpeg exited with status {completed.returncode}: "
-            f"{_stderr_tail(completed.stderr)}"
+            f"{what}: ffmpeg exited with status {completed.returncode}: {_stderr_tail(completed.stderr)}"
         )
 
 
@@ -165,8 +164,7 @@ class BackgroundFfmpeg:
         if returncode != 0:
             self._stderr.seek(0)
             raise ProviderError(
-                f"{self.what}: ffmpeg exited with status {returncode}: "
-                f"{_stderr_tail(self._stderr.read())}"
+                f"{self.what}: ffmpeg exited with status {returncode}: {_stderr_tail(self._stderr.read())}"
             )
 
 
@@ -358,7 +356,5 @@ def ffmpeg_report(args: list[str], what: str, *, timeout_s: float | None = None)
         raise ProviderError(f"{what}: cannot run ffmpeg ({command[0]}): {exc}") from exc
     stderr = completed.stderr.decode("utf-8", "replace")
     if completed.returncode != 0:
-        raise ProviderError(
-            f"{what}: ffmpeg exited with status {completed.returncode}: {_stderr_tail(stderr)}"
-        )
+        raise ProviderError(f"{what}: ffmpeg exited with status {completed.returncode}: {_stderr_tail(stderr)}")
     return stderr

@@ -83,8 +83,12 @@ def _openai_writer(w: Wiring):
     from shorts_assets.providers.writers.llm import OpenAIScriptWriter
 
     return OpenAIScriptWriter(
-        api_key=w.keys["OPENAI_API_KEY"], model=w.model, api=w.options.get("openai_api", "responses"),
-        max_output_tokens=SCRIPT_MAX_OUTPUT_TOKENS, budget=w.budget, **w.urls,
+        api_key=w.keys["OPENAI_API_KEY"],
+        model=w.model,
+        api=w.options.get("openai_api", "responses"),
+        max_output_tokens=SCRIPT_MAX_OUTPUT_TOKENS,
+        budget=w.budget,
+        **w.urls,
     )
 
 
@@ -92,8 +96,11 @@ def _anthropic_writer(w: Wiring):
     from shorts_assets.providers.writers.llm import AnthropicScriptWriter
 
     return AnthropicScriptWriter(
-        api_key=w.keys["ANTHROPIC_API_KEY"], model=w.model, max_output_tokens=SCRIPT_MAX_OUTPUT_TOKENS,
-        budget=w.budget, **w.urls,
+        api_key=w.keys["ANTHROPIC_API_KEY"],
+        model=w.model,
+        max_output_tokens=SCRIPT_MAX_OUTPUT_TOKENS,
+        budget=w.budget,
+        **w.urls,
     )
 
 
@@ -111,7 +118,9 @@ def _video_jobs(class_name: str, key: str) -> Callable[[Wiring], Any]:
             raise ProviderError("a generated-video provider needs the database to keep its job ids")
         jobs = getattr(generated, class_name)(api_key=w.keys[key], model=w.model, budget=w.budget, **w.urls)
         interval = float(w.options.get("poll_interval_s", 5.0))
-        return generated.GeneratedClips(jobs, w.state, poll_interval_s=interval, max_poll_interval_s=max(interval, 30.0))
+        return generated.GeneratedClips(
+            jobs, w.state, poll_interval_s=interval, max_poll_interval_s=max(interval, 30.0)
+        )
 
     return build
 
@@ -160,9 +169,15 @@ def _cloud(w: Wiring):
         raise ProviderError("RENDERER_PROVIDER=cloud needs the database to keep its render ids")
     interval = float(w.options.get("poll_interval_s", 5.0))
     return CloudRenderer(
-        w.keys["CREATOMATE_API_KEY"], media_base_url, w.options.get("data_dir", ""), state=w.state, budget=w.budget,
-        poll_interval_s=interval, max_poll_interval_s=max(interval, 30.0),
-        timeout_s=float(w.options.get("timeout_s", 1800.0)), **w.urls,
+        w.keys["CREATOMATE_API_KEY"],
+        media_base_url,
+        w.options.get("data_dir", ""),
+        state=w.state,
+        budget=w.budget,
+        poll_interval_s=interval,
+        max_poll_interval_s=max(interval, 30.0),
+        timeout_s=float(w.options.get("timeout_s", 1800.0)),
+        **w.urls,
     )
 
 
@@ -170,8 +185,12 @@ def _youtube(w: Wiring):
     from shorts_assets.providers.platforms.youtube import YouTubeAdapter
 
     return YouTubeAdapter(
-        client_id=w.keys["YOUTUBE_CLIENT_ID"], client_secret=w.keys["YOUTUBE_CLIENT_SECRET"],
-        refresh_token=w.keys["YOUTUBE_REFRESH_TOKEN"], state=w.state, account=w.channel, **w.urls,
+        client_id=w.keys["YOUTUBE_CLIENT_ID"],
+        client_secret=w.keys["YOUTUBE_CLIENT_SECRET"],
+        refresh_token=w.keys["YOUTUBE_REFRESH_TOKEN"],
+        state=w.state,
+        account=w.channel,
+        **w.urls,
     )
 
 
@@ -179,8 +198,12 @@ def _tiktok(w: Wiring):
     from shorts_assets.providers.platforms.tiktok import TikTokAdapter
 
     return TikTokAdapter(
-        client_key=w.keys["TIKTOK_CLIENT_KEY"], client_secret=w.keys["TIKTOK_CLIENT_SECRET"],
-        refresh_token=w.keys["TIKTOK_REFRESH_TOKEN"], state=w.state, account=w.channel, **w.urls,
+        client_key=w.keys["TIKTOK_CLIENT_KEY"],
+        client_secret=w.keys["TIKTOK_CLIENT_SECRET"],
+        refresh_token=w.keys["TIKTOK_REFRESH_TOKEN"],
+        state=w.state,
+        account=w.channel,
+        **w.urls,
     )
 
 
@@ -188,8 +211,11 @@ def _instagram(w: Wiring):
     from shorts_assets.providers.platforms.instagram import InstagramAdapter
 
     return InstagramAdapter(
-        user_id=w.keys["INSTAGRAM_USER_ID"], access_token=w.keys["INSTAGRAM_ACCESS_TOKEN"], state=w.state,
-        account=w.channel, **w.urls,
+        user_id=w.keys["INSTAGRAM_USER_ID"],
+        access_token=w.keys["INSTAGRAM_ACCESS_TOKEN"],
+        state=w.state,
+        account=w.channel,
+        **w.urls,
     )
 
 
@@ -198,49 +224,130 @@ def _instagram(w: Wiring):
 _OPENAI_URL = {"base_url": "OPENAI_BASE_URL"}
 
 SEAMS: Mapping[str, Seam] = {
-    "script": Seam("script", "SCRIPT_PROVIDER", "template", {
-        "template": ProviderSpec("template", _template),
-        "openai": ProviderSpec("openai", _openai_writer, ("OPENAI_API_KEY",), _OPENAI_URL, "gpt-4.1-mini"),
-        "anthropic": ProviderSpec("anthropic", _anthropic_writer, ("ANTHROPIC_API_KEY",),
-                                  {"base_url": "ANTHROPIC_BASE_URL"}, "claude-sonnet-4-5"),
-    }),
-    "video": Seam("video", "VIDEO_GEN_PROVIDER", "stub", {
-        "stub": ProviderSpec("stub", _procedural),
-        "openai_sora": ProviderSpec("openai_sora", _video_jobs("SoraVideos", "OPENAI_API_KEY"), ("OPENAI_API_KEY",),
-                                    _OPENAI_URL, "sora-2", _durations("SoraVideos", "SECONDS")),
-        "runway": ProviderSpec("runway", _video_jobs("RunwayVideos", "RUNWAYML_API_SECRET"), ("RUNWAYML_API_SECRET",),
-                               {"base_url": "RUNWAY_API_BASE_URL"}, "veo3.1_fast", _durations("RunwayVideos", "MODELS")),
-        "luma": ProviderSpec("luma", _video_jobs("LumaVideos", "LUMAAI_API_KEY"), ("LUMAAI_API_KEY",),
-                             {"base_url": "LUMA_API_BASE_URL"}, "ray-flash-2", _durations("LumaVideos", "DURATIONS")),
-        "pika": ProviderSpec("pika", _video_jobs("PikaVideos", "PIKA_API_KEY"), ("PIKA_API_KEY",),
-                             {"base_url": "PIKA_API_BASE_URL"}, "pika-2.2", _durations("PikaVideos", "DURATIONS")),
-    }),
-    "voice": Seam("voice", "TTS_PROVIDER", "espeak", {
-        "espeak": ProviderSpec("espeak", _espeak),
-        "openai": ProviderSpec("openai", _http_voice("OpenAIVoice", "OPENAI_API_KEY"), ("OPENAI_API_KEY",),
-                               _OPENAI_URL, "gpt-4o-mini-tts"),
-        "elevenlabs": ProviderSpec("elevenlabs", _http_voice("ElevenLabsVoice", "ELEVENLABS_API_KEY"),
-                                   ("ELEVENLABS_API_KEY",), {"base_url": "ELEVENLABS_API_BASE_URL"},
-                                   "eleven_multilingual_v2"),
-    }),
-    "renderer": Seam("renderer", "RENDERER_PROVIDER", "ffmpeg", {
-        "ffmpeg": ProviderSpec("ffmpeg", _ffmpeg),
-        "cloud": ProviderSpec("cloud", _cloud, ("CREATOMATE_API_KEY",), {"base_url": "CREATOMATE_API_BASE_URL"},
-                              "creatomate"),
-    }),
+    "script": Seam(
+        "script",
+        "SCRIPT_PROVIDER",
+        "template",
+        {
+            "template": ProviderSpec("template", _template),
+            "openai": ProviderSpec("openai", _openai_writer, ("OPENAI_API_KEY",), _OPENAI_URL, "gpt-4.1-mini"),
+            "anthropic": ProviderSpec(
+                "anthropic",
+                _anthropic_writer,
+                ("ANTHROPIC_API_KEY",),
+                {"base_url": "ANTHROPIC_BASE_URL"},
+                "claude-sonnet-4-5",
+            ),
+        },
+    ),
+    "video": Seam(
+        "video",
+        "VIDEO_GEN_PROVIDER",
+        "stub",
+        {
+            "stub": ProviderSpec("stub", _procedural),
+            "openai_sora": ProviderSpec(
+                "openai_sora",
+                _video_jobs("SoraVideos", "OPENAI_API_KEY"),
+                ("OPENAI_API_KEY",),
+                _OPENAI_URL,
+                "sora-2",
+                _durations("SoraVideos", "SECONDS"),
+            ),
+            "runway": ProviderSpec(
+                "runway",
+                _video_jobs("RunwayVideos", "RUNWAYML_API_SECRET"),
+                ("RUNWAYML_API_SECRET",),
+                {"base_url": "RUNWAY_API_BASE_URL"},
+                "veo3.1_fast",
+                _durations("RunwayVideos", "MODELS"),
+            ),
+            "luma": ProviderSpec(
+                "luma",
+                _video_jobs("LumaVideos", "LUMAAI_API_KEY"),
+                ("LUMAAI_API_KEY",),
+                {"base_url": "LUMA_API_BASE_URL"},
+                "ray-flash-2",
+                _durations("LumaVideos", "DURATIONS"),
+            ),
+            "pika": ProviderSpec(
+                "pika",
+                _video_jobs("PikaVideos", "PIKA_API_KEY"),
+                ("PIKA_API_KEY",),
+                {"base_url": "PIKA_API_BASE_URL"},
+                "pika-2.2",
+                _durations("PikaVideos", "DURATIONS"),
+            ),
+        },
+    ),
+    "voice": Seam(
+        "voice",
+        "TTS_PROVIDER",
+        "espeak",
+        {
+            "espeak": ProviderSpec("espeak", _espeak),
+            "openai": ProviderSpec(
+                "openai",
+                _http_voice("OpenAIVoice", "OPENAI_API_KEY"),
+                ("OPENAI_API_KEY",),
+                _OPENAI_URL,
+                "gpt-4o-mini-tts",
+            ),
+            "elevenlabs": ProviderSpec(
+                "elevenlabs",
+                _http_voice("ElevenLabsVoice", "ELEVENLABS_API_KEY"),
+                ("ELEVENLABS_API_KEY",),
+                {"base_url": "ELEVENLABS_API_BASE_URL"},
+                "eleven_multilingual_v2",
+            ),
+        },
+    ),
+    "renderer": Seam(
+        "renderer",
+        "RENDERER_PROVIDER",
+        "ffmpeg",
+        {
+            "ffmpeg": ProviderSpec("ffmpeg", _ffmpeg),
+            "cloud": ProviderSpec(
+                "cloud", _cloud, ("CREATOMATE_API_KEY",), {"base_url": "CREATOMATE_API_BASE_URL"}, "creatomate"
+            ),
+        },
+    ),
     # Platforms are switched on one by one (PUBLISHER_YOUTUBE=true); off, the simulated ones serve.
-    "platform": Seam("platform", "PUBLISHER_<PLATFORM>", "", {
-        "youtube": ProviderSpec("youtube", _youtube, ("YOUTUBE_CLIENT_ID", "YOUTUBE_CLIENT_SECRET", "YOUTUBE_REFRESH_TOKEN"), {
-            "api_base_url": "YOUTUBE_API_BASE_URL", "upload_base_url": "YOUTUBE_UPLOAD_BASE_URL",
-            "analytics_base_url": "YOUTUBE_ANALYTICS_BASE_URL", "token_url": "GOOGLE_OAUTH_TOKEN_URL",
-        }),
-        "tiktok": ProviderSpec("tiktok", _tiktok, ("TIKTOK_CLIENT_KEY", "TIKTOK_CLIENT_SECRET", "TIKTOK_REFRESH_TOKEN"),
-                               {"api_base_url": "TIKTOK_API_BASE_URL"}),
-        "instagram": ProviderSpec("instagram", _instagram, ("INSTAGRAM_USER_ID", "INSTAGRAM_ACCESS_TOKEN"), {
-            "graph_base_url": "INSTAGRAM_GRAPH_BASE_URL", "rupload_base_url": "INSTAGRAM_RUPLOAD_BASE_URL",
-            "token_refresh_url": "INSTAGRAM_TOKEN_REFRESH_URL",
-        }),
-    }),
+    "platform": Seam(
+        "platform",
+        "PUBLISHER_<PLATFORM>",
+        "",
+        {
+            "youtube": ProviderSpec(
+                "youtube",
+                _youtube,
+                ("YOUTUBE_CLIENT_ID", "YOUTUBE_CLIENT_SECRET", "YOUTUBE_REFRESH_TOKEN"),
+                {
+                    "api_base_url": "YOUTUBE_API_BASE_URL",
+                    "upload_base_url": "YOUTUBE_UPLOAD_BASE_URL",
+                    "analytics_base_url": "YOUTUBE_ANALYTICS_BASE_URL",
+                    "token_url": "GOOGLE_OAUTH_TOKEN_URL",
+                },
+            ),
+            "tiktok": ProviderSpec(
+                "tiktok",
+                _tiktok,
+                ("TIKTOK_CLIENT_KEY", "TIKTOK_CLIENT_SECRET", "TIKTOK_REFRESH_TOKEN"),
+                {"api_base_url": "TIKTOK_API_BASE_URL"},
+            ),
+            "instagram": ProviderSpec(
+                "instagram",
+                _instagram,
+                ("INSTAGRAM_USER_ID", "INSTAGRAM_ACCESS_TOKEN"),
+                {
+                    "graph_base_url": "INSTAGRAM_GRAPH_BASE_URL",
+                    "rupload_base_url": "INSTAGRAM_RUPLOAD_BASE_URL",
+                    "token_refresh_url": "INSTAGRAM_TOKEN_REFRESH_URL",
+                },
+            ),
+        },
+    ),
 }
 
 
@@ -278,6 +385,8 @@ def build(
         if not value:
             raise ProviderError(f"{variable} is not set for channel {channel}")
         keys[variable] = value
-    urls = {keyword: base_urls[variable] for keyword, variable in chosen.base_urls.items() if variable in (base_urls or {})}
+    urls = {
+        keyword: base_urls[variable] for keyword, variable in chosen.base_urls.items() if variable in (base_urls or {})
+    }
     wiring = Wiring(channel, keys, urls, budget=budget, state=state, model=chosen.model(model), options=options)
     return chosen.build(wiring)

@@ -36,16 +36,33 @@ def add(store, video_id="demo-20261128-01", position=1):
 
 def snapshot(views, fetched_at=NOW):
     return MetricSnapshot(
-        platform="youtube", remote_id="abc", fetched_at=fetched_at, window="lifetime", age_hours=3.0,
-        views=views, likes=1, comments=0, shares=0, avg_view_pct=50.0, watch_time_s=10.0,
+        platform="youtube",
+        remote_id="abc",
+        fetched_at=fetched_at,
+        window="lifetime",
+        age_hours=3.0,
+        views=views,
+        likes=1,
+        comments=0,
+        shares=0,
+        avg_view_pct=50.0,
+        watch_time_s=10.0,
     )
 
 
 def test_migrations_create_every_table(store):
     assert current_revision(store.engine) == head_revision()
     tables = set(sa.inspect(store.engine).get_table_names())
-    assert {"videos", "video_requests", "publish_results", "performance_metrics", "comments", "content_strategy",
-            "provider_state", "quota_usage"} <= tables
+    assert {
+        "videos",
+        "video_requests",
+        "publish_results",
+        "performance_metrics",
+        "comments",
+        "content_strategy",
+        "provider_state",
+        "quota_usage",
+    } <= tables
 
 
 def test_a_script_is_written_once_per_video_id(store):
@@ -71,7 +88,14 @@ def test_stage_failures_and_completions_are_recorded_per_video(store):
 
 def test_publishing_keeps_one_row_per_video_platform_and_account(store):
     add(store)
-    kwargs = dict(video_id="demo-20261128-01", channel="demo", batch_date=DAY, platform="youtube", account="demo", scheduled_at=NOW)
+    kwargs = dict(
+        video_id="demo-20261128-01",
+        channel="demo",
+        batch_date=DAY,
+        platform="youtube",
+        account="demo",
+        scheduled_at=NOW,
+    )
     store.begin_publish(**kwargs)
     store.fail_publish("demo-20261128-01", "youtube", "demo", "ProviderError: rejected")
     retried = store.begin_publish(**kwargs)
@@ -84,10 +108,19 @@ def test_publishing_keeps_one_row_per_video_platform_and_account(store):
         with store.engine.begin() as conn:
             from shorts_assets.db.schema import publish_results
 
-            conn.execute(publish_results.insert().values(
-                video_id="demo-20261128-01", channel="demo", batch_date=DAY, platform="youtube", account="demo",
-                status="pending", attempts=0, created_at=NOW, updated_at=NOW,
-            ))
+            conn.execute(
+                publish_results.insert().values(
+                    video_id="demo-20261128-01",
+                    channel="demo",
+                    batch_date=DAY,
+                    platform="youtube",
+                    account="demo",
+                    status="pending",
+                    attempts=0,
+                    created_at=NOW,
+                    updated_at=NOW,
+                )
+            )
 
 
 def test_metric_snapshots_are_appended_never_overwritten(store):
@@ -106,10 +139,22 @@ def test_comments_are_stored_once_each(store):
 
 
 def test_strategy_versions_accumulate_and_the_latest_before_a_date_is_found(store):
-    first = store.save_strategy(channel="demo", strategy_date=DAY - timedelta(days=1), videos_per_day=3,
-                                allocation={"topic": {"space": 1.0}}, state={}, summary={})
-    second = store.save_strategy(channel="demo", strategy_date=DAY - timedelta(days=1), videos_per_day=3,
-                                 allocation={"topic": {"space": 0.5}}, state={}, summary={})
+    first = store.save_strategy(
+        channel="demo",
+        strategy_date=DAY - timedelta(days=1),
+        videos_per_day=3,
+        allocation={"topic": {"space": 1.0}},
+        state={},
+        summary={},
+    )
+    second = store.save_strategy(
+        channel="demo",
+        strategy_date=DAY - timedelta(days=1),
+        videos_per_day=3,
+        allocation={"topic": {"space": 0.5}},
+        state={},
+        summary={},
+    )
     store.save_strategy(channel="demo", strategy_date=DAY, videos_per_day=3, allocation={}, state={}, summary={})
     assert (first, second) == ("demo:2026-11-27:v1", "demo:2026-11-27:v2")
     latest = store.latest_strategy("demo", before=DAY)

@@ -7,7 +7,12 @@ from shorts_assets.db.store import Store
 
 def save(store, channel, day, tag):
     return store.save_strategy(
-        channel=channel, strategy_date=day, videos_per_day=3, allocation={"topic": {tag: 1.0}}, state={}, summary={"tag": tag}
+        channel=channel,
+        strategy_date=day,
+        videos_per_day=3,
+        allocation={"topic": {tag: 1.0}},
+        state={},
+        summary={"tag": tag},
     )
 
 

@@ -58,15 +58,22 @@ def test_strategy_reads_its_previous_date_and_a_trailing_week_of_cohorts():
         loop_partitions.subset_with_partition_keys([today]), loop_partitions, loop_partitions
     ).partitions_subset.get_partition_keys()
     assert list(upstream) == ["demo|2026-11-27"]
-    window = assets_def.get_partition_mapping(key("metrics")).get_upstream_mapped_partitions_result_for_partitions(
-        loop_partitions.subset_with_partition_keys([today]), loop_partitions, loop_partitions
-    ).partitions_subset.get_partition_keys()
+    window = (
+        assets_def.get_partition_mapping(key("metrics"))
+        .get_upstream_mapped_partitions_result_for_partitions(
+            loop_partitions.subset_with_partition_keys([today]), loop_partitions, loop_partitions
+        )
+        .partitions_subset.get_partition_keys()
+    )
     assert sorted(window) == [f"demo|2026-11-{d}" for d in range(22, 29)]
 
 
 def test_every_asset_is_grouped_and_described():
-    groups = {"create": {"scripts", "clips", "voiceovers", "renders"}, "publish": {"youtube", "tiktok", "instagram"},
-              "learn": {"metrics", "comments", "strategy"}}
+    groups = {
+        "create": {"scripts", "clips", "voiceovers", "renders"},
+        "publish": {"youtube", "tiktok", "instagram"},
+        "learn": {"metrics", "comments", "strategy"},
+    }
     for assets_def in defs.resolve_all_asset_specs():
         assert assets_def.description, assets_def.key
         assert assets_def.key.path[-1] in groups[assets_def.group_name], assets_def.key

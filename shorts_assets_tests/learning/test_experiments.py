@@ -157,8 +157,16 @@ def test_close_contenders_open_an_experiment_once_the_model_has_data():
     add_day(state, START, {h: 0.5 + rng.normal(0, 0.1, 6) for h in ("x", "y", "z")})
     post = decide(state, SPACE, 0.1, seed=6).posterior
     allocation = {"hook": {"x": 0.45, "y": 0.4, "z": 0.15}, "voice": {"p": 0.85, "q": 0.15}}
-    common = dict(channel="demo", today=START, state=state, posterior=post, p_best=p_best,
-                  allocation=allocation, arm_space=SPACE, exploration=0.1)
+    common = dict(
+        channel="demo",
+        today=START,
+        state=state,
+        posterior=post,
+        p_best=p_best,
+        allocation=allocation,
+        arm_space=SPACE,
+        exploration=0.1,
+    )
     opened = plan([], **common)
     assert [(e.dimension, e.arm_a, e.arm_b, e.status) for e in opened.opened] == [("hook", "x", "y", "running")]
     assert opened.allocation["hook"]["x"] == opened.allocation["hook"]["y"]
@@ -170,7 +178,9 @@ def test_close_contenders_open_an_experiment_once_the_model_has_data():
 
 
 def test_a_winner_is_promoted_for_a_while_and_the_pair_is_not_retested_at_once():
-    decided = Experiment(1, "demo", "hook", "x", "y", START, "decided", START + timedelta(days=10), "y", 0.02, 8, 8, "r")
+    decided = Experiment(
+        1, "demo", "hook", "x", "y", START, "decided", START + timedelta(days=10), "y", 0.02, 8, 8, "r"
+    )
     state = {}
     add_day(state, START, {h: [0.5] * 6 for h in ("x", "y", "z")})
     post = decide(state, SPACE, 0.1, seed=7).posterior
@@ -178,8 +188,17 @@ def test_a_winner_is_promoted_for_a_while_and_the_pair_is_not_retested_at_once()
     allocation = {"hook": {"x": 0.4, "y": 0.3, "z": 0.3}, "voice": {"p": 0.5, "q": 0.5}}
 
     def on(days):
-        return plan([decided], channel="demo", today=START + timedelta(days=days), state=state, posterior=post,
-                    p_best=p_best, allocation=allocation, arm_space=SPACE, exploration=0.1)
+        return plan(
+            [decided],
+            channel="demo",
+            today=START + timedelta(days=days),
+            state=state,
+            posterior=post,
+            p_best=p_best,
+            allocation=allocation,
+            arm_space=SPACE,
+            exploration=0.1,
+        )
 
     soon = on(12)
     assert soon.promotions["hook"]["winner"] == "y" and soon.promotions["hook"]["loser"] == "x"
@@ -194,7 +213,9 @@ def test_a_winner_is_promoted_for_a_while_and_the_pair_is_not_retested_at_once()
 
 
 def test_a_promotion_lapses_once_the_evidence_since_makes_another_value_the_likely_best():
-    decided = Experiment(1, "demo", "hook", "x", "y", START, "decided", START + timedelta(days=10), "y", 0.02, 8, 8, "r")
+    decided = Experiment(
+        1, "demo", "hook", "x", "y", START, "decided", START + timedelta(days=10), "y", 0.02, 8, 8, "r"
+    )
     state = {}
     add_day(state, START, {h: [0.5] * 6 for h in ("x", "y", "z")})
     post = decide(state, SPACE, 0.1, seed=7).posterior
@@ -202,9 +223,17 @@ def test_a_promotion_lapses_once_the_evidence_since_makes_another_value_the_like
 
     def with_p_best(z):
         rest = (1.0 - z) / 2
-        return plan([decided], channel="demo", today=START + timedelta(days=12), state=state, posterior=post,
-                    p_best={"hook": {"x": rest, "y": rest, "z": z}, "voice": {"p": 0.5, "q": 0.5}},
-                    allocation=allocation, arm_space=SPACE, exploration=0.1)
+        return plan(
+            [decided],
+            channel="demo",
+            today=START + timedelta(days=12),
+            state=state,
+            posterior=post,
+            p_best={"hook": {"x": rest, "y": rest, "z": z}, "voice": {"p": 0.5, "q": 0.5}},
+            allocation=allocation,
+            arm_space=SPACE,
+            exploration=0.1,
+        )
 
     held = with_p_best(RULES.overturn_p_best - 0.05)
     assert held.promotions["hook"]["winner"] == "y" and held.allocation["hook"]["y"] >= 0.5

@@ -27,13 +27,17 @@ def scripts_for(n):
 
 def test_top_and_bottom_performers_come_with_their_scripts():
     rewards = [0.5, 0.9, 0.1, 0.7, 0.3, 0.8, 0.2, 0.6]
-    hints = writer_hints(state_of(rewards), scripts_for(8), today=TODAY, requested_topics=["volcanoes"],
-                         winning={"hook": "question"})
+    hints = writer_hints(
+        state_of(rewards), scripts_for(8), today=TODAY, requested_topics=["volcanoes"], winning={"hook": "question"}
+    )
     assert set(hints) == {"top_performers", "bottom_performers", "requested_topics", "winning_arms"}
     assert [h["title"] for h in hints["top_performers"]] == ["Title 1", "Title 5", "Title 3"]
     assert [h["reward"] for h in hints["bottom_performers"]] == [0.1, 0.2, 0.3]
     assert hints["top_performers"][0] == {
-        "title": "Title 1", "hook": "Hook 1?", "arms": {"topic": "space", "hook": "question"}, "reward": 0.9,
+        "title": "Title 1",
+        "hook": "Hook 1?",
+        "arms": {"topic": "space", "hook": "question"},
+        "reward": 0.9,
     }
     assert hints["requested_topics"] == ["volcanoes"] and hints["winning_arms"] == {"hook": "question"}
 
@@ -46,12 +50,15 @@ def test_few_videos_are_never_both_top_and_bottom():
 
 
 def test_a_video_pools_its_platforms_and_unready_videos_are_left_out():
-    state = {"observations": {
-        "a|youtube": entry(0.9), "a|tiktok": entry(0.5),
-        "young|youtube": entry(0.99, weight=0.1),
-        "old|youtube": entry(0.99, day_offset=90),
-        "unscripted|youtube": entry(0.98),
-    }}
+    state = {
+        "observations": {
+            "a|youtube": entry(0.9),
+            "a|tiktok": entry(0.5),
+            "young|youtube": entry(0.99, weight=0.1),
+            "old|youtube": entry(0.99, day_offset=90),
+            "unscripted|youtube": entry(0.98),
+        }
+    }
     scripts = {v: {"title": v, "hook": "h"} for v in ("a", "young", "old")}
     rewards = video_rewards(state)
     assert abs(rewards["a"]["reward"] - 0.7) < 1e-9 and rewards["a"]["weight"] == 1.5
@@ -62,11 +69,18 @@ def test_a_video_pools_its_platforms_and_unready_videos_are_left_out():
 def test_without_data_the_hints_are_empty_but_well_formed():
     hints = writer_hints({}, {}, today=TODAY)
     assert hints == {"top_performers": [], "bottom_performers": [], "requested_topics": [], "winning_arms": {}}
-    assert writer_hints({"observations": {"x|youtube": "garbage"}}, {"x": "not a script"}, today=TODAY)["top_performers"] == []
+    assert (
+        writer_hints({"observations": {"x|youtube": "garbage"}}, {"x": "not a script"}, today=TODAY)["top_performers"]
+        == []
+    )
 
 
 def test_winning_arms_are_promoted_winners_or_confident_bests():
-    p_best = {"topic": {"space": 0.8, "ocean": 0.2}, "hook": {"question": 0.45, "story": 0.55}, "voice": {"a": 0.4, "b": 0.6}}
+    p_best = {
+        "topic": {"space": 0.8, "ocean": 0.2},
+        "hook": {"question": 0.45, "story": 0.55},
+        "voice": {"a": 0.4, "b": 0.6},
+    }
     assert winning_arms(p_best, confident=0.5) == {"topic": "space", "hook": "story", "voice": "b"}
     assert winning_arms(p_best) == {"topic": "space"}
     assert winning_arms(p_best, {"hook": "question"}) == {"topic": "space", "hook": "question"}

@@ -44,15 +44,37 @@ def test_the_report_lists_experiments_and_promotions():
     allocation = {"hook": {"x": 0.5, "y": 0.5}}
     effects = {"hook": {v: {"mean": 0.0, "sd": 0.1, "n": 1.0} for v in ("x", "y")}}
     experiments = [
-        {"dimension": "hook", "arm_a": "x", "arm_b": "y", "started_on": "2026-11-01", "status": "decided",
-         "decided_on": "2026-11-09", "winner": "y", "p_superiority": 0.031, "videos_a": 8, "videos_b": 9,
-         "reason": "P(x > y) = 0.031 ≤ 0.05"},
-        {"dimension": "voice", "arm_a": "p", "arm_b": "q", "started_on": "2026-11-08", "status": "running",
-         "decided_on": None, "winner": None, "p_superiority": None, "videos_a": 0, "videos_b": 0, "reason": None},
+        {
+            "dimension": "hook",
+            "arm_a": "x",
+            "arm_b": "y",
+            "started_on": "2026-11-01",
+            "status": "decided",
+            "decided_on": "2026-11-09",
+            "winner": "y",
+            "p_superiority": 0.031,
+            "videos_a": 8,
+            "videos_b": 9,
+            "reason": "P(x > y) = 0.031 ≤ 0.05",
+        },
+        {
+            "dimension": "voice",
+            "arm_a": "p",
+            "arm_b": "q",
+            "started_on": "2026-11-08",
+            "status": "running",
+            "decided_on": None,
+            "winner": None,
+            "p_superiority": None,
+            "videos_a": 0,
+            "videos_b": 0,
+            "reason": None,
+        },
     ]
     promotions = {"hook": {"winner": "y", "loser": "x", "until": "2026-11-30"}}
-    text = markdown("demo", "2026-11-10", allocation, effects, [], {}, None, experiments=experiments,
-                    promotions=promotions)
+    text = markdown(
+        "demo", "2026-11-10", allocation, effects, [], {}, None, experiments=experiments, promotions=promotions
+    )
     assert "| hook | x | y | 2026-11-01 | decided 2026-11-09 | 0.031 | 8/9 | y |" in text
     assert "| voice | p | q | 2026-11-08 | running | — | 0/0 | — | — |" in text
     assert "hook: y over x until 2026-11-30" in text

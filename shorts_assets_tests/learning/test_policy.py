@@ -17,9 +17,18 @@ def observations(n, seed=0, space=SPACE):
         quality = sum(TRUTH.get(v, 0.0) for v in arms.values()) + rng.normal(0, 0.3)
         pct = 100 / (1 + np.exp(-(0.3 + 0.8 * quality)))
         views = int(2000 * np.exp(quality))
-        snapshot = {"platform": "youtube", "age_hours": 96.0, "views": views, "likes": int(views * 0.05),
-                    "comments": 1, "shares": 1, "avg_view_pct": float(pct)}
-        out.append(Observation(key=f"v{seed}-{i}|youtube", arms=arms, signals=signals(snapshot), batch_date="2026-11-01"))
+        snapshot = {
+            "platform": "youtube",
+            "age_hours": 96.0,
+            "views": views,
+            "likes": int(views * 0.05),
+            "comments": 1,
+            "shares": 1,
+            "avg_view_pct": float(pct),
+        }
+        out.append(
+            Observation(key=f"v{seed}-{i}|youtube", arms=arms, signals=signals(snapshot), batch_date="2026-11-01")
+        )
     return out
 
 
@@ -73,8 +82,12 @@ def test_choose_arms_follows_the_allocation_and_ignores_retired_values():
 def test_a_state_from_before_signals_were_kept_still_counts():
     legacy = {
         "observations": {
-            f"v{i}|youtube": {"arms": {"topic": "a" if i % 2 else "b", "hook": "x"}, "reward": 0.9 if i % 2 else 0.2,
-                              "weight": 1.0, "batch_date": "2026-10-01"}
+            f"v{i}|youtube": {
+                "arms": {"topic": "a" if i % 2 else "b", "hook": "x"},
+                "reward": 0.9 if i % 2 else 0.2,
+                "weight": 1.0,
+                "batch_date": "2026-10-01",
+            }
             for i in range(40)
         }
     }

@@ -6,8 +6,16 @@ import pytest
 
 from shorts_assets.learning import Reference, maturity, reward, signals
 
-GOOD = {"platform": "youtube", "age_hours": 72.0, "window": "lifetime", "views": 5000, "likes": 400,
-        "comments": 30, "shares": 20, "avg_view_pct": 85.0}
+GOOD = {
+    "platform": "youtube",
+    "age_hours": 72.0,
+    "window": "lifetime",
+    "views": 5000,
+    "likes": 400,
+    "comments": 30,
+    "shares": 20,
+    "avg_view_pct": 85.0,
+}
 POOR = {**GOOD, "views": 300, "likes": 2, "comments": 0, "shares": 0, "avg_view_pct": 30.0}
 
 

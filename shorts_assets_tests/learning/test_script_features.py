@@ -9,12 +9,26 @@ from shorts_assets.learning.model import rank_recipes, rank_scripts
 from shorts_assets.learning.script_text import TextComponents, features
 
 SPACE = {"topic": ("a", "b"), "voice": ("p", "q")}
-QUESTION_HOOKS = ("Did you know this about whales?", "What is the oddest thing about stars?", "Ever wondered why ice floats?")
-FLAT_HOOKS = ("Here is a story about whales.", "This fact about stars sounds fake.", "Picture a quiet night by the sea.")
+QUESTION_HOOKS = (
+    "Did you know this about whales?",
+    "What is the oddest thing about stars?",
+    "Ever wondered why ice floats?",
+)
+FLAT_HOOKS = (
+    "Here is a story about whales.",
+    "This fact about stars sounds fake.",
+    "Picture a quiet night by the sea.",
+)
 
 
 def test_features_read_the_hook_title_and_narration():
-    read = features({"title": "3 facts about space", "hook": "Did you know this?", "narration": "Did you know this? Stars burn. Planets do not."})
+    read = features(
+        {
+            "title": "3 facts about space",
+            "hook": "Did you know this?",
+            "narration": "Did you know this? Stars burn. Planets do not.",
+        }
+    )
     assert read["hook_words"] == 4 and read["hook_is_question"] == 1.0 and read["hook_has_number"] == 0.0
     assert read["title_words"] == 4 and read["title_has_number"] == 1.0
     assert read["narration_words"] == 9 and read["sentence_words"] == pytest.approx(3.0)
@@ -46,7 +60,11 @@ def scripted_rows(n, seed=0):
         hooks = QUESTION_HOOKS if question else FLAT_HOOKS
         hook = hooks[int(rng.integers(len(hooks)))]
         video = f"v{i}"
-        scripts[video] = {"title": hook.rstrip("?."), "hook": hook, "narration": f"{hook} " + "Fact. " * int(rng.integers(2, 6))}
+        scripts[video] = {
+            "title": hook.rstrip("?."),
+            "hook": hook,
+            "narration": f"{hook} " + "Fact. " * int(rng.integers(2, 6)),
+        }
         arms = {d: str(rng.choice(v)) for d, v in SPACE.items()}
         rows.append(Row(arms, "youtube", 0.4 + 0.3 * question + float(rng.normal(0, 0.03)), 1.0, video))
     return rows, scripts
@@ -77,8 +95,16 @@ def test_rank_scripts_puts_the_predicted_best_first():
     arms = {"topic": "a", "voice": "p"}
     candidates = [
         {"title": "A story about whales", "hook": FLAT_HOOKS[0], "narration": FLAT_HOOKS[0] + " Fact.", "arms": arms},
-        Script("v", "Why ice floats", QUESTION_HOOKS[2], QUESTION_HOOKS[2] + " Fact.", "d",
-               (Scene("s", 1.0, "waves"),), ("t",), arms),
+        Script(
+            "v",
+            "Why ice floats",
+            QUESTION_HOOKS[2],
+            QUESTION_HOOKS[2] + " Fact.",
+            "d",
+            (Scene("s", 1.0, "waves"),),
+            ("t",),
+            arms,
+        ),
         {"title": "Stars", "hook": FLAT_HOOKS[1], "narration": FLAT_HOOKS[1], "arms": arms},
     ]
     ranked = rank_scripts(report, candidates)

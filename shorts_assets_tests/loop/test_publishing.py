@@ -14,29 +14,53 @@ from shorts_assets.providers.platforms.youtube import YouTubeAdapter
 from shorts_assets_tests.helpers import Sleeps, media, script_json
 
 DAY = date(2026, 11, 21)
-ARMS = {"topic": "ocean", "hook": "question", "length": "short", "voice": "en-us", "caption_style": "boxed",
-        "posting_hour": "09"}
+ARMS = {
+    "topic": "ocean",
+    "hook": "question",
+    "length": "short",
+    "voice": "en-us",
+    "caption_style": "boxed",
+    "posting_hour": "09",
+}
 
 
 @pytest.fixture
 def store(tmp_path):
     store = Store(f"sqlite:///{tmp_path / 'shorts.db'}")
     video, thumb = media(tmp_path)
-    store.add_script(video_id="demo-20261121-01", channel="demo", batch_date=DAY, position=1,
-                     strategy_version="demo:prior", arms=ARMS, writer="template",
-                     script=script_json("demo-20261121-01", title="Octopus hearts", description="Three hearts.",
-                                        tags=["ocean"], arms=ARMS))
-    store.complete_stage("demo-20261121-01", "render", {"video_path": str(video), "thumbnail_path": str(thumb),
-                                                        "duration_s": 30.0, "files": [str(video), str(thumb)]})
+    store.add_script(
+        video_id="demo-20261121-01",
+        channel="demo",
+        batch_date=DAY,
+        position=1,
+        strategy_version="demo:prior",
+        arms=ARMS,
+        writer="template",
+        script=script_json(
+            "demo-20261121-01", title="Octopus hearts", description="Three hearts.", tags=["ocean"], arms=ARMS
+        ),
+    )
+    store.complete_stage(
+        "demo-20261121-01",
+        "render",
+        {"video_path": str(video), "thumbnail_path": str(thumb), "duration_s": 30.0, "files": [str(video), str(thumb)]},
+    )
     return store
 
 
 def adapter(server, app, store, **overrides):
     return YouTubeAdapter(
-        client_id=app.client_id, client_secret=app.client_secret, refresh_token="1//refresh-token-value",
-        state=DatabaseStateStore(store), account="demo", api_base_url=f"{server.url}/youtube/v3",
-        upload_base_url=f"{server.url}/upload/youtube/v3", analytics_base_url=f"{server.url}/v2",
-        token_url=f"{server.url}/token", sleep=Sleeps(), **overrides,
+        client_id=app.client_id,
+        client_secret=app.client_secret,
+        refresh_token="1//refresh-token-value",
+        state=DatabaseStateStore(store),
+        account="demo",
+        api_base_url=f"{server.url}/youtube/v3",
+        upload_base_url=f"{server.url}/upload/youtube/v3",
+        analytics_base_url=f"{server.url}/v2",
+        token_url=f"{server.url}/token",
+        sleep=Sleeps(),
+        **overrides,
     )
 
 

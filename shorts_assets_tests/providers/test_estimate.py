@@ -14,7 +14,10 @@ def test_offline_providers_cost_nothing():
 def test_every_paid_stage_is_in_the_estimate_and_the_total_is_their_sum():
     prices = PriceTable()
     estimate = estimate_video(
-        prices, script_provider="anthropic", video_provider="runway", tts_provider="elevenlabs",
+        prices,
+        script_provider="anthropic",
+        video_provider="runway",
+        tts_provider="elevenlabs",
         renderer_provider="cloud",
     )
     assert set(estimate.parts) == {"script", "clips", "voice", "render"}
@@ -29,7 +32,9 @@ def test_every_candidate_script_is_paid_for_and_only_the_script_part_grows():
     one = estimate_video(prices, **paid)
     three = estimate_video(prices, **paid, script_candidates=3)
     assert three.parts["script"] == pytest.approx(3 * one.parts["script"])
-    assert {k: v for k, v in three.parts.items() if k != "script"} == {k: v for k, v in one.parts.items() if k != "script"}
+    assert {k: v for k, v in three.parts.items() if k != "script"} == {
+        k: v for k, v in one.parts.items() if k != "script"
+    }
     assert three.total_usd == pytest.approx(one.total_usd + 2 * one.parts["script"])
     free = estimate_video(prices, script_provider="template", video_provider="stub", script_candidates=3)
     assert free.total_usd == 0

@@ -35,10 +35,26 @@ def movie(media_dir: Path) -> Path:
     path = media_dir / "movie.mp4"
     run_ffmpeg(
         [
-            "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=25:duration=1",
-            "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=44100:duration=1",
-            "-c:v", "libx264", "-preset", "veryfast", "-profile:v", "high", "-pix_fmt", "yuv420p",
-            "-c:a", "aac", "-ac", "2",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=640x360:rate=25:duration=1",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=440:sample_rate=44100:duration=1",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "veryfast",
+            "-profile:v",
+            "high",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:a",
+            "aac",
+            "-ac",
+            "2",
             f"file:{path}",
         ],
         "making a test movie",
@@ -51,8 +67,7 @@ def speech(media_dir: Path) -> Path:
     media_dir.mkdir(parents=True, exist_ok=True)
     path = media_dir / "speech.wav"
     run_ffmpeg(
-        ["-f", "lavfi", "-i", "sine=frequency=220:sample_rate=22050:duration=1.5", "-ac", "1",
-         f"file:{path}"],
+        ["-f", "lavfi", "-i", "sine=frequency=220:sample_rate=22050:duration=1.5", "-ac", "1", f"file:{path}"],
         "making a test wav",
     )
     return path
@@ -95,8 +110,17 @@ def test_probe_reads_an_audio_only_wav(speech: Path) -> None:
 def test_probe_measures_a_stream_whose_container_states_no_duration(tmp_path: Path) -> None:
     raw = tmp_path / "raw.h264"
     run_ffmpeg(
-        ["-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25:duration=1",
-         "-c:v", "libx264", "-preset", "ultrafast", f"file:{raw}"],
+        [
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=320x240:rate=25:duration=1",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            f"file:{raw}",
+        ],
         "making a raw H.264 stream",
     )
 
@@ -150,16 +174,18 @@ def test_a_background_run_has_done_its_work_once_wait_returns(tmp_path: Path) ->
 
 def test_a_failed_background_run_names_the_work_and_carries_ffmpeg_error(tmp_path: Path) -> None:
     with pytest.raises(ProviderError, match=r"drawing the cover: ffmpeg exited .*no_such_filter"):
-        with BackgroundFfmpeg(["-f", "lavfi", "-i", "no_such_filter", f"file:{tmp_path / 'x.png'}"],
-                              "drawing the cover") as job:
+        with BackgroundFfmpeg(
+            ["-f", "lavfi", "-i", "no_such_filter", f"file:{tmp_path / 'x.png'}"], "drawing the cover"
+        ) as job:
             job.wait()
 
 
 def test_leaving_the_block_early_stops_a_background_run(tmp_path: Path) -> None:
     with pytest.raises(RuntimeError):
         # Paced to real time, this would run for a minute.
-        with BackgroundFfmpeg(["-re", "-f", "lavfi", "-i", "anullsrc", "-t", "60", "-f", "null", "-"],
-                              "a minute of silence") as job:
+        with BackgroundFfmpeg(
+            ["-re", "-f", "lavfi", "-i", "anullsrc", "-t", "60", "-f", "null", "-"], "a minute of silence"
+        ) as job:
             raise RuntimeError("the caller failed")
 
     with pytest.raises(ProcessLookupError):

@@ -1,6 +1,5 @@
 """clips: one generated clip per scene of every scripted video."""
 
-
 import dagster as dg
 
 from shorts_assets.core.records import to_json
@@ -13,9 +12,7 @@ from shorts_assets.defs.resources import ClipGeneratorResource, DatabaseResource
 from shorts_assets.loop.stages import CLIPS_STAGE
 
 
-@dg.asset(
-    partitions_def=loop_partitions, group_name=CREATE, deps=[scripts], pool=VIDEO_GEN_POOL, kinds={"ffmpeg"}
-)
+@dg.asset(partitions_def=loop_partitions, group_name=CREATE, deps=[scripts], pool=VIDEO_GEN_POOL, kinds={"ffmpeg"})
 def clips(
     context: dg.AssetExecutionContext,
     database: DatabaseResource,

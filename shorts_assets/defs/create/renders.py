@@ -1,6 +1,5 @@
 """renders: the finished vertical shorts, one MP4 and thumbnail per video."""
 
-
 import dagster as dg
 
 from shorts_assets.core.records import clips_from_json, voiceover_from_json
@@ -56,7 +55,9 @@ def renders(
         }
 
     with renderer.adapter(channel, budget, store) as engine:
-        outcome = run_stage(context, store, store.batch(channel, day), RENDER_STAGE, (CLIPS_STAGE, VOICEOVER_STAGE), work)
+        outcome = run_stage(
+            context, store, store.batch(channel, day), RENDER_STAGE, (CLIPS_STAGE, VOICEOVER_STAGE), work
+        )
     rows = store.batch(channel, day)
     finished = [r.outputs[RENDER_STAGE] for r in rows if RENDER_STAGE in r.outputs]
     metadata = stage_report(rows, outcome, lambda r: r.outputs.get(RENDER_STAGE, {}).get("video_path", ""))

@@ -86,16 +86,19 @@ def scripts(
             "batch": markdown_table(
                 ["video", "title", "arms", "strategy", "candidates", "predicted reward", "cost"],
                 [
-                    [r.video_id, r.script.title, arm_summary(r.arms), r.strategy_version,
-                     *_candidate_cells(chosen.get(r.video_id)),
-                     f"${costs[r.video_id]:.4f}" if r.video_id in costs else "—"]
+                    [
+                        r.video_id,
+                        r.script.title,
+                        arm_summary(r.arms),
+                        r.strategy_version,
+                        *_candidate_cells(chosen.get(r.video_id)),
+                        f"${costs[r.video_id]:.4f}" if r.video_id in costs else "—",
+                    ]
                     for r in rows
                 ],
             ),
         }
     )
-
-
 
 
 def _candidate_cells(chosen) -> list[str]:

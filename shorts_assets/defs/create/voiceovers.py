@@ -1,6 +1,5 @@
 """voiceovers: the narration of every scripted video, spoken, with word timings."""
 
-
 import dagster as dg
 
 from shorts_assets.core.records import to_json

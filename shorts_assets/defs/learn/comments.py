@@ -4,7 +4,6 @@ Spam and abuse are counted and left out; the rest are read for sentiment, for th
 for ("do one about …") and, when there are enough, for topic clusters (TF-IDF + NMF).
 """
 
-
 from datetime import datetime, timezone
 
 import dagster as dg

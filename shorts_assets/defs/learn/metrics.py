@@ -1,6 +1,5 @@
 """metrics: snapshots of the day's published cohort, appended on every materialisation."""
 
-
 from collections import defaultdict
 from datetime import datetime, timezone
 
@@ -70,8 +69,6 @@ def metrics(
             "total_snapshots": store.snapshot_count(day_cohort.video_ids),
             "views": sum(s.views for s in snapshots),
             "platform_errors": dg.MetadataValue.json(errors),
-            "snapshot": markdown_table(
-                ["video", "platform", "age h", "views", "likes", "avg view %", "reward"], rows
-            ),
+            "snapshot": markdown_table(["video", "platform", "age h", "views", "likes", "avg view %", "reward"], rows),
         }
     )

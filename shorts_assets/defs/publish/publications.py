@@ -1,7 +1,6 @@
 """publications/<platform>: every rendered video posted once per platform (see loop.publishing), each
 platform its own asset so that a platform that fails does not hold up the others."""
 
-
 import dagster as dg
 
 from shorts_assets.core.types import PLATFORMS

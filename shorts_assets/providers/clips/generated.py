@@ -42,8 +42,7 @@ RUNWAY_VERSION = "2024-11-06"
 LUMA_BASE_URL = "https://api.lumalabs.ai/dream-machine/v1"
 PIKA_BASE_URL = "https://devapi.pika.art"
 
-VIDEO_RETRY = RetryPolicy(attempts=5, base_delay_s=2.0, max_delay_s=60.0,
-                          timeout=httpx.Timeout(120.0, connect=10.0))
+VIDEO_RETRY = RetryPolicy(attempts=5, base_delay_s=2.0, max_delay_s=60.0, timeout=httpx.Timeout(120.0, connect=10.0))
 
 
 def _round_up(seconds: float, allowed: Sequence[int]) -> int:
@@ -65,13 +64,21 @@ class _HttpJobs:
     name = "video"
     model: str
 
-    def __init__(self, api_key: str, base_url: str, budget: Budget | None, http_client: httpx.Client | None,
-                 transport: httpx.BaseTransport | None, retry: RetryPolicy | None,
-                 sleep: Callable[[float], None]) -> None:
+    def __init__(
+        self,
+        api_key: str,
+        base_url: str,
+        budget: Budget | None,
+        http_client: httpx.Client | None,
+        transport: httpx.BaseTransport | None,
+        retry: RetryPolicy | None,
+        sleep: Callable[[float], None],
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.budget = budget
-        self.http: HttpClient = api_http_client(self.name, api_key, http_client=http_client, transport=transport,
-                                                retry=retry or VIDEO_RETRY, sleep=sleep)
+        self.http: HttpClient = api_http_client(
+            self.name, api_key, http_client=http_client, transport=transport, retry=retry or VIDEO_RETRY, sleep=sleep
+        )
 
     def close(self) -> None:
         self.http.close()
@@ -92,13 +99,16 @@ class _HttpJobs:
         """Download a signed output URL; it carries its own authorisation, so no key is sent."""
         if not url:
             raise NotReady(self.http.redact(f"{what}: {self.name} job {job_id} succeeded without an output URL yet"))
-        response = self.http.request("GET", url, what=f"{what}: downloading the {self.name} output",
-                                     accept=(403, 404, 410))
+        response = self.http.request(
+            "GET", url, what=f"{what}: downloading the {self.name} output", accept=(403, 404, 410)
+        )
         if response.status_code in (403, 404, 410):
-            raise JobGone(self.http.redact(
-                f"{what}: the output of {self.name} job {job_id} is gone (HTTP {response.status_code}); "
-                "the scene will be generated again"
-            ))
+            raise JobGone(
+                self.http.redact(
+                    f"{what}: the output of {self.name} job {job_id} is gone (HTTP {response.status_code}); "
+                    "the scene will be generated again"
+                )
+            )
         dest.write_bytes(response.content)
 
 
@@ -139,15 +149,21 @@ class SoraVideos(_HttpJobs):
         self._charge(video_id, index, seconds)
         what = f"video {video_id}, scene {index}: creating a video"
         body = {"prompt": scene.prompt, "model": self.model, "seconds": str(seconds), "size": self.size}
-        payload = self._json(self.http.request("POST", f"{self.base_url}/videos", what=what, headers=self._headers,
-                                               json_body=body), what)
+        payload = self._json(
+            self.http.request("POST", f"{self.base_url}/videos", what=what, headers=self._headers, json_body=body), what
+        )
         if not payload.get("id"):
             raise self.http.error(f"{what}: the answer holds no video id")
         return str(payload["id"])
 
     def poll(self, job_id: str, what: str) -> JobStatus:
-        response = self.http.request("GET", f"{self.base_url}/videos/{job_id}", what=f"{what}: reading video {job_id}",
-                                     headers=self._headers, accept=(404,))
+        response = self.http.request(
+            "GET",
+            f"{self.base_url}/videos/{job_id}",
+            what=f"{what}: reading video {job_id}",
+            headers=self._headers,
+            accept=(404,),
+        )
         if response.status_code == 404:
             raise JobGone(self.http.redact(f"{what}: sora video {job_id} is unknown to the API"))
         payload = self._json(response, what)
@@ -167,8 +183,12 @@ class SoraVideos(_HttpJobs):
 
     def download(self, job_id: str, status: JobStatus, dest: Path, what: str) -> None:
         response = self.http.request(
-            "GET", f"{self.base_url}/videos/{job_id}/content", what=f"{what}: downloading video {job_id}",
-            headers={**self._headers, "Accept": "application/binary"}, params={"variant": "video"}, accept=(404,),
+            "GET",
+            f"{self.base_url}/videos/{job_id}/content",
+            what=f"{what}: downloading video {job_id}",
+            headers={**self._headers, "Accept": "application/binary"},
+            params={"variant": "video"},
+            accept=(404,),
         )
         if response.status_code == 404:
             raise NotReady(self.http.redact(f"{what}: the content of sora video {job_id} is not ready"))
@@ -234,22 +254,35 @@ class RunwayVideos(_HttpJobs):
             raise ProviderError(f"video {video_id}, scene {index}: runway {self.model} needs a first-frame image")
         duration = _round_up(scene.duration_s, self.durations)
         self._charge(video_id, index, duration)
-        body: dict[str, Any] = {"model": self.model, "promptText": self._prompt(scene.prompt),
-                                "ratio": self.ratio, "duration": duration}
+        body: dict[str, Any] = {
+            "model": self.model,
+            "promptText": self._prompt(scene.prompt),
+            "ratio": self.ratio,
+            "duration": duration,
+        }
         endpoint = "text_to_video"
         if image is not None:
             endpoint = "image_to_video"
             body["promptImage"] = image
         what = f"video {video_id}, scene {index}: creating a runway task"
-        payload = self._json(self.http.request("POST", f"{self.base_url}/v1/{endpoint}", what=what,
-                                               headers=self._headers, json_body=body), what)
+        payload = self._json(
+            self.http.request(
+                "POST", f"{self.base_url}/v1/{endpoint}", what=what, headers=self._headers, json_body=body
+            ),
+            what,
+        )
         if not payload.get("id"):
             raise self.http.error(f"{what}: the answer holds no task id")
         return str(payload["id"])
 
     def poll(self, job_id: str, what: str) -> JobStatus:
-        response = self.http.request("GET", f"{self.base_url}/v1/tasks/{job_id}", what=f"{what}: reading task {job_id}",
-                                     headers=self._headers, accept=(404,))
+        response = self.http.request(
+            "GET",
+            f"{self.base_url}/v1/tasks/{job_id}",
+            what=f"{what}: reading task {job_id}",
+            headers=self._headers,
+            accept=(404,),
+        )
         if response.status_code == 404:
             raise JobGone(self.http.redact(f"{what}: runway task {job_id} is unknown to the API"))
         payload = self._json(response, what)
@@ -308,18 +341,30 @@ class LumaVideos(_HttpJobs):
     def submit(self, video_id: str, index: int, scene: Scene) -> str:
         duration = _round_up(scene.duration_s, self.DURATIONS)
         self._charge(video_id, index, duration)
-        body = {"prompt": scene.prompt, "model": self.model, "aspect_ratio": self.aspect_ratio,
-                "duration": f"{duration}s", "resolution": self.resolution}
+        body = {
+            "prompt": scene.prompt,
+            "model": self.model,
+            "aspect_ratio": self.aspect_ratio,
+            "duration": f"{duration}s",
+            "resolution": self.resolution,
+        }
         what = f"video {video_id}, scene {index}: creating a luma generation"
-        payload = self._json(self.http.request("POST", f"{self.base_url}/generations", what=what,
-                                               headers=self._headers, json_body=body), what)
+        payload = self._json(
+            self.http.request("POST", f"{self.base_url}/generations", what=what, headers=self._headers, json_body=body),
+            what,
+        )
         if not payload.get("id"):
             raise self.http.error(f"{what}: the answer holds no generation id")
         return str(payload["id"])
 
     def poll(self, job_id: str, what: str) -> JobStatus:
-        response = self.http.request("GET", f"{self.base_url}/generations/{job_id}",
-                                     what=f"{what}: reading generation {job_id}", headers=self._headers, accept=(404,))
+        response = self.http.request(
+            "GET",
+            f"{self.base_url}/generations/{job_id}",
+            what=f"{what}: reading generation {job_id}",
+            headers=self._headers,
+            accept=(404,),
+        )
         if response.status_code == 404:
             raise JobGone(self.http.redact(f"{what}: luma generation {job_id} is unknown to the API"))
         payload = self._json(response, what)
@@ -379,19 +424,33 @@ class PikaVideos(_HttpJobs):
     def submit(self, video_id: str, index: int, scene: Scene) -> str:
         duration = _round_up(scene.duration_s, self.DURATIONS)
         self._charge(video_id, index, duration)
-        form = {"promptText": scene.prompt, "negativePrompt": self.negative_prompt, "duration": str(duration),
-                "resolution": self.resolution, "aspectRatio": f"{self.aspect_ratio:.4f}"}
+        form = {
+            "promptText": scene.prompt,
+            "negativePrompt": self.negative_prompt,
+            "duration": str(duration),
+            "resolution": self.resolution,
+            "aspectRatio": f"{self.aspect_ratio:.4f}",
+        }
         what = f"video {video_id}, scene {index}: creating a pika video"
-        payload = self._json(self.http.request("POST", f"{self.base_url}{self.generate_path}", what=what,
-                                               headers=self._headers, data=form), what)
+        payload = self._json(
+            self.http.request(
+                "POST", f"{self.base_url}{self.generate_path}", what=what, headers=self._headers, data=form
+            ),
+            what,
+        )
         job_id = payload.get("video_id") or payload.get("id")
         if not job_id:
             raise self.http.error(f"{what}: the answer holds no video id")
         return str(job_id)
 
     def poll(self, job_id: str, what: str) -> JobStatus:
-        response = self.http.request("GET", f"{self.base_url}/videos/{job_id}", what=f"{what}: reading video {job_id}",
-                                     headers=self._headers, accept=(404,))
+        response = self.http.request(
+            "GET",
+            f"{self.base_url}/videos/{job_id}",
+            what=f"{what}: reading video {job_id}",
+            headers=self._headers,
+            accept=(404,),
+        )
         if response.status_code == 404:
             raise JobGone(self.http.redact(f"{what}: pika video {job_id} is unknown to the API"))
         payload = self._json(response, what)
@@ -428,8 +487,14 @@ class GeneratedClips(Closing):
         timeout_s: float = 1200.0,
     ) -> None:
         self.provider = provider
-        self.jobs = VideoJobs(provider, state, sleep=sleep, poll_interval_s=poll_interval_s,
-                              max_poll_interval_s=max_poll_interval_s, timeout_s=timeout_s)
+        self.jobs = VideoJobs(
+            provider,
+            state,
+            sleep=sleep,
+            poll_interval_s=poll_interval_s,
+            max_poll_interval_s=max_poll_interval_s,
+            timeout_s=timeout_s,
+        )
 
     @property
     def name(self) -> str:

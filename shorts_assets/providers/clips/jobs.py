@@ -135,8 +135,9 @@ class VideoJobs:
             logger.info("%s: resuming %s job %s", self._what(video_id, index), self.provider.name, record["job_id"])
             return str(record["job_id"])
         job_id = self.provider.submit(video_id, index, scene)
-        self._put(video_id, index, {"job_id": job_id, "fingerprint": mark, "state": "submitted",
-                                    "submitted_at": time.time()})
+        self._put(
+            video_id, index, {"job_id": job_id, "fingerprint": mark, "state": "submitted", "submitted_at": time.time()}
+        )
         return job_id
 
     def finish(self, video_id: str, index: int, scene: Scene, path: Path) -> Clip:
@@ -149,7 +150,10 @@ class VideoJobs:
         except JobGone:
             self.state.delete(NAMESPACE, self.key(video_id, index))
             raise
-        record = self._record(video_id, index) or {"job_id": job_id, "fingerprint": fingerprint(self.provider.name, scene)}
+        record = self._record(video_id, index) or {
+            "job_id": job_id,
+            "fingerprint": fingerprint(self.provider.name, scene),
+        }
         record.update(state="done", path=str(path))
         self._put(video_id, index, record)
         return clip
@@ -193,6 +197,8 @@ class VideoJobs:
                 return Clip(path=path, duration_s=info.duration_s, width=info.width, height=info.height)
             except NotReady as exc:
                 if attempt == self.download_attempts:
-                    raise ProviderError(f"{exc}; gave up after {attempt} attempts; the next attempt resumes the job") from None
+                    raise ProviderError(
+                        f"{exc}; gave up after {attempt} attempts; the next attempt resumes the job"
+                    ) from None
                 self.sleep(min(self.max_poll_interval_s, self.poll_interval_s * 1.5 ** (attempt - 1)))
         raise AssertionError("unreachable")

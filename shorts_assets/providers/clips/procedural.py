@@ -30,10 +30,7 @@ CLIP_PRESET = "ultrafast"
 CLIP_CRF = 17
 
 # A vertical field that repeats exactly every H rows (only whole cycles of Y/H), in 0..1.
-_NEBULA = (
-    "clip(0.5+0.3*sin(2*PI*2*Y/H+2.5*sin(2*PI*0.6*X/W+{phase}))"
-    "+0.25*sin(2*PI*(3*Y/H+0.8*X/W)+1.7*{phase}),0,1)"
-)
+_NEBULA = "clip(0.5+0.3*sin(2*PI*2*Y/H+2.5*sin(2*PI*0.6*X/W+{phase}))+0.25*sin(2*PI*(3*Y/H+0.8*X/W)+1.7*{phase}),0,1)"
 
 # Sparse stars: bright 2x2 ones and faint single pixels, from a hash of the position.
 _STARS = (
@@ -46,29 +43,34 @@ _STARS = (
 _GLOW = "st(0,exp(-(pow(X-0.68*W,2)+pow(2.2*(Y-H),2))/(0.05*W*W)))"
 # Swell lines, 5 to the band's height: ld(0) the body, ld(1) a sharper crest highlight.
 _SWELL = (
-    "st(0,0.5+0.5*sin(2*PI*(5*Y/H+0.3*sin(2*PI*1.5*X/W+{phase})+0.1*sin(2*PI*3*X/W+2*{phase}))));"
-    "st(1,pow(ld(0),5))"
+    "st(0,0.5+0.5*sin(2*PI*(5*Y/H+0.3*sin(2*PI*1.5*X/W+{phase})+0.1*sin(2*PI*3*X/W+2*{phase}))));st(1,pow(ld(0),5))"
 )
 # A mountain ridge's opacity (255 below its outline), in a band of height H at the bottom.
 _RIDGE = (
-    "255*clip((Y-H*(0.42+0.16*sin(2*PI*1.3*X/W+{phase})+0.07*sin(2*PI*3.7*X/W+2*{phase})"
-    "+0.02*sin(2*PI*11*X/W)))/2,0,1)"
+    "255*clip((Y-H*(0.42+0.16*sin(2*PI*1.3*X/W+{phase})+0.07*sin(2*PI*3.7*X/W+2*{phase})+0.02*sin(2*PI*11*X/W)))/2,0,1)"
 )
 
 
 def _puff(cx: float, cy: float, height: float, width: float) -> str:
     """A soft blob centred at (cx, cy) in fractions of the frame, repeating across its width."""
     sharpness = 2 / (2 * math.pi * width) ** 2
-    return (f"exp(-{sharpness:.2f}*(1-cos(2*PI*(X/W-{cx}-{{phase}}/100)))"
-            f"-pow((Y/H-{cy})/{height},2))")
+    return f"exp(-{sharpness:.2f}*(1-cos(2*PI*(X/W-{cx}-{{phase}}/100)))-pow((Y/H-{cy})/{height},2))"
 
 
 # Two flat-bottomed clouds of four puffs each.
-_CLOUDS = "+".join(_puff(*puff) for puff in (
-    (0.20, 0.130, 0.022, 0.06), (0.27, 0.115, 0.035, 0.06), (0.34, 0.125, 0.028, 0.055),
-    (0.27, 0.138, 0.016, 0.12), (0.68, 0.240, 0.018, 0.045), (0.74, 0.228, 0.026, 0.05),
-    (0.80, 0.240, 0.018, 0.04), (0.74, 0.246, 0.012, 0.09),
-))
+_CLOUDS = "+".join(
+    _puff(*puff)
+    for puff in (
+        (0.20, 0.130, 0.022, 0.06),
+        (0.27, 0.115, 0.035, 0.06),
+        (0.34, 0.125, 0.028, 0.055),
+        (0.27, 0.138, 0.016, 0.12),
+        (0.68, 0.240, 0.018, 0.045),
+        (0.74, 0.228, 0.026, 0.05),
+        (0.80, 0.240, 0.018, 0.04),
+        (0.74, 0.246, 0.012, 0.09),
+    )
+)
 # The meadow: ld(0) far ridge and ld(1) near hills (rows), ld(2) cloud cover 0..1 (repeats across
 # W); ld(3) and ld(4) how far below each outline a pixel is, 0..1 over one pixel (anti-aliasing).
 _MEADOW = (
@@ -80,12 +82,24 @@ _MEADOW = (
 # Sky (with clouds) above the far ridge, the ridge, then grass darkening towards the bottom.
 _MEADOW_RGB = "({sky}*(1-ld(2))+{cloud}*ld(2))*(1-ld(3))+({ridge}*(1-ld(4))+{grass}*ld(4))*ld(3)"
 _MEADOW_CHANNELS = {
-    "r": {"sky": "(105+Y*0.5)", "cloud": "250", "ridge": "(70+0.3*(Y-ld(0)))",
-          "grass": "(60+8*sin(X*1.3+2*sin(X/9))-0.05*(Y-ld(1)))"},
-    "g": {"sky": "(165+Y*0.35)", "cloud": "250", "ridge": "(125+0.3*(Y-ld(0)))",
-          "grass": "(165+14*sin(X*1.3+2*sin(X/9))-0.25*(Y-ld(1)))"},
-    "b": {"sky": "245", "cloud": "252", "ridge": "(95+0.2*(Y-ld(0)))",
-          "grass": "(45+5*sin(X*1.3+2*sin(X/9))-0.05*(Y-ld(1)))"},
+    "r": {
+        "sky": "(105+Y*0.5)",
+        "cloud": "250",
+        "ridge": "(70+0.3*(Y-ld(0)))",
+        "grass": "(60+8*sin(X*1.3+2*sin(X/9))-0.05*(Y-ld(1)))",
+    },
+    "g": {
+        "sky": "(165+Y*0.35)",
+        "cloud": "250",
+        "ridge": "(125+0.3*(Y-ld(0)))",
+        "grass": "(165+14*sin(X*1.3+2*sin(X/9))-0.25*(Y-ld(1)))",
+    },
+    "b": {
+        "sky": "245",
+        "cloud": "252",
+        "ridge": "(95+0.2*(Y-ld(0)))",
+        "grass": "(45+5*sin(X*1.3+2*sin(X/9))-0.05*(Y-ld(1)))",
+    },
 }
 
 
@@ -107,8 +121,7 @@ VISUALS: MappingProxyType[str, str] = MappingProxyType(
         # Stars and a violet nebula drifting down behind a dark mountain ridge.
         "starfield": (
             "nullsrc=s={lw}x{lh}:r={r},trim=end_frame=1,format=gbrp,"
-            + _geq_rgb(f"st(0,{_NEBULA})", {"r": "28+125*ld(0)*ld(0)", "g": "18+50*pow(ld(0),3)",
-                                             "b": "68+125*ld(0)"})
+            + _geq_rgb(f"st(0,{_NEBULA})", {"r": "28+125*ld(0)*ld(0)", "g": "18+50*pow(ld(0),3)", "b": "68+125*ld(0)"})
             + ",scale={w}x{h}:flags=bicubic,format=yuv420p[nebula];"
             "nullsrc=s={w}x{h}:r={r},trim=end_frame=1,format=gray,"
             f"geq=lum='{_STARS}',format=yuv420p[stars];"
@@ -124,13 +137,19 @@ VISUALS: MappingProxyType[str, str] = MappingProxyType(
         # Deep-blue swell with bright crests rolling in under a hazy evening sky.
         "waves": (
             "nullsrc=s={lw}x{lsky_h}:r={r},trim=end_frame=1,format=gbrp,"
-            + _geq_rgb(_GLOW, {"r": "min(255,40+185*pow(Y/H,2)+70*ld(0))",
-                               "g": "min(255,70+110*pow(Y/H,1.5)+50*ld(0))",
-                               "b": "140+25*Y/H+10*ld(0)"})
+            + _geq_rgb(
+                _GLOW,
+                {
+                    "r": "min(255,40+185*pow(Y/H,2)+70*ld(0))",
+                    "g": "min(255,70+110*pow(Y/H,1.5)+50*ld(0))",
+                    "b": "140+25*Y/H+10*ld(0)",
+                },
+            )
             + ",scale={w}x{sky_h}:flags=bicubic,format=yuv420p,loop=loop=-1:size=1[air];"
             "nullsrc=s={lw}x{lsea_h}:r={r},trim=end_frame=1,format=gbrp,"
-            + _geq_rgb(_SWELL, {"r": "10+25*ld(0)+150*ld(1)", "g": "40+75*ld(0)+115*ld(1)",
-                                "b": "90+95*ld(0)+65*ld(1)"})
+            + _geq_rgb(
+                _SWELL, {"r": "10+25*ld(0)+150*ld(1)", "g": "40+75*ld(0)+115*ld(1)", "b": "90+95*ld(0)+65*ld(1)"}
+            )
             + ",scale={w}x{sea_h}:flags=bicubic,format=yuv420p,split[a][b];"
             "[a][b]vstack,loop=loop=-1:size=1,crop={w}:{sea_h}:0:'mod(-{step}*n,{sea_h})'[sea];"
             "[air][sea]vstack"
@@ -169,8 +188,7 @@ VISUALS: MappingProxyType[str, str] = MappingProxyType(
         # Clouds drifting across a blue sky over still, rolling green hills.
         "meadow": (
             "nullsrc=s={lw}x{lh}:r={r},trim=end_frame=1,format=gbrp,"
-            + _geq_rgb(_MEADOW, {name: _MEADOW_RGB.format(**parts)
-                                 for name, parts in _MEADOW_CHANNELS.items()})
+            + _geq_rgb(_MEADOW, {name: _MEADOW_RGB.format(**parts) for name, parts in _MEADOW_CHANNELS.items()})
             + ",scale={w}x{h}:flags=bicubic,format=yuv420p,split[top][ground];"
             "[top]crop={w}:{sky_h}:0:0,split[s1][s2];"
             "[s1][s2]hstack,loop=loop=-1:size=1,crop={w}:{sky_h}:'mod({step}*n,{w})':0[sky];"
@@ -207,8 +225,9 @@ def _seed(video_id: str, index: int) -> int:
     return int.from_bytes(digest[:4], "big")
 
 
-def visual_graph(visual: str, seed: int, *, width: int = CLIP_WIDTH, height: int = CLIP_HEIGHT,
-                 fps: int = CLIP_FPS) -> str:
+def visual_graph(
+    visual: str, seed: int, *, width: int = CLIP_WIDTH, height: int = CLIP_HEIGHT, fps: int = CLIP_FPS
+) -> str:
     """The lavfi filtergraph that draws `visual`; ProviderError if there is no such recipe."""
     recipe = VISUALS.get(visual)
     if recipe is None:
@@ -262,9 +281,7 @@ class ProceduralClips(Closing):
                     f"known: {', '.join(sorted(VISUALS))}"
                 )
             if scene.duration_s <= 0:
-                raise ProviderError(
-                    f"video {script.video_id}, scene {index}: duration {scene.duration_s} s"
-                )
+                raise ProviderError(f"video {script.video_id}, scene {index}: duration {scene.duration_s} s")
         out_dir = Path(out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
         clips = []
@@ -294,23 +311,38 @@ class ProceduralClips(Closing):
 
     def _draw(self, script: Script, index: int, path: Path, frames: int) -> Clip:
         scene = script.scenes[index - 1]
-        graph = visual_graph(scene.visual, _seed(script.video_id, index),
-                             width=self.width, height=self.height, fps=self.fps)
+        graph = visual_graph(
+            scene.visual, _seed(script.video_id, index), width=self.width, height=self.height, fps=self.fps
+        )
         with atomic_output(path) as temp_path:
             run_ffmpeg(
                 [
-                    "-f", "lavfi", "-i", graph,
-                    "-frames:v", str(frames),
+                    "-f",
+                    "lavfi",
+                    "-i",
+                    graph,
+                    "-frames:v",
+                    str(frames),
                     "-an",
-                    "-c:v", "libx264", "-preset", CLIP_PRESET, "-crf", str(CLIP_CRF),
-                    "-pix_fmt", "yuv420p",
-                    "-r", str(self.fps),
-                    "-movflags", "+faststart",
-                    "-f", "mp4",
+                    "-c:v",
+                    "libx264",
+                    "-preset",
+                    CLIP_PRESET,
+                    "-crf",
+                    str(CLIP_CRF),
+                    "-pix_fmt",
+                    "yuv420p",
+                    "-r",
+                    str(self.fps),
+                    "-movflags",
+                    "+faststart",
+                    "-f",
+                    "mp4",
                     f"file:{temp_path.resolve()}",
                 ],
                 f"video {script.video_id}: drawing scene {index} ({scene.visual}) into {path}",
             )
             info = probe(temp_path)
-        return Clip(path=path, duration_s=info.duration_s, width=info.width or self.width,
-                    height=info.height or self.height)
+        return Clip(
+            path=path, duration_s=info.duration_s, width=info.width or self.width, height=info.height or self.height
+        )

@@ -37,8 +37,12 @@ def api_http_client(
     """An ``HttpClient`` for one API-key service: the key redacted, ``retry-after-ms`` honoured."""
     policy = retry or API_RETRY
     if http_client is None:
-        http_client = httpx.Client(transport=transport, timeout=policy.timeout, follow_redirects=False,
-                                   event_hooks={"response": [retry_after_ms]})
+        http_client = httpx.Client(
+            transport=transport,
+            timeout=policy.timeout,
+            follow_redirects=False,
+            event_hooks={"response": [retry_after_ms]},
+        )
         owned = True
     else:
         hooks = http_client.event_hooks.setdefault("response", [])

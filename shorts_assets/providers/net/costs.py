@@ -134,9 +134,7 @@ class PriceTable:
             if value < 0:
                 raise ValueError(f"price table: characters.{model} must not be negative")
             character_prices[model] = value
-        return replace(
-            self, token_prices=token_prices, second_prices=second_prices, character_prices=character_prices
-        )
+        return replace(self, token_prices=token_prices, second_prices=second_prices, character_prices=character_prices)
 
     def tokens_usd(self, model: str, input_tokens: int, output_tokens: int) -> float:
         inp, out = self.token_prices.get(model, self.fallback_token_price)

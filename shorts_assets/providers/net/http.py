@@ -201,9 +201,7 @@ class HttpClient:
         self.service = service
         self.policy = policy or RetryPolicy()
         self._owns_client = client is None
-        self.client = client or httpx.Client(
-            transport=transport, timeout=self.policy.timeout, follow_redirects=False
-        )
+        self.client = client or httpx.Client(transport=transport, timeout=self.policy.timeout, follow_redirects=False)
         self.sleep = sleep
         self.rand = rand
         self.redact = redactor or Redactor()
@@ -216,9 +214,7 @@ class HttpClient:
     def error(self, message: str, cls: type[ProviderError] = ProviderError) -> ProviderError:
         return cls(self.redact(f"{self.service} {message}"))
 
-    def failure(
-        self, response: httpx.Response, what: str, cls: type[ProviderError] = ProviderError
-    ) -> ProviderError:
+    def failure(self, response: httpx.Response, what: str, cls: type[ProviderError] = ProviderError) -> ProviderError:
         return self.error(
             f"{what}: HTTP {response.status_code} {response.reason_phrase}: {describe_body(response)}",
             cls,
@@ -228,8 +224,7 @@ class HttpClient:
         """The JSON body of a successful response; anything else is a clear ProviderError."""
         if _is_html(response):
             raise self.error(
-                f"{what}: expected JSON, got an HTML page (HTTP {response.status_code}): "
-                f"{describe_body(response)}"
+                f"{what}: expected JSON, got an HTML page (HTTP {response.status_code}): {describe_body(response)}"
             )
         try:
             return json.loads(response.content)
@@ -304,8 +299,7 @@ class HttpClient:
                 if token is None or refreshed:
                     suffix = " after refreshing the access token" if refreshed else ""
                     raise self.error(
-                        f"{what}: unauthorized{suffix}: HTTP {response.status_code}: "
-                        f"{describe_body(response)}"
+                        f"{what}: unauthorized{suffix}: HTTP {response.status_code}: {describe_body(response)}"
                     )
                 refreshed = True
                 token.refresh(rejected=access)
@@ -330,10 +324,7 @@ class HttpClient:
             )
         delay = retry_after if retry_after is not None else self.backoff(attempt)
         logger.warning(
-            self.redact(
-                f"{self.service} {what}: {reason}; retry {attempt}/{self.policy.attempts - 1} "
-                f"in {delay:.2f} s"
-            )
+            self.redact(f"{self.service} {what}: {reason}; retry {attempt}/{self.policy.attempts - 1} in {delay:.2f} s")
         )
         self.sleep(delay)
 

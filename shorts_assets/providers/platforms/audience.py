@@ -155,10 +155,7 @@ _REMARKS: Mapping[str, Mapping[str, str]] = MappingProxyType(
 
 # Every template a comment's text can come from, by kind (for tests that classify comments).
 COMMENT_TEMPLATES: Mapping[str, tuple[str, ...]] = MappingProxyType(
-    {
-        kind: templates + tuple(_REMARKS.get(kind, {}).values())
-        for kind, templates in _GENERIC_TEMPLATES.items()
-    }
+    {kind: templates + tuple(_REMARKS.get(kind, {}).values()) for kind, templates in _GENERIC_TEMPLATES.items()}
 )
 
 _SPAM_P = 0.05
@@ -213,9 +210,7 @@ class AudiencePreferences:
             scale = EFFECT_SCALES.get(dimension, DEFAULT_EFFECT_SCALE)
             draws = rng.normal(0.0, scale, len(values))
             draws -= draws.mean()
-            effects[dimension] = MappingProxyType(
-                {value: float(draw) for value, draw in zip(values, draws)}
-            )
+            effects[dimension] = MappingProxyType({value: float(draw) for value, draw in zip(values, draws)})
 
         baselines: dict[str, PlatformBaseline] = {}
         for platform in PLATFORMS:
@@ -232,9 +227,7 @@ class AudiencePreferences:
         topic_effects = effects.get("topic", {})
         favourite_topics = sorted(topic_effects, key=topic_effects.__getitem__, reverse=True)[:2]
         outside = rng.choice(len(_OUTSIDE_TOPICS), size=3, replace=False)
-        wished = tuple(_humanize(t) for t in favourite_topics) + tuple(
-            _OUTSIDE_TOPICS[i] for i in sorted(outside)
-        )
+        wished = tuple(_humanize(t) for t in favourite_topics) + tuple(_OUTSIDE_TOPICS[i] for i in sorted(outside))
         weights = rng.dirichlet(np.full(len(wished), 2.0))
 
         handles: list[str] = []
@@ -343,12 +336,9 @@ class SimulatedAudience(Closing):
         platform = publication.platform
         if platform not in PLATFORMS:
             raise ProviderError(
-                f"unknown platform {platform!r} for {publication.remote_id}; "
-                f"known: {', '.join(PLATFORMS)}"
+                f"unknown platform {platform!r} for {publication.remote_id}; known: {', '.join(PLATFORMS)}"
             )
-        manifest = load_manifest(
-            self.outbox_dir, platform, publication.remote_id, account=publication.account
-        )
+        manifest = load_manifest(self.outbox_dir, platform, publication.remote_id, account=publication.account)
         if manifest is None:
             raise ProviderError(
                 f"no simulated {platform} post {publication.remote_id} "
@@ -367,9 +357,7 @@ class SimulatedAudience(Closing):
         quality = prefs.feature_effect(features) + float(idiosyncratic)
 
         rng = _rng("post", self.seed, platform, manifest["remote_id"])
-        views_draw, retention_draw, bias_draw, like_draw, comment_draw, share_draw = rng.normal(
-            0.0, 1.0, 6
-        )
+        views_draw, retention_draw, bias_draw, like_draw, comment_draw, share_draw = rng.normal(0.0, 1.0, 6)
         return _Post(
             platform=platform,
             remote_id=manifest["remote_id"],
@@ -383,15 +371,11 @@ class SimulatedAudience(Closing):
             + RETENTION_VIDEO_SD * retention_draw,
             measurement_bias=0.8 * float(np.clip(bias_draw, -2.5, 2.5)),
             like_rate=min(0.5, baseline.like_rate * math.exp(0.6 * quality + 0.15 * like_draw)),
-            comment_rate=min(
-                0.2, baseline.comment_rate * math.exp(0.8 * quality + 0.2 * comment_draw)
-            ),
+            comment_rate=min(0.2, baseline.comment_rate * math.exp(0.8 * quality + 0.2 * comment_draw)),
             share_rate=min(0.2, baseline.share_rate * math.exp(0.7 * quality + 0.2 * share_draw)),
         )
 
-    def fetch_metrics(
-        self, publications: Sequence[Publication], now: datetime
-    ) -> list[MetricSnapshot]:
+    def fetch_metrics(self, publications: Sequence[Publication], now: datetime) -> list[MetricSnapshot]:
         _require_aware(now)
         return [self._post(publication).snapshot(now) for publication in publications]
 
@@ -482,4 +466,3 @@ class SimulatedAudience(Closing):
 def _require_aware(now: datetime) -> None:
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError(f"now must be timezone-aware, got {now}")
-

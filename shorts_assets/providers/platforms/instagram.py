@@ -42,8 +42,15 @@ TOKEN_REFRESH_URL = "https://graph.instagram.com/refresh_access_token"
 MAX_CAPTION = 2200
 MAX_HASHTAGS = 30
 INSIGHT_METRICS = (
-    "views", "reach", "likes", "comments", "shares", "saved", "total_interactions",
-    "ig_reels_avg_watch_time", "ig_reels_video_view_total_time",
+    "views",
+    "reach",
+    "likes",
+    "comments",
+    "shares",
+    "saved",
+    "total_interactions",
+    "ig_reels_avg_watch_time",
+    "ig_reels_video_view_total_time",
 )
 
 RATE_LIMIT_CODES = {4, 17, 32, 613, 80002}
@@ -135,7 +142,13 @@ class InstagramAdapter(Closing):
             "instagram", client=http_client, transport=transport, policy=retry, sleep=sleep, redactor=redactor
         )
         self.auth = StoredToken(
-            "instagram", account, state, self._refresh_token, redactor, clock=lambda: self.clock().timestamp(), margin_s=0
+            "instagram",
+            account,
+            state,
+            self._refresh_token,
+            redactor,
+            clock=lambda: self.clock().timestamp(),
+            margin_s=0,
         )
         if state.get(StoredToken.NAMESPACE, self.auth.key) is None:
             state.put(
@@ -168,7 +181,9 @@ class InstagramAdapter(Closing):
         if response.status_code != 200:
             error = _error(response)
             if error.get("code") == 190:
-                raise self.auth.revoke(f"the access token is invalid and cannot be refreshed: code 190/{error.get('error_subcode')}")
+                raise self.auth.revoke(
+                    f"the access token is invalid and cannot be refreshed: code 190/{error.get('error_subcode')}"
+                )
             raise self.http.failure(response, "token refresh")
         payload = self.http.json(response, "token refresh")
         if not isinstance(payload, dict) or not payload.get("access_token"):
@@ -200,11 +215,15 @@ class InstagramAdapter(Closing):
                 hashtags.append(f"#{word}")
         existing = request.description.count("#")
         hashtags = hashtags[: max(0, MAX_HASHTAGS - existing)]
-        caption = "\n\n".join(part for part in (request.title.strip(), request.description.strip(), " ".join(hashtags)) if part)
+        caption = "\n\n".join(
+            part for part in (request.title.strip(), request.description.strip(), " ".join(hashtags)) if part
+        )
         if len(caption) > MAX_CAPTION:
             caption = "\n\n".join(part for part in (request.title.strip(), request.description.strip()) if part)
         if len(caption) > MAX_CAPTION:
-            raise ProviderError(f"instagram upload of {request.video_id}: caption has {len(caption)} characters, over {MAX_CAPTION}")
+            raise ProviderError(
+                f"instagram upload of {request.video_id}: caption has {len(caption)} characters, over {MAX_CAPTION}"
+            )
         if caption.count("#") > MAX_HASHTAGS:
             raise ProviderError(f"instagram upload of {request.video_id}: over {MAX_HASHTAGS} hashtags")
         return caption
@@ -226,14 +245,19 @@ class InstagramAdapter(Closing):
         self.state.put(CONTAINER_NS, self._key(video_id), json.dumps(container))
 
     def _status(self, container_id: str) -> tuple[str, str]:
-        item = self._graph_json("GET", container_id, what=f"container {container_id} status",
-                                params={"fields": "status_code,status"})
+        item = self._graph_json(
+            "GET", container_id, what=f"container {container_id} status", params={"fields": "status_code,status"}
+        )
         return str(item.get("status_code") or ""), str(item.get("status") or "")
 
     def _find_published(self, video_id: str, container: dict[str, Any]) -> Publication | None:
         """The media a PUBLISHED container became, found among the account's recent media by caption."""
-        listing = self._graph_json("GET", f"{self.user_id}/media", what="media list",
-                                   params={"fields": "id,caption,timestamp,permalink", "limit": 50})
+        listing = self._graph_json(
+            "GET",
+            f"{self.user_id}/media",
+            what="media list",
+            params={"fields": "id,caption,timestamp,permalink", "limit": 50},
+        )
         for item in listing.get("data") or []:
             if item.get("caption") == container["caption"]:
                 return self._record(video_id, str(item["id"]), self.clock())
@@ -244,8 +268,14 @@ class InstagramAdapter(Closing):
         raw = self.state.get(MEDIA_NS, self._key(video_id))
         if raw:
             record = json.loads(raw)
-            return Publication("instagram", self.account, video_id, record["remote_id"], record["url"],
-                               datetime.fromisoformat(record["published_at"]))
+            return Publication(
+                "instagram",
+                self.account,
+                video_id,
+                record["remote_id"],
+                record["url"],
+                datetime.fromisoformat(record["published_at"]),
+            )
         container = self._container(video_id)
         if container is not None:
             status, _ = self._status(container["id"])
@@ -254,8 +284,12 @@ class InstagramAdapter(Closing):
         return None
 
     def _check_cap(self, video_id: str) -> None:
-        payload = self._graph_json("GET", f"{self.user_id}/content_publishing_limit",
-                                   what="content_publishing_limit", params={"fields": "quota_usage,config"})
+        payload = self._graph_json(
+            "GET",
+            f"{self.user_id}/content_publishing_limit",
+            what="content_publishing_limit",
+            params={"fields": "quota_usage,config"},
+        )
         data = (payload.get("data") or [{}])[0]
         usage = int(data.get("quota_usage") or 0)
         total = int((data.get("config") or {}).get("quota_total") or 50)
@@ -297,14 +331,23 @@ class InstagramAdapter(Closing):
         caption = self.caption(request)
         # An orphaned container from a lost answer is never published and expires in 24 hours.
         payload = self._graph_json(
-            "POST", f"{self.user_id}/media", what=f"container for {request.video_id}",
-            data={"media_type": "REELS", "upload_type": "resumable", "caption": caption,
-                  "share_to_feed": "true" if self.share_to_feed else "false"},
+            "POST",
+            f"{self.user_id}/media",
+            what=f"container for {request.video_id}",
+            data={
+                "media_type": "REELS",
+                "upload_type": "resumable",
+                "caption": caption,
+                "share_to_feed": "true" if self.share_to_feed else "false",
+            },
         )
         if not payload.get("id"):
             raise self.http.error(f"container for {request.video_id}: the answer has no id")
-        container = {"id": str(payload["id"]), "uri": payload.get("uri") or f"{self.rupload_base_url}/{payload['id']}",
-                     "caption": caption}
+        container = {
+            "id": str(payload["id"]),
+            "uri": payload.get("uri") or f"{self.rupload_base_url}/{payload['id']}",
+            "caption": caption,
+        }
         self._save_container(request.video_id, container)
         return container
 
@@ -317,10 +360,19 @@ class InstagramAdapter(Closing):
                 body = handle.read()
             try:
                 response = self.http.request(
-                    "POST", container["uri"], what=f"upload of {video_id} from byte {offset}", token=self.auth,
-                    auth_scheme="OAuth", headers={"offset": str(offset), "file_size": str(total),
-                                                  "Content-Type": "application/octet-stream"},
-                    content=body, idempotent=False, classify=_classify,
+                    "POST",
+                    container["uri"],
+                    what=f"upload of {video_id} from byte {offset}",
+                    token=self.auth,
+                    auth_scheme="OAuth",
+                    headers={
+                        "offset": str(offset),
+                        "file_size": str(total),
+                        "Content-Type": "application/octet-stream",
+                    },
+                    content=body,
+                    idempotent=False,
+                    classify=_classify,
                 )
             except OutcomeUnknown as exc:
                 logger.warning(f"{exc}; asking the upload URL how much it holds")
@@ -331,12 +383,20 @@ class InstagramAdapter(Closing):
             if isinstance(payload, dict) and payload.get("success"):
                 return
             raise self.http.error(f"upload of {video_id}: the upload was not accepted: {json.dumps(payload)[:200]}")
-        raise self.http.error(f"upload of {video_id}: interrupted {self.http.policy.attempts} times; the container is kept to resume")
+        raise self.http.error(
+            f"upload of {video_id}: interrupted {self.http.policy.attempts} times; the container is kept to resume"
+        )
 
     def _uploaded_offset(self, uri: str, video_id: str) -> int:
         try:
-            response = self.http.request("GET", uri, what=f"upload offset of {video_id}", token=self.auth,
-                                         auth_scheme="OAuth", classify=_classify)
+            response = self.http.request(
+                "GET",
+                uri,
+                what=f"upload offset of {video_id}",
+                token=self.auth,
+                auth_scheme="OAuth",
+                classify=_classify,
+            )
             payload = self.http.json(response, f"upload offset of {video_id}")
             return int(payload.get("offset") or 0) if isinstance(payload, dict) else 0
         except ProviderError as exc:
@@ -365,8 +425,14 @@ class InstagramAdapter(Closing):
         what = f"media_publish of {video_id}"
         for attempt in range(1, self.publish_not_ready_attempts + 1):
             try:
-                response = self._graph("POST", f"{self.user_id}/media_publish", what=what,
-                                       data={"creation_id": container["id"]}, idempotent=False, accept={400})
+                response = self._graph(
+                    "POST",
+                    f"{self.user_id}/media_publish",
+                    what=what,
+                    data={"creation_id": container["id"]},
+                    idempotent=False,
+                    accept={400},
+                )
             except OutcomeUnknown as exc:
                 logger.warning(f"{exc}; reading the container before publishing again")
                 status, _ = self._status(container["id"])
@@ -388,7 +454,9 @@ class InstagramAdapter(Closing):
             if not media_id:
                 raise self.http.error(f"{what}: the answer has no media id")
             return self._record(video_id, str(media_id), self.clock())
-        raise ProviderError(f"instagram {what}: the media was still not ready after {self.publish_not_ready_attempts} tries; the container is kept")
+        raise ProviderError(
+            f"instagram {what}: the media was still not ready after {self.publish_not_ready_attempts} tries; the container is kept"
+        )
 
     # --- reads ------------------------------------------------------------------------------------------
 
@@ -402,8 +470,13 @@ class InstagramAdapter(Closing):
         failures: list[str] = []
         for publication in mine:
             try:
-                response = self._graph("GET", f"{publication.remote_id}/insights", what=f"insights of {publication.remote_id}",
-                                       params={"metric": ",".join(INSIGHT_METRICS)}, accept={400})
+                response = self._graph(
+                    "GET",
+                    f"{publication.remote_id}/insights",
+                    what=f"insights of {publication.remote_id}",
+                    params={"metric": ",".join(INSIGHT_METRICS)},
+                    accept={400},
+                )
             except BudgetExhausted as exc:
                 raise PartialResultError(str(exc), snapshots) from None
             except ProviderError as exc:
@@ -435,7 +508,8 @@ class InstagramAdapter(Closing):
                     shares=int(values.get("shares", 0)),
                     avg_view_pct=min(100.0, avg_ms / 10.0 / duration) if avg_ms is not None and duration else -1.0,
                     watch_time_s=values["ig_reels_video_view_total_time"] / 1000.0
-                    if "ig_reels_video_view_total_time" in values else -1.0,
+                    if "ig_reels_video_view_total_time" in values
+                    else -1.0,
                 )
             )
         if failures:
@@ -455,8 +529,9 @@ class InstagramAdapter(Closing):
             params: dict[str, Any] = {"fields": fields, "limit": 50}
             if after:
                 params["after"] = after
-            payload = self._graph_json("GET", f"{publication.remote_id}/comments",
-                                       what=f"comments of {publication.remote_id}", params=params)
+            payload = self._graph_json(
+                "GET", f"{publication.remote_id}/comments", what=f"comments of {publication.remote_id}", params=params
+            )
             for item in payload.get("data") or []:
                 comments.append(self._comment(publication, item, item.get("parent_id")))
                 for reply in (item.get("replies") or {}).get("data") or []:

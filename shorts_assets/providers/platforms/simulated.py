@@ -29,9 +29,7 @@ from shorts_assets.core.types import PLATFORMS, Publication, PublishRequest
 MANIFEST_NAME = "manifest.json"
 
 # Upload limits the simulation can check without parsing the media.
-MAX_DURATION_S: MappingProxyType[str, float] = MappingProxyType(
-    {"youtube": 180.0, "tiktok": 600.0, "instagram": 900.0}
-)
+MAX_DURATION_S: MappingProxyType[str, float] = MappingProxyType({"youtube": 180.0, "tiktok": 600.0, "instagram": 900.0})
 MAX_TITLE_CHARS: MappingProxyType[str, int] = MappingProxyType({"youtube": 100})
 MAX_DESCRIPTION_CHARS: MappingProxyType[str, int] = MappingProxyType(
     {"youtube": 5000, "tiktok": 4000, "instagram": 2200}
@@ -71,9 +69,7 @@ def _is_safe_segment(segment: str) -> bool:
     return bool(segment) and not segment.startswith(".") and not ({"/", "\\"} & set(segment))
 
 
-def load_manifest(
-    outbox_dir: Path, platform: str, remote_id: str, account: str | None = None
-) -> dict[str, Any] | None:
+def load_manifest(outbox_dir: Path, platform: str, remote_id: str, account: str | None = None) -> dict[str, Any] | None:
     """The manifest of a post on ``platform`` (under any account unless one is given), or None."""
     if not _is_safe_segment(platform) or not _is_safe_segment(remote_id):
         return None
@@ -156,9 +152,7 @@ class SimulatedPlatform(Closing):
         if platform not in PLATFORMS:
             raise ValueError(f"unknown platform {platform!r}; known: {', '.join(PLATFORMS)}")
         if not _ACCOUNT_PATTERN.fullmatch(account):
-            raise ValueError(
-                f"invalid account {account!r}: use 1-64 letters, digits, '.', '_' or '-'"
-            )
+            raise ValueError(f"invalid account {account!r}: use 1-64 letters, digits, '.', '_' or '-'")
         if not 0.0 <= reject_rate <= 1.0:
             raise ValueError(f"reject_rate must be within [0, 1], got {reject_rate}")
         self.outbox_dir = Path(outbox_dir)
@@ -190,8 +184,7 @@ class SimulatedPlatform(Closing):
             raise ProviderError(f"{name}: duration {request.duration_s} s is not positive")
         if request.duration_s > max_duration:
             raise ProviderError(
-                f"{name}: duration {request.duration_s:.1f} s exceeds the "
-                f"{self.platform} limit of {max_duration:.0f} s"
+                f"{name}: duration {request.duration_s:.1f} s exceeds the {self.platform} limit of {max_duration:.0f} s"
             )
         max_title = MAX_TITLE_CHARS.get(self.platform)
         if max_title is not None and len(request.title) > max_title:
@@ -208,8 +201,7 @@ class SimulatedPlatform(Closing):
         max_hashtags = MAX_HASHTAGS.get(self.platform)
         if max_hashtags is not None and len(request.tags) > max_hashtags:
             raise ProviderError(
-                f"{name}: {len(request.tags)} tags, over the {self.platform} limit of "
-                f"{max_hashtags} hashtags"
+                f"{name}: {len(request.tags)} tags, over the {self.platform} limit of {max_hashtags} hashtags"
             )
         if request.scheduled_at.tzinfo is None or request.scheduled_at.utcoffset() is None:
             raise ProviderError(f"{name}: scheduled_at {request.scheduled_at} has no timezone")
@@ -223,9 +215,7 @@ class SimulatedPlatform(Closing):
             return existing
         self._check_limits(request)
         if self._rejects(request.video_id):
-            raise ProviderError(
-                f"simulated {self.platform} rejected {request.video_id}: processing failed"
-            )
+            raise ProviderError(f"simulated {self.platform} rejected {request.video_id}: processing failed")
 
         remote_id, url, extra_ids = _identity(self.platform, self.account, request.video_id)
         now = self._now()
@@ -242,9 +232,7 @@ class SimulatedPlatform(Closing):
             _place(Path(request.thumbnail_path), post_dir / thumbnail_name)
         except OSError as exc:
             shutil.rmtree(post_dir, ignore_errors=True)
-            raise ProviderError(
-                f"{self.platform} upload of {request.video_id}: could not store media: {exc}"
-            ) from exc
+            raise ProviderError(f"{self.platform} upload of {request.video_id}: could not store media: {exc}") from exc
 
         manifest: dict[str, Any] = {
             "platform": self.platform,

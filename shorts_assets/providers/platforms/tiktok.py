@@ -42,7 +42,9 @@ MAX_CAPTION_UTF16 = 2200
 IDS_PER_QUERY = 20
 PRIVACY_PREFERENCE = ("PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "FOLLOWER_OF_CREATOR", "SELF_ONLY")
 BUDGET_CODES = {
-    "spam_risk_too_many_posts", "spam_risk_user_banned_from_posting", "spam_risk_too_many_pending_share",
+    "spam_risk_too_many_posts",
+    "spam_risk_user_banned_from_posting",
+    "spam_risk_too_many_pending_share",
     "reached_active_user_cap",
 }
 
@@ -142,8 +144,12 @@ class TikTokAdapter(Closing):
             "POST",
             f"{self.api_base_url}/v2/oauth/token/",
             what="token refresh",
-            data={"client_key": self._client_key, "client_secret": self._client_secret,
-                  "grant_type": "refresh_token", "refresh_token": refresh_token},
+            data={
+                "client_key": self._client_key,
+                "client_secret": self._client_secret,
+                "grant_type": "refresh_token",
+                "refresh_token": refresh_token,
+            },
             classify=lambda r: Verdict.FAIL if r.status_code == 401 else None,
             accept={400, 401},
         )
@@ -162,12 +168,19 @@ class TikTokAdapter(Closing):
             self.state.put(REFRESH_NS, self.account, str(rotated))  # the old one stops working
         return str(payload["access_token"]), float(payload.get("expires_in") or 3600)
 
-    def _post(self, path: str, *, what: str, body: Any = None, params: dict[str, Any] | None = None,
-              idempotent: bool = True) -> dict[str, Any]:
+    def _post(
+        self, path: str, *, what: str, body: Any = None, params: dict[str, Any] | None = None, idempotent: bool = True
+    ) -> dict[str, Any]:
         response = self.http.request(
-            "POST", f"{self.api_base_url}{path}", what=what, token=self.auth, classify=_classify,
+            "POST",
+            f"{self.api_base_url}{path}",
+            what=what,
+            token=self.auth,
+            classify=_classify,
             headers={"Content-Type": "application/json; charset=UTF-8"},
-            content=json.dumps(body).encode() if body is not None else b"", params=params, idempotent=idempotent,
+            content=json.dumps(body).encode() if body is not None else b"",
+            params=params,
+            idempotent=idempotent,
         )
         payload = self.http.json(response, what)
         if not isinstance(payload, dict) or (payload.get("error") or {}).get("code") != "ok":
@@ -192,15 +205,23 @@ class TikTokAdapter(Closing):
         return Publication("tiktok", self.account, video_id, post_id, url, published_at)
 
     def _status(self, publish_id: str, video_id: str) -> dict[str, Any]:
-        return self._post("/v2/post/publish/status/fetch/", what=f"status of {video_id}", body={"publish_id": publish_id})
+        return self._post(
+            "/v2/post/publish/status/fetch/", what=f"status of {video_id}", body={"publish_id": publish_id}
+        )
 
     def find(self, video_id: str) -> Publication | None:
         self.auth.check_revoked()
         raw = self.state.get(POST_NS, self._key(video_id))
         if raw:
             record = json.loads(raw)
-            return Publication("tiktok", self.account, video_id, record["remote_id"], record["url"],
-                               datetime.fromisoformat(record["published_at"]))
+            return Publication(
+                "tiktok",
+                self.account,
+                video_id,
+                record["remote_id"],
+                record["url"],
+                datetime.fromisoformat(record["published_at"]),
+            )
         marker = self._marker(video_id)
         if marker is not None:
             data = self._status(marker["publish_id"], video_id)
@@ -255,10 +276,14 @@ class TikTokAdapter(Closing):
         offered = creator.get("privacy_level_options") or []
         privacy = next((p for p in self.privacy_preference if p in offered), None)
         if privacy is None:
-            raise ProviderError(f"{name}: none of the privacy levels {list(self.privacy_preference)} is offered ({offered})")
+            raise ProviderError(
+                f"{name}: none of the privacy levels {list(self.privacy_preference)} is offered ({offered})"
+            )
         max_duration = float(creator.get("max_video_post_duration_sec") or 0)
         if max_duration and request.duration_s > max_duration:
-            raise ProviderError(f"{name}: duration {request.duration_s:.1f} s exceeds the creator's maximum of {max_duration:.0f} s")
+            raise ProviderError(
+                f"{name}: duration {request.duration_s:.1f} s exceeds the creator's maximum of {max_duration:.0f} s"
+            )
         chunk, count = chunk_plan(size, self.chunk_size)
         body = {
             "post_info": {
@@ -272,14 +297,25 @@ class TikTokAdapter(Closing):
                 "brand_organic_toggle": False,
                 "is_aigc": bool(request.ai_generated),
             },
-            "source_info": {"source": "FILE_UPLOAD", "video_size": size, "chunk_size": chunk, "total_chunk_count": count},
+            "source_info": {
+                "source": "FILE_UPLOAD",
+                "video_size": size,
+                "chunk_size": chunk,
+                "total_chunk_count": count,
+            },
         }
         # An init whose answer is lost never receives bytes, so it never posts; re-sending is safe.
         data = self._post("/v2/post/publish/video/init/", what=f"init of {request.video_id}", body=body)
         if not data.get("publish_id") or not data.get("upload_url"):
             raise self.http.error(f"init of {request.video_id}: the answer lacks publish_id or upload_url")
-        marker = {"publish_id": data["publish_id"], "upload_url": data["upload_url"], "size": size,
-                  "chunk_size": chunk, "count": count, "username": creator.get("creator_username") or self.account}
+        marker = {
+            "publish_id": data["publish_id"],
+            "upload_url": data["upload_url"],
+            "size": size,
+            "chunk_size": chunk,
+            "count": count,
+            "username": creator.get("creator_username") or self.account,
+        }
         self.state.put(PUBLISH_NS, self._key(request.video_id), json.dumps(marker))
         return marker
 
@@ -293,9 +329,12 @@ class TikTokAdapter(Closing):
                 body = handle.read(last - first + 1)
                 # A chunk re-sent after a lost answer is accepted again, so retrying it is safe.
                 self.http.request(
-                    "PUT", marker["upload_url"], what=f"upload of {video_id}: chunk {index + 1}/{count}",
+                    "PUT",
+                    marker["upload_url"],
+                    what=f"upload of {video_id}: chunk {index + 1}/{count}",
                     headers={"Content-Type": "video/mp4", "Content-Range": f"bytes {first}-{last}/{size}"},
-                    content=body, classify=_classify,
+                    content=body,
+                    classify=_classify,
                 )
 
     def _await(self, video_id: str, marker: dict[str, Any]) -> Publication:
@@ -323,10 +362,11 @@ class TikTokAdapter(Closing):
         mine = [p for p in publications if p.platform == "tiktok"]
         snapshots: list[MetricSnapshot] = []
         for first in range(0, len(mine), IDS_PER_QUERY):
-            batch = mine[first:first + IDS_PER_QUERY]
+            batch = mine[first : first + IDS_PER_QUERY]
             try:
                 data = self._post(
-                    "/v2/video/query/", what=f"video query of {len(batch)} videos",
+                    "/v2/video/query/",
+                    what=f"video query of {len(batch)} videos",
                     params={"fields": "id,create_time,duration,view_count,like_count,comment_count,share_count"},
                     body={"filters": {"video_ids": [p.remote_id for p in batch]}},
                 )

@@ -263,9 +263,7 @@ class YouTubeAdapter(Closing):
             raise self.http.error(f"upload of {video_id}: the finished upload returned no video id")
         status = resource.get("status") or {}
         snippet = resource.get("snippet") or {}
-        published_at = (
-            _parse_time(status.get("publishAt")) or _parse_time(snippet.get("publishedAt")) or self.clock()
-        )
+        published_at = _parse_time(status.get("publishAt")) or _parse_time(snippet.get("publishedAt")) or self.clock()
         return self._record(video_id, str(resource["id"]), published_at)
 
     def _stored_publication(self, video_id: str) -> Publication | None:
@@ -383,7 +381,9 @@ class YouTubeAdapter(Closing):
         if failed is not None:
             raise NeedsManual(failed)
         if not 0 < request.duration_s <= MAX_SHORT_S:
-            raise ProviderError(f"{name}: duration {request.duration_s:.1f} s is not within a Short's 0-{MAX_SHORT_S:.0f} s")
+            raise ProviderError(
+                f"{name}: duration {request.duration_s:.1f} s is not within a Short's 0-{MAX_SHORT_S:.0f} s"
+            )
         path = Path(request.video_path)
         if not path.is_file():
             raise ProviderError(f"{name}: video file {path} does not exist")
@@ -503,7 +503,9 @@ class YouTubeAdapter(Closing):
                 except OutcomeUnknown as exc:
                     stalls += 1
                     if stalls >= self.http.policy.attempts:
-                        raise ProviderError(f"{exc}; stopped after {stalls} interruptions, the session is kept to resume") from None
+                        raise ProviderError(
+                            f"{exc}; stopped after {stalls} interruptions, the session is kept to resume"
+                        ) from None
                     self.http.sleep(self.http.backoff(stalls))
                     offset = None  # ask the server what it holds
                     continue
@@ -531,7 +533,9 @@ class YouTubeAdapter(Closing):
 
     def _await_processing(self, video_id: str, remote_id: str) -> None:
         for poll in range(self.processing_polls):
-            item = self._videos_list([remote_id], "status,processingDetails", f"processing of {video_id}").get(remote_id)
+            item = self._videos_list([remote_id], "status,processingDetails", f"processing of {video_id}").get(
+                remote_id
+            )
             status = (item or {}).get("status") or {}
             self._check_upload_status(video_id, remote_id, status)
             if status.get("uploadStatus") == "processed":
@@ -545,7 +549,9 @@ class YouTubeAdapter(Closing):
         if len(ids) > IDS_PER_CALL:
             raise ValueError(f"videos.list takes at most {IDS_PER_CALL} ids")
         response = self._call(
-            "GET", f"{self.api_base_url}/videos", what=f"videos.list ({what})",
+            "GET",
+            f"{self.api_base_url}/videos",
+            what=f"videos.list ({what})",
             params={"part": part, "id": ",".join(ids), "maxResults": IDS_PER_CALL},
         )
         payload = self.http.json(response, "videos.list")
@@ -587,7 +593,7 @@ class YouTubeAdapter(Closing):
         mine = [p for p in publications if p.platform == "youtube"]
         snapshots: list[MetricSnapshot] = []
         for first in range(0, len(mine), IDS_PER_CALL):
-            batch = mine[first:first + IDS_PER_CALL]
+            batch = mine[first : first + IDS_PER_CALL]
             ids = [p.remote_id for p in batch]
             try:
                 stats = self._videos_list(ids, "statistics", f"metrics of {len(ids)} videos")
@@ -650,8 +656,11 @@ class YouTubeAdapter(Closing):
             if page_token:
                 params["pageToken"] = page_token
             response = self._call(
-                "GET", f"{self.api_base_url}/commentThreads",
-                what=f"commentThreads.list of {publication.remote_id}", params=params, accept={403},
+                "GET",
+                f"{self.api_base_url}/commentThreads",
+                what=f"commentThreads.list of {publication.remote_id}",
+                params=params,
+                accept={403},
             )
             if response.status_code == 403:
                 if "commentsDisabled" in _reasons(response):

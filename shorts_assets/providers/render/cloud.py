@@ -81,8 +81,7 @@ LOUDNORM = "I=-14:TP=-2:LRA=11"
 PENDING_STATUSES = frozenset({"planned", "waiting", "transcribing", "rendering"})
 
 
-RENDER_RETRY = RetryPolicy(attempts=5, base_delay_s=2.0, max_delay_s=60.0,
-                           timeout=httpx.Timeout(120.0, connect=10.0))
+RENDER_RETRY = RetryPolicy(attempts=5, base_delay_s=2.0, max_delay_s=60.0, timeout=httpx.Timeout(120.0, connect=10.0))
 
 
 @dataclass(frozen=True)
@@ -98,10 +97,12 @@ class CaptionLook:
 # The caption styles of the local renderer, in Creatomate's terms.
 CAPTION_LOOKS: MappingProxyType[str, CaptionLook] = MappingProxyType(
     {
-        "bold_yellow": CaptionLook(fill="#ffff00", highlight="#ffffff", weight="700",
-                                   stroke="#000000", stroke_width="1.2 vmin"),
-        "clean_white": CaptionLook(fill="#ffffff", highlight="#ffd966", weight="400",
-                                   stroke="#202020", stroke_width="0.4 vmin"),
+        "bold_yellow": CaptionLook(
+            fill="#ffff00", highlight="#ffffff", weight="700", stroke="#000000", stroke_width="1.2 vmin"
+        ),
+        "clean_white": CaptionLook(
+            fill="#ffffff", highlight="#ffd966", weight="400", stroke="#202020", stroke_width="0.4 vmin"
+        ),
         "boxed": CaptionLook(fill="#ffffff", highlight="#ffe100", weight="700", background="#141414"),
     }
 )
@@ -194,8 +195,9 @@ class CloudRenderer(Closing):
         self.timeout_s = timeout_s
         self.transition_s = transition_s
         self.max_duration_s = max_duration_s
-        self.http: HttpClient = api_http_client(self.name, api_key, http_client=http_client, transport=transport,
-                                                retry=retry or RENDER_RETRY, sleep=sleep)
+        self.http: HttpClient = api_http_client(
+            self.name, api_key, http_client=http_client, transport=transport, retry=retry or RENDER_RETRY, sleep=sleep
+        )
         self._headers = {"Authorization": f"Bearer {api_key}"}
 
     def close(self) -> None:
@@ -224,8 +226,9 @@ class CloudRenderer(Closing):
         if not clips:
             raise ProviderError(f"video {video_id}: no clips to render")
         if voiceover.duration_s <= 0:
-            raise ProviderError(f"video {video_id}: voiceover {voiceover.audio_path} has duration "
-                                f"{voiceover.duration_s}")
+            raise ProviderError(
+                f"video {video_id}: voiceover {voiceover.audio_path} has duration {voiceover.duration_s}"
+            )
         total_frames = max(1, round((voiceover.duration_s + TAIL_S) * FPS))
         total_s = _seconds(total_frames)
         if total_s > self.max_duration_s:
@@ -236,8 +239,7 @@ class CloudRenderer(Closing):
         style = script.arms.get("caption_style", DEFAULT_CAPTION_STYLE)
         look = CAPTION_LOOKS.get(style)
         if look is None:
-            raise ProviderError(f"video {video_id}: unknown caption_style {style!r}; known: "
-                                f"{', '.join(CAPTION_LOOKS)}")
+            raise ProviderError(f"video {video_id}: unknown caption_style {style!r}; known: {', '.join(CAPTION_LOOKS)}")
 
         sources = [self._clip_source(video_id, index, clip) for index, clip in enumerate(clips, start=1)]
         narration = self.media_url(voiceover.audio_path, f"video {video_id}: voiceover")
@@ -253,8 +255,9 @@ class CloudRenderer(Closing):
         else:
             weights = [clip.duration_s for clip in clips]
         counts = segment_frames(weights, total_frames)
-        kept = [(index, source, count) for index, (source, count) in enumerate(zip(sources, counts), start=1)
-                if count > 0]
+        kept = [
+            (index, source, count) for index, (source, count) in enumerate(zip(sources, counts), start=1) if count > 0
+        ]
         overlap = min(round(self.transition_s * FPS), min(c for _, _, c in kept) // 2) if len(kept) > 1 else 0
         overlap = overlap if overlap >= 2 else 0
 
@@ -281,14 +284,16 @@ class CloudRenderer(Closing):
                 ]
             elements.append(element)
             start += count
-        elements.append({
-            "name": "Narration",
-            "type": "audio",
-            "track": 2,
-            "time": 0,
-            "duration": round(min(voiceover.duration_s, total_s), 6),
-            "source": narration,
-        })
+        elements.append(
+            {
+                "name": "Narration",
+                "type": "audio",
+                "track": 2,
+                "time": 0,
+                "duration": round(min(voiceover.duration_s, total_s), 6),
+                "source": narration,
+            }
+        )
 
         lines = caption_lines(voiceover.words)
         windows = caption_windows(lines, total_s)
@@ -322,17 +327,20 @@ class CloudRenderer(Closing):
         return url, info, still
 
     @staticmethod
-    def _caption(number: int, line: Sequence[WordTiming], begin: float, end: float,
-                 look: CaptionLook) -> dict[str, Any]:
+    def _caption(
+        number: int, line: Sequence[WordTiming], begin: float, end: float, look: CaptionLook
+    ) -> dict[str, Any]:
         keyframes = []
         for index, word in enumerate(line):
             said_at = max(0.0, word.start_s - begin)
             until = line[index + 1].start_s if index + 1 < len(line) else word.end_s
-            keyframes.append({
-                "time": round(said_at, 3),
-                "duration": round(max(until - word.start_s, 0.05), 3),
-                "value": word.word.strip(),
-            })
+            keyframes.append(
+                {
+                    "time": round(said_at, 3),
+                    "duration": round(max(until - word.start_s, 0.05), 3),
+                    "value": word.word.strip(),
+                }
+            )
         element: dict[str, Any] = {
             "name": f"Caption-{number}",
             "type": "text",
@@ -354,8 +362,12 @@ class CloudRenderer(Closing):
         if look.stroke:
             element.update(stroke_color=look.stroke, stroke_width=look.stroke_width)
         if look.background:
-            element.update(background_color=look.background, background_x_padding="20%",
-                           background_y_padding="12%", background_border_radius="12%")
+            element.update(
+                background_color=look.background,
+                background_x_padding="20%",
+                background_y_padding="12%",
+                background_border_radius="12%",
+            )
         return element
 
     # --- the render --------------------------------------------------------------------------------
@@ -376,11 +388,16 @@ class CloudRenderer(Closing):
                 return done
         if record is None:
             if self.budget is not None:
-                self.budget.charge_seconds(f"{what}: creatomate render of {plan.duration_s:g} s", PRICE_MODEL,
-                                           plan.duration_s)
+                self.budget.charge_seconds(
+                    f"{what}: creatomate render of {plan.duration_s:g} s", PRICE_MODEL, plan.duration_s
+                )
             render_id = self._submit(plan, video_id, what)
-            record = {"render_id": render_id, "fingerprint": plan.fingerprint, "state": "submitted",
-                      "submitted_at": time.time()}
+            record = {
+                "render_id": render_id,
+                "fingerprint": plan.fingerprint,
+                "state": "submitted",
+                "submitted_at": time.time(),
+            }
             self._put(key, record)
             logger.info("%s: creatomate render %s submitted", what, render_id)
         else:
@@ -391,8 +408,14 @@ class CloudRenderer(Closing):
         info = self._download(render_id, payload, key, plan, out_path, thumb_path, what)
         self._put(key, {**record, "state": "done", "path": str(out_path)})
         self._write_sidecars(out_path, plan)
-        return RenderResult(video_path=out_path, thumbnail_path=thumb_path, duration_s=info.duration_s,
-                            width=info.width or WIDTH, height=info.height or HEIGHT, fps=info.fps or float(FPS))
+        return RenderResult(
+            video_path=out_path,
+            thumbnail_path=thumb_path,
+            duration_s=info.duration_s,
+            width=info.width or WIDTH,
+            height=info.height or HEIGHT,
+            fps=info.fps or float(FPS),
+        )
 
     @staticmethod
     def _write_sidecars(out_path: Path, plan: Plan) -> None:
@@ -421,14 +444,21 @@ class CloudRenderer(Closing):
         if not thumb_path.is_file():
             with atomic_output(thumb_path) as temp_thumb:
                 self._thumbnail(out_path, info, temp_thumb, what)
-        return RenderResult(video_path=out_path, thumbnail_path=thumb_path, duration_s=info.duration_s,
-                            width=info.width or WIDTH, height=info.height or HEIGHT, fps=info.fps or float(FPS))
+        return RenderResult(
+            video_path=out_path,
+            thumbnail_path=thumb_path,
+            duration_s=info.duration_s,
+            width=info.width or WIDTH,
+            height=info.height or HEIGHT,
+            fps=info.fps or float(FPS),
+        )
 
     def _submit(self, plan: Plan, video_id: str, what: str) -> str:
         body = {"source": plan.composition, "metadata": f"{video_id}:{plan.fingerprint}"}
         action = f"{what}: submitting the render"
-        response = self.http.request("POST", f"{self.base_url}/v1/renders", what=action, headers=self._headers,
-                                     json_body=body)
+        response = self.http.request(
+            "POST", f"{self.base_url}/v1/renders", what=action, headers=self._headers, json_body=body
+        )
         payload = self.http.json(response, action)
         renders = payload if isinstance(payload, list) else [payload]
         first = renders[0] if renders else None
@@ -441,8 +471,9 @@ class CloudRenderer(Closing):
         polls = 0
         while True:
             action = f"{what}: reading render {render_id}"
-            response = self.http.request("GET", f"{self.base_url}/v1/renders/{render_id}", what=action,
-                                         headers=self._headers, accept=(404,))
+            response = self.http.request(
+                "GET", f"{self.base_url}/v1/renders/{render_id}", what=action, headers=self._headers, accept=(404,)
+            )
             if response.status_code == 404:
                 self._forget(key)
                 raise self.http.error(f"{action}: the render is unknown to the API; the next attempt renders again")
@@ -470,8 +501,9 @@ class CloudRenderer(Closing):
             waited += delay
             polls += 1
 
-    def _download(self, render_id: str, payload: dict[str, Any], key: str, plan: Plan, out_path: Path,
-                  thumb_path: Path, what: str) -> MediaInfo:
+    def _download(
+        self, render_id: str, payload: dict[str, Any], key: str, plan: Plan, out_path: Path, thumb_path: Path, what: str
+    ) -> MediaInfo:
         url = payload.get("url")
         action = f"{what}: downloading render {render_id}"
         if not url:
@@ -517,13 +549,22 @@ class CloudRenderer(Closing):
     @staticmethod
     def _loudness(path: Path, what: str) -> dict[str, str]:
         report = ffmpeg_report(
-            ["-i", f"file:{path.resolve()}", "-map", "0:a:0", "-af", f"loudnorm={LOUDNORM}:print_format=json",
-             "-f", "null", "-"],
+            [
+                "-i",
+                f"file:{path.resolve()}",
+                "-map",
+                "0:a:0",
+                "-af",
+                f"loudnorm={LOUDNORM}:print_format=json",
+                "-f",
+                "null",
+                "-",
+            ],
             f"{what}: measuring the loudness of the render",
         )
         start, end = report.rfind("{"), report.rfind("}")
         try:
-            measured = json.loads(report[start:end + 1])
+            measured = json.loads(report[start : end + 1])
             return {k: str(measured[k]) for k in ("input_i", "input_tp", "input_lra", "input_thresh", "target_offset")}
         except (ValueError, KeyError):
             raise ProviderError(f"{what}: no loudness measurement of the render in ffmpeg's report") from None
@@ -537,18 +578,46 @@ class CloudRenderer(Closing):
         integrated, peak = float(measured["input_i"]), float(measured["input_tp"])
         if abs(integrated - LOUDNESS_TARGET) <= LOUDNESS_TOLERANCE and peak <= TRUE_PEAK_CEILING:
             return
-        logger.info("%s: the render's audio is %.1f LUFS, %.1f dBTP; normalising it to %g LUFS",
-                    what, integrated, peak, LOUDNESS_TARGET)
-        options = (f"{LOUDNORM}:measured_I={measured['input_i']}:measured_TP={measured['input_tp']}:"
-                   f"measured_LRA={measured['input_lra']}:measured_thresh={measured['input_thresh']}:"
-                   f"offset={measured['target_offset']}:linear=true")
+        logger.info(
+            "%s: the render's audio is %.1f LUFS, %.1f dBTP; normalising it to %g LUFS",
+            what,
+            integrated,
+            peak,
+            LOUDNESS_TARGET,
+        )
+        options = (
+            f"{LOUDNORM}:measured_I={measured['input_i']}:measured_TP={measured['input_tp']}:"
+            f"measured_LRA={measured['input_lra']}:measured_thresh={measured['input_thresh']}:"
+            f"offset={measured['target_offset']}:linear=true"
+        )
         fixed = temp.with_name(f"{temp.stem}.loudness{temp.suffix}")
         try:
             run_ffmpeg(
-                ["-i", f"file:{temp.resolve()}", "-map", "0:v:0", "-map", "0:a:0", "-c:v", "copy",
-                 "-af", f"loudnorm={options},aresample={SAMPLE_RATE},atrim=end={plan.duration_s:.6f}",
-                 "-c:a", "aac", "-b:a", "160k", "-ar", str(SAMPLE_RATE), "-ac", "2",
-                 "-movflags", "+faststart", "-f", "mp4", f"file:{fixed.resolve()}"],
+                [
+                    "-i",
+                    f"file:{temp.resolve()}",
+                    "-map",
+                    "0:v:0",
+                    "-map",
+                    "0:a:0",
+                    "-c:v",
+                    "copy",
+                    "-af",
+                    f"loudnorm={options},aresample={SAMPLE_RATE},atrim=end={plan.duration_s:.6f}",
+                    "-c:a",
+                    "aac",
+                    "-b:a",
+                    "160k",
+                    "-ar",
+                    str(SAMPLE_RATE),
+                    "-ac",
+                    "2",
+                    "-movflags",
+                    "+faststart",
+                    "-f",
+                    "mp4",
+                    f"file:{fixed.resolve()}",
+                ],
                 f"{what}: normalising the loudness of the render",
             )
             os.replace(fixed, temp)
@@ -559,8 +628,22 @@ class CloudRenderer(Closing):
     def _thumbnail(video: Path, info: MediaInfo, dest: Path, what: str) -> None:
         at = min(THUMBNAIL_AT_S, max(0.0, info.duration_s / 2))
         run_ffmpeg(
-            ["-ss", f"{at:.3f}", "-i", f"file:{video.resolve()}", "-frames:v", "1",
-             "-vf", "scale=out_range=full,format=yuvj420p", "-q:v", "3", "-f", "image2", "-update", "1",
-             f"file:{dest.resolve()}"],
+            [
+                "-ss",
+                f"{at:.3f}",
+                "-i",
+                f"file:{video.resolve()}",
+                "-frames:v",
+                "1",
+                "-vf",
+                "scale=out_range=full,format=yuvj420p",
+                "-q:v",
+                "3",
+                "-f",
+                "image2",
+                "-update",
+                "1",
+                f"file:{dest.resolve()}",
+            ],
             f"{what}: extracting the thumbnail",
         )

@@ -77,9 +77,7 @@ NARRATION = MappingProxyType({"I": -16.5, "TP": -10.0})
 PHASE_ROTATION_HZ = (150, 300, 600)
 MUSIC_GAIN = 0.35
 # The bed drops by up to ~18 dB while the narrator speaks.
-DUCKING = MappingProxyType(
-    {"threshold": 0.02, "ratio": 8, "attack": 20, "release": 400, "makeup": 1}
-)
+DUCKING = MappingProxyType({"threshold": 0.02, "ratio": 8, "attack": 20, "release": 400, "makeup": 1})
 
 
 _INTEGRATED_RE = re.compile(r"Integrated loudness:\s*I:\s*(-?[\d.]+|-inf) LUFS")
@@ -107,19 +105,37 @@ class CaptionStyle:
 CAPTION_STYLES: MappingProxyType[str, CaptionStyle] = MappingProxyType(
     {
         "bold_yellow": CaptionStyle(
-            font_size=86, bold=True, primary="&H0000FFFF", highlight="&H00FFFFFF",
-            outline_colour="&H00000000", back_colour="&H80000000", border_style=1,
-            outline=7, shadow=2,
+            font_size=86,
+            bold=True,
+            primary="&H0000FFFF",
+            highlight="&H00FFFFFF",
+            outline_colour="&H00000000",
+            back_colour="&H80000000",
+            border_style=1,
+            outline=7,
+            shadow=2,
         ),
         "clean_white": CaptionStyle(
-            font_size=78, bold=False, primary="&H00FFFFFF", highlight="&H0066D9FF",
-            outline_colour="&H00202020", back_colour="&H90000000", border_style=1,
-            outline=2, shadow=4,
+            font_size=78,
+            bold=False,
+            primary="&H00FFFFFF",
+            highlight="&H0066D9FF",
+            outline_colour="&H00202020",
+            back_colour="&H90000000",
+            border_style=1,
+            outline=2,
+            shadow=4,
         ),
         "boxed": CaptionStyle(
-            font_size=74, bold=True, primary="&H00FFFFFF", highlight="&H0000E1FF",
-            outline_colour="&H00141414", back_colour="&H00141414", border_style=3,
-            outline=14, shadow=0,
+            font_size=74,
+            bold=True,
+            primary="&H00FFFFFF",
+            highlight="&H0000E1FF",
+            outline_colour="&H00141414",
+            back_colour="&H00141414",
+            border_style=3,
+            outline=14,
+            shadow=0,
         ),
     }
 )
@@ -147,9 +163,7 @@ def drawable(text: str, bold: bool) -> str:
     if codepoints is None:
         return text
     return "".join(
-        char
-        for char in text
-        if ord(char) in codepoints or char.isspace() or unicodedata.category(char) == "Cf"
+        char for char in text if ord(char) in codepoints or char.isspace() or unicodedata.category(char) == "Cf"
     )
 
 
@@ -171,9 +185,7 @@ def write_ass(path: Path, words: Sequence[WordTiming], style_name: str, end_s: f
     """Write the captions as an ASS script at `path`; return the number of Dialogue events."""
     style = CAPTION_STYLES.get(style_name)
     if style is None:
-        raise ProviderError(
-            f"unknown caption_style {style_name!r}; known: {', '.join(CAPTION_STYLES)}"
-        )
+        raise ProviderError(f"unknown caption_style {style_name!r}; known: {', '.join(CAPTION_STYLES)}")
     header = [
         "[Script Info]",
         "; Captions burned in by shorts-engine's FfmpegRenderer.",
@@ -203,8 +215,7 @@ def write_ass(path: Path, words: Sequence[WordTiming], style_name: str, end_s: f
         parts = [ass_escape(drawable(t, style.bold)) for t in texts]
         parts[current] = f"{{\\c{style.highlight}&}}{parts[current]}{{\\c{style.primary}&}}"
         dialogue.append(
-            f"Dialogue: 0,{_ass_time(start_cs)},{_ass_time(stop_cs)},{style_name},,0,0,0,,"
-            + " ".join(parts)
+            f"Dialogue: 0,{_ass_time(start_cs)},{_ass_time(stop_cs)},{style_name},,0,0,0,," + " ".join(parts)
         )
     with atomic_output(path) as temp_path:
         temp_path.write_text("\n".join(header + dialogue) + "\n", encoding="utf-8")
@@ -235,10 +246,12 @@ class RenderProfile:
 
 PROFILES: MappingProxyType[str, RenderProfile] = MappingProxyType(
     {
-        "final": RenderProfile(width=WIDTH, height=HEIGHT, fps=FPS, preset="veryfast", crf=21,
-                               audio_bitrate="160k", scaler="bilinear"),
-        "draft": RenderProfile(width=540, height=960, fps=FPS, preset="ultrafast", crf=26,
-                               audio_bitrate="128k", scaler="fast_bilinear"),
+        "final": RenderProfile(
+            width=WIDTH, height=HEIGHT, fps=FPS, preset="veryfast", crf=21, audio_bitrate="160k", scaler="bilinear"
+        ),
+        "draft": RenderProfile(
+            width=540, height=960, fps=FPS, preset="ultrafast", crf=26, audio_bitrate="128k", scaler="fast_bilinear"
+        ),
     }
 )
 
@@ -292,10 +305,13 @@ class FfmpegRenderer(Closing):
         base = PROFILES[profile]
         self.profile_name = profile
         self.profile = RenderProfile(
-            width=base.width, height=base.height, fps=base.fps,
+            width=base.width,
+            height=base.height,
+            fps=base.fps,
             preset=base.preset if preset is None else preset,
             crf=base.crf if crf is None else crf,
-            audio_bitrate=base.audio_bitrate, scaler=base.scaler,
+            audio_bitrate=base.audio_bitrate,
+            scaler=base.scaler,
         )
         self.preset = self.profile.preset
         self.crf = self.profile.crf
@@ -304,9 +320,7 @@ class FfmpegRenderer(Closing):
         self.transition_s = transition_s
         self.max_duration_s = max_duration_s
 
-    def render(
-        self, clips: Sequence[Clip], voiceover: Voiceover, script: Script, out_path: Path
-    ) -> RenderResult:
+    def render(self, clips: Sequence[Clip], voiceover: Voiceover, script: Script, out_path: Path) -> RenderResult:
         video_id = script.video_id
         out_path = Path(out_path)
         profile = self.profile
@@ -314,8 +328,7 @@ class FfmpegRenderer(Closing):
             raise ProviderError(f"video {video_id}: no clips to render")
         if voiceover.duration_s <= 0:
             raise ProviderError(
-                f"video {video_id}: voiceover {voiceover.audio_path} has duration "
-                f"{voiceover.duration_s}"
+                f"video {video_id}: voiceover {voiceover.audio_path} has duration {voiceover.duration_s}"
             )
         total_frames = max(1, round((voiceover.duration_s + TAIL_S) * profile.fps))
         total_s = total_frames / profile.fps
@@ -326,8 +339,7 @@ class FfmpegRenderer(Closing):
                 f"the {self.max_duration_s:g} s platform limit"
             )
 
-        clip_infos = [self._checked_clip(video_id, index, clip)
-                      for index, clip in enumerate(clips, start=1)]
+        clip_infos = [self._checked_clip(video_id, index, clip) for index, clip in enumerate(clips, start=1)]
         self._check_voiceover(video_id, voiceover)
 
         if len(script.scenes) == len(clips):
@@ -335,14 +347,16 @@ class FfmpegRenderer(Closing):
         else:
             weights = [clip.duration_s for clip in clips]
         counts = segment_frames(weights, total_frames)
-        kept = [(clip, info, count) for clip, info, count in zip(clips, clip_infos, counts)
-                if count > 0]
-        overlap = transition_frames([count for _, _, count in kept],
-                                    round(self.transition_s * profile.fps))
+        kept = [(clip, info, count) for clip, info, count in zip(clips, clip_infos, counts) if count > 0]
+        overlap = transition_frames([count for _, _, count in kept], round(self.transition_s * profile.fps))
         segments = [
-            _Segment(clip=clip, info=info, seconds=0.0 if is_image(clip.path) else info.duration_s,
-                     frames=count + (overlap if index < len(kept) - 1 else 0),
-                     still=is_image(clip.path))
+            _Segment(
+                clip=clip,
+                info=info,
+                seconds=0.0 if is_image(clip.path) else info.duration_s,
+                frames=count + (overlap if index < len(kept) - 1 else 0),
+                still=is_image(clip.path),
+            )
             for index, (clip, info, count) in enumerate(kept)
         ]
 
@@ -364,22 +378,34 @@ class FfmpegRenderer(Closing):
             mix_path, sound_path = work / "mix.wav", work / "sound.m4a"
             picture_path = work / "picture.mp4"
             with atomic_output(out_path) as temp_video, atomic_output(thumb_path) as temp_thumb:
-                picture_args = self.picture_args(segments, overlap, ass_path, total_s, picture_path,
-                                                 temp_thumb)
+                picture_args = self.picture_args(segments, overlap, ass_path, total_s, picture_path, temp_thumb)
                 with BackgroundFfmpeg(
                     picture_args,
-                    f"video {video_id}: rendering {out_path} from clips [{inputs}] and captions "
-                    f"{ass_path}",
+                    f"video {video_id}: rendering {out_path} from clips [{inputs}] and captions {ass_path}",
                 ) as picture:
-                    loudness = self.mix_audio(voiceover, total_s, video_id, music_track, mix_path,
-                                              sound_of)
-                    run_ffmpeg(self.sound_args(mix_path, total_s, sound_path, loudness),
-                               f"{sound_of}: encoding the sound")
+                    loudness = self.mix_audio(voiceover, total_s, video_id, music_track, mix_path, sound_of)
+                    run_ffmpeg(
+                        self.sound_args(mix_path, total_s, sound_path, loudness), f"{sound_of}: encoding the sound"
+                    )
                     picture.wait()
                 run_ffmpeg(
-                    ["-i", _file_url(picture_path), "-i", _file_url(sound_path), "-map", "0:v",
-                     "-map", "1:a", "-c", "copy", "-movflags", "+faststart", "-f", "mp4",
-                     _file_url(temp_video)],
+                    [
+                        "-i",
+                        _file_url(picture_path),
+                        "-i",
+                        _file_url(sound_path),
+                        "-map",
+                        "0:v",
+                        "-map",
+                        "1:a",
+                        "-c",
+                        "copy",
+                        "-movflags",
+                        "+faststart",
+                        "-f",
+                        "mp4",
+                        _file_url(temp_video),
+                    ],
                     f"video {video_id}: joining the picture and the sound into {out_path}",
                 )
                 info = probe(temp_video)
@@ -387,14 +413,10 @@ class FfmpegRenderer(Closing):
                     profile.width,
                     profile.height,
                 ):
-                    raise ProviderError(
-                        f"video {video_id}: render {out_path} came out wrong: {info}"
-                    )
+                    raise ProviderError(f"video {video_id}: render {out_path} came out wrong: {info}")
                 thumb = probe(temp_thumb)
                 if (thumb.width, thumb.height) != (profile.width, profile.height):
-                    raise ProviderError(
-                        f"video {video_id}: thumbnail {thumb_path} came out wrong"
-                    )
+                    raise ProviderError(f"video {video_id}: thumbnail {thumb_path} came out wrong")
         write_sidecars(out_path, voiceover.words, total_s)
 
         return RenderResult(
@@ -423,13 +445,9 @@ class FfmpegRenderer(Closing):
         try:
             info = probe(voiceover.audio_path)
         except ProviderError as exc:
-            raise ProviderError(
-                f"video {video_id}: voiceover {voiceover.audio_path}: {exc}"
-            ) from exc
+            raise ProviderError(f"video {video_id}: voiceover {voiceover.audio_path}: {exc}") from exc
         if not info.has_audio:
-            raise ProviderError(
-                f"video {video_id}: voiceover {voiceover.audio_path} has no audio"
-            )
+            raise ProviderError(f"video {video_id}: voiceover {voiceover.audio_path} has no audio")
 
     def _cover(self, stream, info: MediaInfo):  # type: ignore[no-untyped-def]
         """`stream` cover-cropped to the output size (untouched when it already has it), yuv420p."""
@@ -437,10 +455,10 @@ class FfmpegRenderer(Closing):
         if (info.width, info.height) != (p.width, p.height):
             # Cut to 9:16 before scaling: the same picture as scaling first, far fewer pixels.
             stream = (
-                stream.filter("crop", w=f"min(iw,max(1,ih*{p.width}/{p.height}))",
-                              h=f"min(ih,max(1,iw*{p.height}/{p.width}))")
-                .filter("scale", w=p.width, h=p.height, force_original_aspect_ratio="increase",
-                        flags=p.scaler)
+                stream.filter(
+                    "crop", w=f"min(iw,max(1,ih*{p.width}/{p.height}))", h=f"min(ih,max(1,iw*{p.height}/{p.width}))"
+                )
+                .filter("scale", w=p.width, h=p.height, force_original_aspect_ratio="increase", flags=p.scaler)
                 .filter("crop", w=p.width, h=p.height)
             )
         return stream.filter("format", pix_fmts="yuv420p")
@@ -453,8 +471,13 @@ class FfmpegRenderer(Closing):
             # A slow push-in over the still's whole share of the timeline.
             stream = self._cover(ffmpeg.input(_file_url(segment.clip.path)).video, segment.info)
             stream = stream.filter(
-                "zoompan", z=f"1+{STILL_ZOOM:g}*on/{max(1, count - 1)}", d=count,
-                x="iw/2-iw/zoom/2", y="ih/2-ih/zoom/2", s=f"{p.width}x{p.height}", fps=fps,
+                "zoompan",
+                z=f"1+{STILL_ZOOM:g}*on/{max(1, count - 1)}",
+                d=count,
+                x="iw/2-iw/zoom/2",
+                y="ih/2-ih/zoom/2",
+                s=f"{p.width}x{p.height}",
+                fps=fps,
             )
         else:
             needed_s = count / fps
@@ -467,17 +490,11 @@ class FfmpegRenderer(Closing):
                 # Decoding a frame this size costs a fraction of encoding one: frame threads
                 # would only add memory and hand-offs.
                 options["threads"] = 1
-            stream = ffmpeg.input(_file_url(segment.clip.path), t=f"{needed_s + 0.25:.3f}",
-                                  **options).video
+            stream = ffmpeg.input(_file_url(segment.clip.path), t=f"{needed_s + 0.25:.3f}", **options).video
             stream = self._cover(stream, segment.info).filter("fps", fps=fps)
             if -2 / fps < short_s <= MAX_HOLD_S:
-                stream = stream.filter("tpad", stop_mode="clone",
-                                       stop_duration=f"{max(short_s, 0) + 2 / fps:.3f}")
-        return (
-            stream.filter("setsar", sar=1)
-            .filter("trim", end_frame=count)
-            .filter("setpts", expr="PTS-STARTPTS")
-        )
+                stream = stream.filter("tpad", stop_mode="clone", stop_duration=f"{max(short_s, 0) + 2 / fps:.3f}")
+        return stream.filter("setsar", sar=1).filter("trim", end_frame=count).filter("setpts", expr="PTS-STARTPTS")
 
     def _timeline(self, segments: Sequence[_Segment], overlap: int):  # type: ignore[no-untyped-def]
         """The fitted clips in turn, each cross-fading into the next over `overlap` frames.
@@ -492,8 +509,7 @@ class FfmpegRenderer(Closing):
             return ffmpeg.concat(*fitted, v=1, a=0).filter("settb", expr=f"1/{self.profile.fps}")
 
         def part(stream, start: int, end: int):  # type: ignore[no-untyped-def]
-            return stream.filter("trim", start_frame=start, end_frame=end).filter(
-                "setpts", expr="PTS-STARTPTS")
+            return stream.filter("trim", start_frame=start, end_frame=end).filter("setpts", expr="PTS-STARTPTS")
 
         last = len(segments) - 1
         heads, bodies, tails = [], [], []
@@ -509,8 +525,11 @@ class FfmpegRenderer(Closing):
         pieces = [bodies[0]]
         for index in range(1, len(segments)):
             blended = ffmpeg.filter(
-                [tails[index - 1], heads[index]], "xfade", transition="fade",
-                duration=f"{overlap / self.profile.fps:.6f}", offset=0,
+                [tails[index - 1], heads[index]],
+                "xfade",
+                transition="fade",
+                duration=f"{overlap / self.profile.fps:.6f}",
+                offset=0,
             ).filter("format", pix_fmts="yuv420p")
             pieces += [blended, bodies[index]]
         return ffmpeg.concat(*pieces, v=1, a=0).filter("settb", expr=f"1/{self.profile.fps}")
@@ -553,23 +572,37 @@ class FfmpegRenderer(Closing):
         )
         return ffmpeg.merge_outputs(picture, still).get_args()
 
-    def sound_args(self, mix_path: Path, total_s: float, sound_path: Path,
-                   loudness: dict[str, str] | None = None) -> list[str]:
+    def sound_args(
+        self, mix_path: Path, total_s: float, sound_path: Path, loudness: dict[str, str] | None = None
+    ) -> list[str]:
         """ffmpeg arguments that loudness-normalise the mix and encode it as AAC 48 kHz stereo."""
         return [
-            "-i", _file_url(mix_path),
-            "-filter:a", self._normalisation(total_s, loudness),
+            "-i",
+            _file_url(mix_path),
+            "-filter:a",
+            self._normalisation(total_s, loudness),
             # FFmpeg's documentation: better than the default coder above 64 kb/s, and far cheaper.
-            "-c:a", "aac", "-aac_coder", "fast", "-b:a", self.profile.audio_bitrate,
-            "-ar", str(SAMPLE_RATE), "-ac", "2", "-f", "mp4", _file_url(sound_path),
+            "-c:a",
+            "aac",
+            "-aac_coder",
+            "fast",
+            "-b:a",
+            self.profile.audio_bitrate,
+            "-ar",
+            str(SAMPLE_RATE),
+            "-ac",
+            "2",
+            "-f",
+            "mp4",
+            _file_url(sound_path),
         ]
 
     @staticmethod
     def _narration(voiceover: Voiceover):  # type: ignore[no-untyped-def]
         """The voiceover as 48 kHz stereo."""
         return (
-            ffmpeg.input(_file_url(voiceover.audio_path)).audio
-            .filter("aresample", SAMPLE_RATE)
+            ffmpeg.input(_file_url(voiceover.audio_path))
+            .audio.filter("aresample", SAMPLE_RATE)
             .filter("aformat", sample_fmts="fltp", channel_layouts="stereo")
         )
 
@@ -586,7 +619,11 @@ class FfmpegRenderer(Closing):
         return loudness if math.isfinite(loudness) and loudness > -70 else None
 
     def _mix(  # type: ignore[no-untyped-def]
-        self, voiceover: Voiceover, total_s: float, music_key: str, music_track: Path | None,
+        self,
+        voiceover: Voiceover,
+        total_s: float,
+        music_key: str,
+        music_track: Path | None,
         narration_lufs: float | None = None,
     ):
         """Narration over a music bed that ducks under speech, exactly total_s long.
@@ -600,8 +637,7 @@ class FfmpegRenderer(Closing):
             voice = voice.filter("volume", f"{NARRATION['I'] - narration_lufs:.2f}dB")
             for hz in PHASE_ROTATION_HZ:
                 voice = voice.filter("allpass", f=hz, t="q", w=0.7)
-            voice = voice.filter("alimiter", limit=f"{10 ** (NARRATION['TP'] / 20):.4f}",
-                                 level="false", latency="true")
+            voice = voice.filter("alimiter", limit=f"{10 ** (NARRATION['TP'] / 20):.4f}", level="false", latency="true")
         voice = voice.filter("apad", whole_dur=total).filter("atrim", end=total)
         if not self.music:
             return voice
@@ -622,25 +658,26 @@ class FfmpegRenderer(Closing):
         ducked = ffmpeg.filter([bed, speech[1]], "sidechaincompress", **DUCKING)
         return ffmpeg.filter([speech[0], ducked], "amix", inputs=2, duration="first", normalize=0)
 
-    def mix_audio(self, voiceover: Voiceover, total_s: float, music_key: str,
-                  music_track: Path | None, mix_path: Path, what: str) -> dict[str, str]:
+    def mix_audio(
+        self, voiceover: Voiceover, total_s: float, music_key: str, music_track: Path | None, mix_path: Path, what: str
+    ) -> dict[str, str]:
         """Write the mix to `mix_path` (float WAV); return loudnorm's first-pass measurement."""
         narration_lufs = self.narration_loudness(voiceover, what)
-        mixed = self._mix(voiceover, total_s, music_key, music_track,
-                          narration_lufs).filter_multi_output("asplit")
+        mixed = self._mix(voiceover, total_s, music_key, music_track, narration_lufs).filter_multi_output("asplit")
         measured = mixed[0].filter("loudnorm", print_format="json", **LOUDNORM)
         args = ffmpeg.merge_outputs(
             # loudnorm runs at 192 kHz and the split feeds it: bring the kept copy back down.
-            ffmpeg.output(mixed[1].filter("aresample", SAMPLE_RATE), _file_url(mix_path),
-                          acodec="pcm_f32le", f="wav"),
+            ffmpeg.output(mixed[1].filter("aresample", SAMPLE_RATE), _file_url(mix_path), acodec="pcm_f32le", f="wav"),
             ffmpeg.output(measured, "-", f="null"),
         ).get_args()
         report = ffmpeg_report(args, f"{what}: mixing and measuring the audio")
         start, end = report.rfind("{"), report.rfind("}")
         try:
-            measurement = json.loads(report[start:end + 1])
-            return {key: str(measurement[key]) for key in
-                    ("input_i", "input_tp", "input_lra", "input_thresh", "target_offset")}
+            measurement = json.loads(report[start : end + 1])
+            return {
+                key: str(measurement[key])
+                for key in ("input_i", "input_tp", "input_lra", "input_thresh", "target_offset")
+            }
         except (ValueError, KeyError) as exc:
             raise ProviderError(f"{what}: no loudness measurement in ffmpeg's report") from exc
 
@@ -650,9 +687,12 @@ class FfmpegRenderer(Closing):
         options = {key: str(value) for key, value in LOUDNORM.items()}
         if measured and all(v not in ("-inf", "inf", "nan") for v in measured.values()):
             options.update(
-                measured_I=measured["input_i"], measured_TP=measured["input_tp"],
-                measured_LRA=measured["input_lra"], measured_thresh=measured["input_thresh"],
-                offset=measured["target_offset"], linear="true",
+                measured_I=measured["input_i"],
+                measured_TP=measured["input_tp"],
+                measured_LRA=measured["input_lra"],
+                measured_thresh=measured["input_thresh"],
+                offset=measured["target_offset"],
+                linear="true",
             )
         loudnorm = ":".join(f"{key}={value}" for key, value in options.items())
         return (

@@ -58,9 +58,7 @@ def caption_lines(
     return lines
 
 
-def caption_events(
-    words: Sequence[WordTiming], end_s: float
-) -> list[tuple[float, float, list[str], int]]:
+def caption_events(words: Sequence[WordTiming], end_s: float) -> list[tuple[float, float, list[str], int]]:
     """(start, end, line words, index of the spoken word) for each spoken word, clipped to end_s."""
     lines = caption_lines(words)
     events = []

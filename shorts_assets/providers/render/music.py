@@ -70,9 +70,7 @@ def generated_bed_expr(key: str) -> str:
 
 def generated_bed_source(key: str, duration_s: float) -> str:
     """A lavfi source description that plays the generated bed for `duration_s`."""
-    return (
-        f"aevalsrc=exprs='{generated_bed_expr(key)}':s={BED_SAMPLE_RATE}:d={duration_s:.3f}"
-    )
+    return f"aevalsrc=exprs='{generated_bed_expr(key)}':s={BED_SAMPLE_RATE}:d={duration_s:.3f}"
 
 
 def licensed_tracks(music_dir: Path) -> list[MusicTrack]:
@@ -87,9 +85,7 @@ def licensed_tracks(music_dir: Path) -> list[MusicTrack]:
             continue
         license_path = path.with_name(f"{path.stem}.license.txt")
         if not license_path.is_file() or not license_path.read_text(errors="replace").strip():
-            log.warning(
-                "skipping music %s: no licence file %s next to it", path, license_path.name
-            )
+            log.warning("skipping music %s: no licence file %s next to it", path, license_path.name)
             continue
         tracks.append(MusicTrack(path=path, license_path=license_path))
     return tracks

@@ -30,9 +30,13 @@ def _measure(path: Path, has_video: bool, min_stretch_s: float, silence_db: floa
     if has_video:
         command += ["-map", "0:v:0", "-vf", f"blackdetect=d={min_stretch_s:g}:pix_th=0.10"]
     command += [
-        "-map", "0:a:0",
-        "-af", f"ebur128=peak=true,silencedetect=n={silence_db:g}dB:d={min_stretch_s:g}",
-        "-f", "null", "-",
+        "-map",
+        "0:a:0",
+        "-af",
+        f"ebur128=peak=true,silencedetect=n={silence_db:g}dB:d={min_stretch_s:g}",
+        "-f",
+        "null",
+        "-",
     ]
     completed = subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True, check=False)
     report = completed.stderr.decode("utf-8", "replace")
@@ -74,35 +78,53 @@ def check_render(
         return [("readable", False, str(exc))]
     results: list[CheckResult] = [("readable", True, str(path))]
     duration = info.duration_s
-    results.append((
-        "duration", 0 < duration <= max_duration_s,
-        f"{duration:.2f} s (limit {max_duration_s:g} s)",
-    ))
-    results.append((
-        "resolution", (info.width, info.height) == (width, height),
-        f"{info.width}x{info.height} (want {width}x{height})",
-    ))
-    results.append((
-        "frame_rate", info.fps is not None and abs(info.fps - fps) < 0.01,
-        f"{info.fps} fps (want {fps:g})",
-    ))
+    results.append(
+        (
+            "duration",
+            0 < duration <= max_duration_s,
+            f"{duration:.2f} s (limit {max_duration_s:g} s)",
+        )
+    )
+    results.append(
+        (
+            "resolution",
+            (info.width, info.height) == (width, height),
+            f"{info.width}x{info.height} (want {width}x{height})",
+        )
+    )
+    results.append(
+        (
+            "frame_rate",
+            info.fps is not None and abs(info.fps - fps) < 0.01,
+            f"{info.fps} fps (want {fps:g})",
+        )
+    )
     codecs_ok = (info.video_codec, info.pix_fmt, info.audio_codec) == ("h264", "yuv420p", "aac")
-    results.append((
-        "codecs", codecs_ok,
-        f"video {info.video_codec} {info.video_profile or ''} {info.pix_fmt}, audio {info.audio_codec} "
-        f"(want h264 yuv420p, aac)",
-    ))
-    results.append((
-        "audio_present", info.has_audio,
-        f"{info.sample_rate} Hz, {info.audio_channels} channels" if info.has_audio else "no audio stream",
-    ))
+    results.append(
+        (
+            "codecs",
+            codecs_ok,
+            f"video {info.video_codec} {info.video_profile or ''} {info.pix_fmt}, audio {info.audio_codec} "
+            f"(want h264 yuv420p, aac)",
+        )
+    )
+    results.append(
+        (
+            "audio_present",
+            info.has_audio,
+            f"{info.sample_rate} Hz, {info.audio_channels} channels" if info.has_audio else "no audio stream",
+        )
+    )
     size = path.stat().st_size
     per_s = size / duration if duration > 0 else 0
-    results.append((
-        "file_size", min_bytes_per_s <= per_s <= max_bytes_per_s,
-        f"{size} bytes, {per_s / 1000:.0f} kB/s (want {min_bytes_per_s / 1000:.0f}–"
-        f"{max_bytes_per_s / 1000:.0f} kB/s)",
-    ))
+    results.append(
+        (
+            "file_size",
+            min_bytes_per_s <= per_s <= max_bytes_per_s,
+            f"{size} bytes, {per_s / 1000:.0f} kB/s (want {min_bytes_per_s / 1000:.0f}–"
+            f"{max_bytes_per_s / 1000:.0f} kB/s)",
+        )
+    )
     if not info.has_audio:
         return results
 
@@ -112,27 +134,39 @@ def check_render(
         return results + [("measured", False, str(exc))]
     integrated = _INTEGRATED_RE.findall(report)
     lufs = float(integrated[-1]) if integrated and integrated[-1] != "-inf" else float("-inf")
-    results.append((
-        "loudness", abs(lufs - lufs_target) <= lufs_tolerance,
-        f"{lufs:.1f} LUFS integrated (want {lufs_target:g} ± {lufs_tolerance:g} LU)",
-    ))
+    results.append(
+        (
+            "loudness",
+            abs(lufs - lufs_target) <= lufs_tolerance,
+            f"{lufs:.1f} LUFS integrated (want {lufs_target:g} ± {lufs_tolerance:g} LU)",
+        )
+    )
     peaks = _TRUE_PEAK_RE.findall(report)
     peak = float(peaks[-1]) if peaks and peaks[-1] != "-inf" else float("-inf")
-    results.append((
-        "true_peak", peak <= max_true_peak_db,
-        f"{peak:.1f} dBTP (ceiling {max_true_peak_db:g} dBTP)",
-    ))
+    results.append(
+        (
+            "true_peak",
+            peak <= max_true_peak_db,
+            f"{peak:.1f} dBTP (ceiling {max_true_peak_db:g} dBTP)",
+        )
+    )
     blacks = [float(d) for _, _, d in _BLACK_RE.findall(report)]
     longest_black = max(blacks, default=0.0)
-    results.append((
-        "no_black_stretch", longest_black <= max_black_s,
-        f"longest black stretch {longest_black:.2f} s (limit {max_black_s:g} s)",
-    ))
+    results.append(
+        (
+            "no_black_stretch",
+            longest_black <= max_black_s,
+            f"longest black stretch {longest_black:.2f} s (limit {max_black_s:g} s)",
+        )
+    )
     longest_silence = max(_silences(report, duration), default=0.0)
-    results.append((
-        "no_silent_stretch", longest_silence <= max_silence_s,
-        f"longest stretch below {silence_db:g} dB {longest_silence:.2f} s (limit {max_silence_s:g} s)",
-    ))
+    results.append(
+        (
+            "no_silent_stretch",
+            longest_silence <= max_silence_s,
+            f"longest stretch below {silence_db:g} dB {longest_silence:.2f} s (limit {max_silence_s:g} s)",
+        )
+    )
     return results
 
 

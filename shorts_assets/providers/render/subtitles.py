@@ -33,9 +33,7 @@ def _vtt_text(text: str) -> str:
     return _one_line(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def cues(
-    lines: Sequence[Sequence[WordTiming]], line_ends: Sequence[float]
-) -> list[tuple[float, float, str]]:
+def cues(lines: Sequence[Sequence[WordTiming]], line_ends: Sequence[float]) -> list[tuple[float, float, str]]:
     """(start, end, text) per caption line, each ending no earlier than a millisecond after it starts."""
     result = []
     for line, end in zip(lines, line_ends):

@@ -232,7 +232,9 @@ def estimate_word_timings(text: str, pcm: bytes, sample_rate: int) -> tuple[Word
     return _finish(words, timings, duration)
 
 
-def _finish(words: Sequence[TextWord], timings: Sequence[tuple[float, float]], duration: float) -> tuple[WordTiming, ...]:
+def _finish(
+    words: Sequence[TextWord], timings: Sequence[tuple[float, float]], duration: float
+) -> tuple[WordTiming, ...]:
     """WordTimings clamped to the audio and to each other, so they never go back in time."""
     result, floor = [], 0.0
     for word, (start, end) in zip(words, timings):

@@ -107,9 +107,7 @@ class _VoiceStruct(ctypes.Structure):
     ]
 
 
-_SynthCallback = ctypes.CFUNCTYPE(
-    ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.POINTER(_Event)
-)
+_SynthCallback = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.POINTER(_Event))
 
 
 # --- process-wide engine ---------------------------------------------------------------------
@@ -361,8 +359,7 @@ def _timings(
     located = [token_at(text_position - 1) for text_position, _ in events]
     inside = {k for k, in_token in located if in_token}
     owners: list[_Word | None] = [
-        tokens[k][2] if k < len(tokens) and (in_token or k not in inside) else None
-        for k, in_token in located
+        tokens[k][2] if k < len(tokens) and (in_token or k not in inside) else None for k, in_token in located
     ]
 
     # Each event either starts a word (its first event), continues the current one, or speaks
@@ -487,4 +484,3 @@ def _write_wav_atomically(out_path: Path, pcm: bytes, sample_rate: int) -> None:
         samples.byteswap()
         pcm = samples.tobytes()
     write_wav(out_path, pcm, sample_rate, "espeak")
-

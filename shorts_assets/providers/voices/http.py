@@ -98,12 +98,34 @@ ELEVENLABS_MODELS: Mapping[str, int] = {
     "eleven_flash_v2": 30_000,
 }
 ELEVENLABS_FORMATS = (
-    "alaw_8000", "ulaw_8000",
-    "mp3_22050_32", "mp3_24000_48", "mp3_44100_32", "mp3_44100_64", "mp3_44100_96", "mp3_44100_128",
+    "alaw_8000",
+    "ulaw_8000",
+    "mp3_22050_32",
+    "mp3_24000_48",
+    "mp3_44100_32",
+    "mp3_44100_64",
+    "mp3_44100_96",
+    "mp3_44100_128",
     "mp3_44100_192",
-    "opus_48000_32", "opus_48000_64", "opus_48000_96", "opus_48000_128", "opus_48000_192",
-    "pcm_8000", "pcm_16000", "pcm_22050", "pcm_24000", "pcm_32000", "pcm_44100", "pcm_48000",
-    "wav_8000", "wav_16000", "wav_22050", "wav_24000", "wav_32000", "wav_44100", "wav_48000",
+    "opus_48000_32",
+    "opus_48000_64",
+    "opus_48000_96",
+    "opus_48000_128",
+    "opus_48000_192",
+    "pcm_8000",
+    "pcm_16000",
+    "pcm_22050",
+    "pcm_24000",
+    "pcm_32000",
+    "pcm_44100",
+    "pcm_48000",
+    "wav_8000",
+    "wav_16000",
+    "wav_22050",
+    "wav_24000",
+    "wav_32000",
+    "wav_44100",
+    "wav_48000",
 )
 # Stock voices of the ElevenLabs library: Sarah (American) and George (British).
 DEFAULT_ELEVENLABS_VOICES: Mapping[str, str] = {"en-us": "EXAVITQu4vr4xnSDxMaL", "en-gb": "JBFqnCBsd6RMkjVDRZzb"}
@@ -139,8 +161,23 @@ def _parse_wav(data: bytes) -> tuple[bytes, int, int, int] | None:
 
 def _ffmpeg_to_wav(data: bytes, what: str, input_args: Sequence[str] = ()) -> bytes:
     """Decode any audio ffmpeg reads into a 16-bit mono WAV (its header sizes are placeholders)."""
-    command = [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", *input_args, "-i", "pipe:0",
-               "-vn", "-ac", "1", "-acodec", "pcm_s16le", "-f", "wav", "pipe:1"]
+    command = [
+        ffmpeg_exe(),
+        "-hide_banner",
+        "-loglevel",
+        "error",
+        *input_args,
+        "-i",
+        "pipe:0",
+        "-vn",
+        "-ac",
+        "1",
+        "-acodec",
+        "pcm_s16le",
+        "-f",
+        "wav",
+        "pipe:1",
+    ]
     try:
         done = subprocess.run(command, input=data, capture_output=True, timeout=120, check=False)
     except subprocess.TimeoutExpired:
@@ -211,11 +248,13 @@ class _HttpVoice(Closing):
         if not voiced_segments(pcm, rate):
             raise self.http.error(f"{what}: the audio ({len(pcm) / 2 / rate:.2f} s) holds no speech, only silence")
 
-    def _voiceover(self, out_path: Path, pcm: bytes, rate: int, voice: str,
-                   words: tuple[WordTiming, ...], what: str) -> Voiceover:
+    def _voiceover(
+        self, out_path: Path, pcm: bytes, rate: int, voice: str, words: tuple[WordTiming, ...], what: str
+    ) -> Voiceover:
         write_wav(out_path, pcm, rate, what)
-        return Voiceover(audio_path=out_path, duration_s=len(pcm) / 2 / rate, sample_rate=rate, voice=voice,
-                         words=words)
+        return Voiceover(
+            audio_path=out_path, duration_s=len(pcm) / 2 / rate, sample_rate=rate, voice=voice, words=words
+        )
 
 
 class OpenAIVoice(_HttpVoice):
@@ -268,8 +307,9 @@ class OpenAIVoice(_HttpVoice):
         self.response_format = response_format
         self.speed = speed
         self.instructions = instructions
-        self.http = api_http_client("openai", api_key, http_client=http_client, transport=transport,
-                                    retry=retry or TTS_RETRY, sleep=sleep)
+        self.http = api_http_client(
+            "openai", api_key, http_client=http_client, transport=transport, retry=retry or TTS_RETRY, sleep=sleep
+        )
         self._headers = {"Authorization": f"Bearer {api_key}"}
         if organization:
             self._headers["OpenAI-Organization"] = organization
@@ -299,14 +339,24 @@ class OpenAIVoice(_HttpVoice):
         if self.instructions:
             body["instructions"] = self.instructions
         self._charge(what, text)
-        response = self.http.request("POST", f"{self.base_url}/audio/speech", what=f"{what}: speech",
-                                     headers=self._headers, json_body=body, classify=openai_classify)
+        response = self.http.request(
+            "POST",
+            f"{self.base_url}/audio/speech",
+            what=f"{what}: speech",
+            headers=self._headers,
+            json_body=body,
+            classify=openai_classify,
+        )
         content_type = response.headers.get("content-type", "").lower()
         if "json" in content_type or "html" in content_type:
             raise self.http.error(f"{what}: expected audio, got {content_type}: {describe_body(response)}")
         codec = self.response_format
-        pcm, rate = _decode(response.content, codec, OPENAI_PCM_RATE if codec == "pcm" else None,
-                            self.http.redact(f"{self.name} {what}"))
+        pcm, rate = _decode(
+            response.content,
+            codec,
+            OPENAI_PCM_RATE if codec == "pcm" else None,
+            self.http.redact(f"{self.name} {what}"),
+        )
         self._check_audible(pcm, rate, what)
         words = estimate_word_timings(text, pcm, rate)
         return self._voiceover(out_path, pcm, rate, voice, words, f"{self.name} {what}")
@@ -376,7 +426,9 @@ class ElevenLabsVoice(_HttpVoice):
         if model not in ELEVENLABS_MODELS:
             raise ValueError(f"elevenlabs: model {model!r} is not one of {', '.join(ELEVENLABS_MODELS)}")
         if output_format not in ELEVENLABS_FORMATS:
-            raise ValueError(f"elevenlabs: output_format {output_format!r} is not one of {', '.join(ELEVENLABS_FORMATS)}")
+            raise ValueError(
+                f"elevenlabs: output_format {output_format!r} is not one of {', '.join(ELEVENLABS_FORMATS)}"
+            )
         if seed is not None and not 0 <= seed <= 4_294_967_295:
             raise ValueError(f"elevenlabs: seed must be within 0..4294967295, got {seed}")
         self.voice_table = {**DEFAULT_ELEVENLABS_VOICES, **(voices or {})}
@@ -389,8 +441,9 @@ class ElevenLabsVoice(_HttpVoice):
         self.output_format = output_format
         self.voice_settings = dict(voice_settings) if voice_settings else None
         self.seed = seed
-        self.http = api_http_client("elevenlabs", api_key, http_client=http_client, transport=transport,
-                                    retry=retry or TTS_RETRY, sleep=sleep)
+        self.http = api_http_client(
+            "elevenlabs", api_key, http_client=http_client, transport=transport, retry=retry or TTS_RETRY, sleep=sleep
+        )
         self._headers = {"xi-api-key": api_key, "Accept": "application/json"}
 
     def provider_voice(self, voice: str) -> str:
@@ -416,10 +469,14 @@ class ElevenLabsVoice(_HttpVoice):
             body["seed"] = self.seed
         self._charge(what, text)
         response = self.http.request(
-            "POST", f"{self.base_url}/v1/text-to-speech/{quote(voice_id, safe='')}/with-timestamps",
-            what=f"{what}: speech with timestamps", headers=self._headers,
-            params={"output_format": self.output_format}, json_body=body,
-            classify=_elevenlabs_classify, accept=(400, 401, 402, 403, 404, 409, 413, 422),
+            "POST",
+            f"{self.base_url}/v1/text-to-speech/{quote(voice_id, safe='')}/with-timestamps",
+            what=f"{what}: speech with timestamps",
+            headers=self._headers,
+            params={"output_format": self.output_format},
+            json_body=body,
+            classify=_elevenlabs_classify,
+            accept=(400, 401, 402, 403, 404, 409, 413, 422),
         )
         if response.status_code >= 400:
             quota = _elevenlabs_status(response) == "quota_exceeded"
@@ -443,8 +500,9 @@ class ElevenLabsVoice(_HttpVoice):
         words = self._words(text, payload, pcm, rate, duration, what)
         return self._voiceover(out_path, pcm, rate, voice, words, f"{self.name} {what}")
 
-    def _words(self, text: str, payload: Mapping[str, Any], pcm: bytes, rate: int, duration: float,
-               what: str) -> tuple[WordTiming, ...]:
+    def _words(
+        self, text: str, payload: Mapping[str, Any], pcm: bytes, rate: int, duration: float, what: str
+    ) -> tuple[WordTiming, ...]:
         """From the alignment of the original text; failing that the normalised text's; failing both,
         estimated from the audio like OpenAI's."""
         for key in ("alignment", "normalized_alignment"):

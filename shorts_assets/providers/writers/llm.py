@@ -41,6 +41,7 @@ SCRIPT_TOOL = "submit_script"
 HINT_ITEMS = 5
 HINT_CHARS = 240
 
+
 def _lines(items: Any) -> list[str]:
     if not items:
         return []
@@ -49,8 +50,10 @@ def _lines(items: Any) -> list[str]:
     lines = []
     for item in list(items)[:HINT_ITEMS]:
         if isinstance(item, Mapping):
-            text = "; ".join(f"{k}: {v if not isinstance(v, Mapping) else ', '.join(f'{a}={b}' for a, b in v.items())}"
-                             for k, v in item.items())
+            text = "; ".join(
+                f"{k}: {v if not isinstance(v, Mapping) else ', '.join(f'{a}={b}' for a, b in v.items())}"
+                for k, v in item.items()
+            )
         else:
             text = str(item)
         text = " ".join(text.split())
@@ -130,8 +133,9 @@ class _StructuredWriter(Closing):
     def close(self) -> None:
         self.http.close()
 
-    def write(self, video_id: str, arms: Mapping[str, str], seed: int,
-              hints: Mapping[str, Any] | None = None) -> Script:
+    def write(
+        self, video_id: str, arms: Mapping[str, str], seed: int, hints: Mapping[str, Any] | None = None
+    ) -> Script:
         system, user = build_prompt(video_id, arms, seed, hints)
         schema = script_json_schema(arms)
         turns: list[tuple[str, str]] = [("user", user)]
@@ -145,10 +149,12 @@ class _StructuredWriter(Closing):
         try:
             return self._accept(second, video_id, arms)
         except _Unusable as exc:
-            raise ProviderError(self.http.redact(
-                f"video {video_id}: {self.service} ({self.model}) wrote no usable script after one repair "
-                f"attempt: {exc} (first answer: {first_problem})"
-            )) from None
+            raise ProviderError(
+                self.http.redact(
+                    f"video {video_id}: {self.service} ({self.model}) wrote no usable script after one repair "
+                    f"attempt: {exc} (first answer: {first_problem})"
+                )
+            ) from None
 
     def _accept(self, reply: Reply, video_id: str, arms: Mapping[str, str]) -> Script:
         if reply.problem is not None:
@@ -158,18 +164,22 @@ class _StructuredWriter(Closing):
         except ScriptValidationError as exc:
             raise _Unusable(f"the script breaks the schema: {exc}") from None
 
-    def _charge(self, video_id: str, attempt: int, system: str, turns: Sequence[tuple[str, str]],
-                schema: Mapping[str, Any]) -> None:
+    def _charge(
+        self, video_id: str, attempt: int, system: str, turns: Sequence[tuple[str, str]], schema: Mapping[str, Any]
+    ) -> None:
         if self.budget is None:
             return
         prompt = system + "".join(text for _, text in turns) + json.dumps(schema)
         self.budget.charge_tokens(
             f"video {video_id}: {self.service} script (attempt {attempt})",
-            self.model, estimate_tokens(prompt), self.max_output_tokens,
+            self.model,
+            estimate_tokens(prompt),
+            self.max_output_tokens,
         )
 
-    def _ask(self, video_id: str, system: str, turns: list[tuple[str, str]], schema: Mapping[str, Any],
-             attempt: int) -> Reply:
+    def _ask(
+        self, video_id: str, system: str, turns: list[tuple[str, str]], schema: Mapping[str, Any], attempt: int
+    ) -> Reply:
         raise NotImplementedError
 
 
@@ -205,8 +215,9 @@ class OpenAIScriptWriter(_StructuredWriter):
         self.api = api
         self.max_output_tokens = max_output_tokens
         self.budget = budget
-        self.http = api_http_client("openai", api_key, http_client=http_client, transport=transport,
-                                    retry=retry, sleep=sleep)
+        self.http = api_http_client(
+            "openai", api_key, http_client=http_client, transport=transport, retry=retry, sleep=sleep
+        )
         self._headers = {"Authorization": f"Bearer {api_key}"}
         if organization:
             self._headers["OpenAI-Organization"] = organization
@@ -222,8 +233,13 @@ class OpenAIScriptWriter(_StructuredWriter):
 
     def _post(self, path: str, body: Mapping[str, Any], what: str, accept: tuple[int, ...] = ()) -> httpx.Response:
         return self.http.request(
-            "POST", f"{self.base_url}{path}", what=what, headers=self._headers, json_body=body,
-            classify=openai_classify, accept=accept,
+            "POST",
+            f"{self.base_url}{path}",
+            what=what,
+            headers=self._headers,
+            json_body=body,
+            classify=openai_classify,
+            accept=accept,
         )
 
     def _responses(self, video_id, system, turns, schema) -> Reply | None:
@@ -270,10 +286,14 @@ class OpenAIScriptWriter(_StructuredWriter):
     def _chat(self, video_id, system, turns, schema) -> Reply:
         body = {
             "model": self.model,
-            "messages": [{"role": "system", "content": system},
-                         *({"role": role, "content": text} for role, text in turns)],
-            "response_format": {"type": "json_schema",
-                                "json_schema": {"name": SCHEMA_NAME, "schema": schema, "strict": True}},
+            "messages": [
+                {"role": "system", "content": system},
+                *({"role": role, "content": text} for role, text in turns),
+            ],
+            "response_format": {
+                "type": "json_schema",
+                "json_schema": {"name": SCHEMA_NAME, "schema": schema, "strict": True},
+            },
             "max_completion_tokens": self.max_output_tokens,
         }
         what = f"video {video_id}: script (chat completions)"
@@ -328,8 +348,9 @@ class AnthropicScriptWriter(_StructuredWriter):
         self.base_url = base_url.rstrip("/")
         self.max_output_tokens = max_output_tokens
         self.budget = budget
-        self.http = api_http_client("anthropic", api_key, http_client=http_client, transport=transport,
-                                    retry=retry, sleep=sleep)
+        self.http = api_http_client(
+            "anthropic", api_key, http_client=http_client, transport=transport, retry=retry, sleep=sleep
+        )
         self._headers = {"x-api-key": api_key, "anthropic-version": anthropic_version}
 
     def _ask(self, video_id, system, turns, schema, attempt) -> Reply:
@@ -343,8 +364,14 @@ class AnthropicScriptWriter(_StructuredWriter):
             "tool_choice": {"type": "tool", "name": SCRIPT_TOOL},
         }
         what = f"video {video_id}: script (messages)"
-        response = self.http.request("POST", f"{self.base_url}/v1/messages", what=what, headers=self._headers,
-                                     json_body=body, classify=_anthropic_classify)
+        response = self.http.request(
+            "POST",
+            f"{self.base_url}/v1/messages",
+            what=what,
+            headers=self._headers,
+            json_body=body,
+            classify=_anthropic_classify,
+        )
         payload = self.http.json(response, what)
         stop = payload.get("stop_reason")
         tool_input = None

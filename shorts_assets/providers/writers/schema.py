@@ -128,9 +128,7 @@ def parse_script(document: str | bytes | Mapping[str, Any], video_id: str, arms:
     title = _text(document, "title", "", problems, TITLE_MAX) if "title" in document else ""
     hook = _text(document, "hook", "", problems) if "hook" in document else ""
     narration = _text(document, "narration", "", problems) if "narration" in document else ""
-    description = (
-        _text(document, "description", "", problems, DESCRIPTION_MAX) if "description" in document else ""
-    )
+    description = _text(document, "description", "", problems, DESCRIPTION_MAX) if "description" in document else ""
 
     scenes: list[Scene] = []
     raw_scenes = document.get("scenes")

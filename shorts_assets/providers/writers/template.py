@@ -156,9 +156,7 @@ class TemplateWriter(Closing):
         for group in groups:
             text = " ".join(group)
             scenes.append(Scene(prompt=f"{label}: {text}", duration_s=_seconds(text), visual=visual))
-        scenes[-1] = Scene(
-            prompt=scenes[-1].prompt, duration_s=scenes[-1].duration_s + _seconds(closer), visual=visual
-        )
+        scenes[-1] = Scene(prompt=scenes[-1].prompt, duration_s=scenes[-1].duration_s + _seconds(closer), visual=visual)
         tags = ("shorts", arms["topic"].replace("_", ""), "facts", hook_kind.replace("_", ""))
         description = f"{title}. {facts[0]} #shorts #{tags[1]}"
         return Script(

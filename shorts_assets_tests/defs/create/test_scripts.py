@@ -41,21 +41,32 @@ def longer_narration_earns_more(seed: int = 0):
 
 def point_the_strategy_at(store: Store, model_path: Path) -> str:
     return store.save_strategy(
-        channel="demo", strategy_date=DAY - timedelta(days=1), videos_per_day=VIDEOS,
+        channel="demo",
+        strategy_date=DAY - timedelta(days=1),
+        videos_per_day=VIDEOS,
         allocation={d: {v: 1 / len(values) for v in values} for d, values in ARM_SPACE.items()},
-        state={}, summary={"model_path": str(model_path)},
+        state={},
+        summary={"model_path": str(model_path)},
     )
 
 
-def materialise(tmp_path: Path, url: str, instance: dg.DagsterInstance, candidates: int = CANDIDATES,
-                writer: ScriptWriterResource | None = None, day: date = DAY):
+def materialise(
+    tmp_path: Path,
+    url: str,
+    instance: dg.DagsterInstance,
+    candidates: int = CANDIDATES,
+    writer: ScriptWriterResource | None = None,
+    day: date = DAY,
+):
     resources = loop_resources(tmp_path / "data", url, videos_per_day=VIDEOS)
     resources["script_writer"] = writer or ScriptWriterResource(candidates=candidates)
     result = dg.materialize(
         [scripts],
         partition_key=dg.MultiPartitionKey({"channel": "demo", "date": day.isoformat()}),
-        resources={k: resources[k] for k in
-                   ("database", "channels", "script_writer", "clip_generator", "voice", "renderer", "spending")},
+        resources={
+            k: resources[k]
+            for k in ("database", "channels", "script_writer", "clip_generator", "voice", "renderer", "spending")
+        },
         instance=instance,
     )
     assert result.success
@@ -65,8 +76,10 @@ def materialise(tmp_path: Path, url: str, instance: dg.DagsterInstance, candidat
 
 def candidates_of(row, count: int = CANDIDATES) -> list:
     """What the template writer produces for this video's candidate seeds."""
-    return [TemplateWriter().write(row.video_id, row.arms, seed)
-            for seed in candidate_seeds(row.video_id, row.strategy_version, count)]
+    return [
+        TemplateWriter().write(row.video_id, row.arms, seed)
+        for seed in candidate_seeds(row.video_id, row.strategy_version, count)
+    ]
 
 
 def warnings_of(instance: dg.DagsterInstance, result: dg.ExecuteInProcessResult) -> list[str]:
@@ -74,7 +87,9 @@ def warnings_of(instance: dg.DagsterInstance, result: dg.ExecuteInProcessResult)
 
 
 def test_the_first_candidate_is_the_one_a_single_script_would_be():
-    assert candidate_seeds("demo-20261121-01", "demo:prior", 1) == candidate_seeds("demo-20261121-01", "demo:prior", 3)[:1]
+    assert (
+        candidate_seeds("demo-20261121-01", "demo:prior", 1) == candidate_seeds("demo-20261121-01", "demo:prior", 3)[:1]
+    )
     assert len(set(candidate_seeds("demo-20261121-01", "demo:prior", 10))) == 10
 
 
@@ -100,7 +115,9 @@ def test_each_video_keeps_the_candidate_the_model_predicts_best(tmp_path):
         assert features(row.script)["narration_words"] == max(lengths)
         kept_later_candidate |= best.index > 0
         assert metadata["candidates"].value[row.video_id] == {
-            "written": CANDIDATES, "kept": best.index + 1, "predicted_reward": best.predicted_reward,
+            "written": CANDIDATES,
+            "kept": best.index + 1,
+            "predicted_reward": best.predicted_reward,
         }
     assert kept_later_candidate, "the model changed nothing: every video kept its first candidate"
     assert metadata["ranked_by"].value == str(path)
@@ -124,7 +141,11 @@ def test_a_model_that_cannot_be_loaded_keeps_the_first_candidate_with_a_warning(
     assert len(rows) == VIDEOS
     for row in rows:
         assert row.script == candidates_of(row)[0]
-        assert metadata["candidates"].value[row.video_id] == {"written": CANDIDATES, "kept": 1, "predicted_reward": None}
+        assert metadata["candidates"].value[row.video_id] == {
+            "written": CANDIDATES,
+            "kept": 1,
+            "predicted_reward": None,
+        }
     assert metadata["failed"].value == 0 and metadata["script_candidates"].value == CANDIDATES
 
 
@@ -147,8 +168,14 @@ def test_a_topic_the_strategy_adopted_is_written_by_a_language_model_and_skipped
     store = Store(database_url)
     allocation = {d: {v: 1 / len(values) for v in values} for d, values in ARM_SPACE.items()}
     allocation["topic"] = {**dict.fromkeys(ARM_SPACE["topic"], 0.0), "volcanoes": 1.0}
-    store.save_strategy(channel="demo", strategy_date=DAY - timedelta(days=1), videos_per_day=VIDEOS,
-                        allocation=allocation, state={}, summary={"adopted_topics": ["volcanoes"]})
+    store.save_strategy(
+        channel="demo",
+        strategy_date=DAY - timedelta(days=1),
+        videos_per_day=VIDEOS,
+        allocation=allocation,
+        state={},
+        summary={"adopted_topics": ["volcanoes"]},
+    )
     app = FakeOpenAI()
     with FakeServer(app) as server, dg.instance_for_test() as instance:
         monkeypatch.setenv("OPENAI_API_KEY", app.api_key)
@@ -157,8 +184,14 @@ def test_a_topic_the_strategy_adopted_is_written_by_a_language_model_and_skipped
     assert {row.arms["topic"] for row in store.batch("demo", DAY)} == {"volcanoes"}
 
     other_day = DAY + timedelta(days=1)
-    store.save_strategy(channel="demo", strategy_date=DAY, videos_per_day=VIDEOS,
-                        allocation=allocation, state={}, summary={"adopted_topics": ["volcanoes"]})
+    store.save_strategy(
+        channel="demo",
+        strategy_date=DAY,
+        videos_per_day=VIDEOS,
+        allocation=allocation,
+        state={},
+        summary={"adopted_topics": ["volcanoes"]},
+    )
     with dg.instance_for_test() as instance:
         materialise(tmp_path, database_url, instance, candidates=1, day=other_day)
     topics = {row.arms["topic"] for row in store.batch("demo", other_day)}

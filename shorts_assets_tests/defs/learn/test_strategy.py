@@ -49,24 +49,49 @@ def seed_videos(store: Store, days: int = 5, per_day: int = 6) -> None:
             video_id = f"demo-{batch:%Y%m%d}-{position:02d}"
             arms = {dim: str(rng.choice(values)) for dim, values in ARM_SPACE.items()}
             store.add_script(
-                video_id=video_id, channel="demo", batch_date=batch, position=position,
-                strategy_version="demo:prior", arms=arms, script=script_for(arms, video_id), writer="template",
+                video_id=video_id,
+                channel="demo",
+                batch_date=batch,
+                position=position,
+                strategy_version="demo:prior",
+                arms=arms,
+                script=script_for(arms, video_id),
+                writer="template",
             )
             quality = 1.0 if arms["topic"] == "space" else -0.5
             fetched = datetime.combine(DAY, datetime.min.time(), tzinfo=timezone.utc)
             for platform in ("youtube", "instagram"):
                 views = int(2000 * np.exp(quality + rng.normal(0, 0.2)))
                 snapshot = MetricSnapshot(
-                    platform=platform, remote_id=f"{platform}-{video_id}", fetched_at=fetched, window="lifetime",
-                    age_hours=24.0 * (days - d), views=views, likes=int(views * 0.04 * np.exp(quality)),
-                    comments=int(views * 0.003), shares=int(views * 0.004),
-                    avg_view_pct=float(100 / (1 + np.exp(-(0.5 + quality)))), watch_time_s=views * 10.0,
+                    platform=platform,
+                    remote_id=f"{platform}-{video_id}",
+                    fetched_at=fetched,
+                    window="lifetime",
+                    age_hours=24.0 * (days - d),
+                    views=views,
+                    likes=int(views * 0.04 * np.exp(quality)),
+                    comments=int(views * 0.003),
+                    shares=int(views * 0.004),
+                    avg_view_pct=float(100 / (1 + np.exp(-(0.5 + quality)))),
+                    watch_time_s=views * 10.0,
                 )
                 store.append_snapshots([(video_id, snapshot)])
-            store.add_comments([(video_id, Comment(
-                platform="youtube", remote_id=f"youtube-{video_id}", comment_id=f"c-{video_id}",
-                author="maya", text="do one about volcanoes", published_at=fetched, like_count=1,
-            ))])
+            store.add_comments(
+                [
+                    (
+                        video_id,
+                        Comment(
+                            platform="youtube",
+                            remote_id=f"youtube-{video_id}",
+                            comment_id=f"c-{video_id}",
+                            author="maya",
+                            text="do one about volcanoes",
+                            published_at=fetched,
+                            like_count=1,
+                        ),
+                    )
+                ]
+            )
 
 
 def test_without_data_it_still_decides_and_says_what_it_lacked(tmp_path, database_url):
@@ -120,15 +145,20 @@ def test_the_fitted_model_is_saved_beside_the_report_and_the_strategy_records_wh
     report_dir = tmp_path / "data" / "reports" / "strategy" / "demo"
     path = Path(store.latest_strategy("demo", on=DAY).summary["model_path"])
     assert path == report_dir / "2026-11-20.model.joblib"
-    assert sorted(p.name for p in report_dir.iterdir()) == ["2026-11-20.md", "2026-11-20.model.joblib", "2026-11-20.png"]
+    assert sorted(p.name for p in report_dir.iterdir()) == [
+        "2026-11-20.md",
+        "2026-11-20.model.joblib",
+        "2026-11-20.png",
+    ]
     assert metadata["model_file"].value == str(path)
 
     model = joblib.load(path)
     assert isinstance(model, RewardModel)
     arms = {d: values[0] for d, values in ARM_SPACE.items()}
     space, ocean = ({**arms, "topic": t} for t in ("space", "ocean"))
-    ranked = rank_scripts(model, [{**script_for(ocean, "demo-x-01"), "arms": ocean},
-                                  {**script_for(space, "demo-x-02"), "arms": space}])
+    ranked = rank_scripts(
+        model, [{**script_for(ocean, "demo-x-01"), "arms": ocean}, {**script_for(space, "demo-x-02"), "arms": space}]
+    )
     assert ranked[0].index == 1 and ranked[0].predicted_reward > ranked[1].predicted_reward
 
 
@@ -146,8 +176,12 @@ def test_a_new_channel_starts_from_what_other_channels_learned(tmp_path, databas
     effects = {d: {v: [0.0, 0.02] for v in values} for d, values in ARM_SPACE.items()}
     effects["topic"]["ocean"] = [0.3, 0.02]
     store.save_strategy(
-        channel="other", strategy_date=DAY - timedelta(days=1), videos_per_day=3,
-        allocation={}, state={}, summary={"observations": 90, "effects_centred": effects},
+        channel="other",
+        strategy_date=DAY - timedelta(days=1),
+        videos_per_day=3,
+        allocation={},
+        state={},
+        summary={"observations": 90, "effects_centred": effects},
     )
     metadata = materialise(tmp_path, database_url)
     assert metadata["pooled_from_channels"].value == 1
@@ -206,10 +240,19 @@ def test_a_running_experiment_is_decided_by_the_posterior(tmp_path, database_url
 
 def test_a_decided_winner_is_promoted_and_the_loser_held_at_the_floor(tmp_path, database_url):
     store = Store(database_url)
-    e = store.create_experiment(channel="demo", dimension="voice", arm_a="en-us", arm_b="en-gb",
-                                started_on=DAY - timedelta(days=12))
-    store.record_experiment_decision(e.id, status="decided", decided_on=DAY - timedelta(days=2), winner="en-gb",
-                                     p_superiority=0.03, videos_a=10, videos_b=11, reason="P(en-us > en-gb) = 0.03")
+    e = store.create_experiment(
+        channel="demo", dimension="voice", arm_a="en-us", arm_b="en-gb", started_on=DAY - timedelta(days=12)
+    )
+    store.record_experiment_decision(
+        e.id,
+        status="decided",
+        decided_on=DAY - timedelta(days=2),
+        winner="en-gb",
+        p_superiority=0.03,
+        videos_a=10,
+        videos_b=11,
+        reason="P(en-us > en-gb) = 0.03",
+    )
     metadata = materialise(tmp_path, database_url)
     saved = store.latest_strategy("demo", on=DAY)
     assert saved.allocation["voice"]["en-gb"] >= 0.5
@@ -222,7 +265,10 @@ def test_a_decided_winner_is_promoted_and_the_loser_held_at_the_floor(tmp_path, 
 def test_bad_input_never_fails_the_partition(tmp_path, database_url):
     store = Store(database_url)
     store.save_strategy(
-        channel="demo", strategy_date=DAY - timedelta(days=1), videos_per_day=3, allocation={},
+        channel="demo",
+        strategy_date=DAY - timedelta(days=1),
+        videos_per_day=3,
+        allocation={},
         state={"observations": {"x|youtube": "garbage", "y|youtube": {"arms": "bad", "reward": "nan", "weight": 1}}},
         summary={},
     )
@@ -230,16 +276,42 @@ def test_bad_input_never_fails_the_partition(tmp_path, database_url):
     scripts = [{"title": None, "hook": 42}, {}, {"narration": ["not", "text"]}]
     for n, script in enumerate(scripts, start=1):
         video_id = f"demo-{DAY - timedelta(days=1):%Y%m%d}-{n:02d}"
-        store.add_script(video_id=video_id, channel="demo", batch_date=DAY - timedelta(days=1), position=n,
-                         strategy_version="demo:prior", arms={"topic": "space", "hook": "story"}, script=script,
-                         writer="template")
+        store.add_script(
+            video_id=video_id,
+            channel="demo",
+            batch_date=DAY - timedelta(days=1),
+            position=n,
+            strategy_version="demo:prior",
+            arms={"topic": "space", "hook": "story"},
+            script=script,
+            writer="template",
+        )
         views, likes = [(-5, 1), (0, 0), (900, -3)][n - 1]
-        store.append_snapshots([(video_id, MetricSnapshot(
-            platform="tiktok", remote_id=f"t-{video_id}", fetched_at=fetched, window="lifetime", age_hours=30.0,
-            views=views, likes=likes, comments=0, shares=0, avg_view_pct=-1.0, watch_time_s=0.0,
-        ))])
+        store.append_snapshots(
+            [
+                (
+                    video_id,
+                    MetricSnapshot(
+                        platform="tiktok",
+                        remote_id=f"t-{video_id}",
+                        fetched_at=fetched,
+                        window="lifetime",
+                        age_hours=30.0,
+                        views=views,
+                        likes=likes,
+                        comments=0,
+                        shares=0,
+                        avg_view_pct=-1.0,
+                        watch_time_s=0.0,
+                    ),
+                )
+            ]
+        )
     metadata = materialise(tmp_path, database_url)
-    assert metadata["skipped_snapshots"].value == {"negative views": 1, "no views yet": 1,
-                                                   "retention missing; engagement counts missing or negative": 1}
+    assert metadata["skipped_snapshots"].value == {
+        "negative views": 1,
+        "no views yet": 1,
+        "retention missing; engagement counts missing or negative": 1,
+    }
     summary = store.latest_strategy("demo", on=DAY).summary
     assert summary["hints"]["top_performers"] == [] and summary["hints"]["requested_topics"] == []

@@ -45,8 +45,24 @@ SCRIPT = Script(
 @pytest.fixture(scope="module")
 def mp4(tmp_path_factory) -> bytes:
     path = tmp_path_factory.mktemp("media") / "tiny.mp4"
-    run_ffmpeg(["-f", "lavfi", "-i", "testsrc=size=72x128:rate=10", "-t", "1", "-pix_fmt", "yuv420p",
-                "-c:v", "libx264", "-preset", "ultrafast", f"file:{path}"], "making a test clip")
+    run_ffmpeg(
+        [
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=size=72x128:rate=10",
+            "-t",
+            "1",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            f"file:{path}",
+        ],
+        "making a test clip",
+    )
     return path.read_bytes()
 
 
@@ -89,8 +105,13 @@ def test_runway_image_to_video_and_the_model_matrix(tmp_path, mp4):
     app = FakeRunway(video_bytes=mp4)
     with serve(app) as server:
         sleeps = Sleeps()
-        provider = runway(server, app, sleeps, model="gen4_turbo",
-                          image_for=lambda vid, i, scene: f"https://img.example/{vid}/{i}.png")
+        provider = runway(
+            server,
+            app,
+            sleeps,
+            model="gen4_turbo",
+            image_for=lambda vid, i, scene: f"https://img.example/{vid}/{i}.png",
+        )
         clips(provider, MemoryStateStore(), sleeps).generate(SCRIPT, tmp_path)
     assert [r.path for name, r in app.requests if name == "create"] == ["/v1/image_to_video"] * 2
     assert [b["duration"] for b in submissions(app)] == [5, 5]
@@ -227,8 +248,14 @@ def test_a_poll_timeout_keeps_the_job_for_the_next_attempt(tmp_path, mp4):
     state = MemoryStateStore()
     with serve(app) as server:
         sleeps = Sleeps()
-        impatient = GeneratedClips(runway(server, app, sleeps), state, sleep=sleeps, poll_interval_s=2.0,
-                                   max_poll_interval_s=2.0, timeout_s=5.0)
+        impatient = GeneratedClips(
+            runway(server, app, sleeps),
+            state,
+            sleep=sleeps,
+            poll_interval_s=2.0,
+            max_poll_interval_s=2.0,
+            timeout_s=5.0,
+        )
         with pytest.raises(ProviderError, match="still pending .*resumes it"):
             impatient.generate(SCRIPT, tmp_path)
         clips(runway(server, app, sleeps), state, sleeps).generate(SCRIPT, tmp_path)
@@ -311,9 +338,14 @@ def test_sora_end_to_end_honours_poll_hints_and_waits_for_content(tmp_path, mp4)
 
 def test_sora_failed_video_and_429_with_retry_after_ms(tmp_path, mp4):
     app = FakeOpenAI(video_bytes=mp4)
-    app.inject("videos.create", Fault.answer(429, {"error": {"message": "Rate limit", "type": "requests",
-                                                             "code": "rate_limit_exceeded"}},
-                                             {"retry-after-ms": "400"}))
+    app.inject(
+        "videos.create",
+        Fault.answer(
+            429,
+            {"error": {"message": "Rate limit", "type": "requests", "code": "rate_limit_exceeded"}},
+            {"retry-after-ms": "400"},
+        ),
+    )
     app.fail_next.append({"code": "moderation_blocked", "message": "Your request was blocked."})
     with serve(app) as server:
         sleeps = Sleeps()

@@ -29,8 +29,7 @@ def make_script(video_id: str, *scenes: tuple[str, float]) -> Script:
         hook="A hook?",
         narration="A hook? Then the rest.",
         description="",
-        scenes=tuple(Scene(prompt=f"scene {i}", duration_s=d, visual=v)
-                     for i, (v, d) in enumerate(scenes, start=1)),
+        scenes=tuple(Scene(prompt=f"scene {i}", duration_s=d, visual=v) for i, (v, d) in enumerate(scenes, start=1)),
         tags=(),
         arms={},
     )
@@ -39,10 +38,22 @@ def make_script(video_id: str, *scenes: tuple[str, float]) -> Script:
 def frame_bytes(path: Path, frame: int, size: str = "9x16") -> bytes:
     """One frame of `path`, shrunk to `size` RGB pixels."""
     return subprocess.run(
-        [ffmpeg_exe(), "-v", "error", "-i", str(path),
-         "-vf", f"select=eq(n\\,{frame}),scale={size}:flags=area,format=rgb24",
-         "-frames:v", "1", "-f", "rawvideo", "-"],
-        capture_output=True, check=True,
+        [
+            ffmpeg_exe(),
+            "-v",
+            "error",
+            "-i",
+            str(path),
+            "-vf",
+            f"select=eq(n\\,{frame}),scale={size}:flags=area,format=rgb24",
+            "-frames:v",
+            "1",
+            "-f",
+            "rawvideo",
+            "-",
+        ],
+        capture_output=True,
+        check=True,
     ).stdout
 
 
@@ -90,9 +101,25 @@ def test_the_pictures_glide_so_an_encoder_skips_most_of_each_frame(every_visual,
     _, _, clips = every_visual
     clip = clips[list(VISUALS).index(visual)]
     log = subprocess.run(
-        [ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", str(clip.path), "-c:v", "libx264",
-         "-preset", "veryfast", "-crf", "21", "-f", "null", "-"],
-        capture_output=True, text=True, check=True,
+        [
+            ffmpeg_exe(),
+            "-hide_banner",
+            "-nostdin",
+            "-i",
+            str(clip.path),
+            "-c:v",
+            "libx264",
+            "-preset",
+            "veryfast",
+            "-crf",
+            "21",
+            "-f",
+            "null",
+            "-",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stderr
 
     skipped = float(re.search(r"mb P .*skip:\s*([\d.]+)%", log).group(1))

@@ -33,8 +33,12 @@ def echo():
 
 
 def client(sleeps, **policy) -> HttpClient:
-    return HttpClient("svc", policy=RetryPolicy(**{"attempts": 4, "base_delay_s": 1.0, "max_delay_s": 30.0, **policy}),
-                      sleep=sleeps, rand=lambda: 1.0)
+    return HttpClient(
+        "svc",
+        policy=RetryPolicy(**{"attempts": 4, "base_delay_s": 1.0, "max_delay_s": 30.0, **policy}),
+        sleep=sleeps,
+        rand=lambda: 1.0,
+    )
 
 
 class Tokens:
@@ -71,8 +75,13 @@ def test_backoff_is_exponential_full_jitter_and_capped():
 def test_429_and_5xx_are_retried_honouring_retry_after(echo):
     app, server = echo
     later = format_datetime(datetime.now(timezone.utc) + timedelta(seconds=20), usegmt=True)
-    app.inject("GET /x", Fault.answer(429, "", {"Retry-After": "3"}), Fault.answer(503, "busy"),
-               Fault.answer(429, "", {"Retry-After": later}), Fault.answer(502, "bad gateway"))
+    app.inject(
+        "GET /x",
+        Fault.answer(429, "", {"Retry-After": "3"}),
+        Fault.answer(503, "busy"),
+        Fault.answer(429, "", {"Retry-After": later}),
+        Fault.answer(502, "bad gateway"),
+    )
     sleeps = Sleeps()
     c = client(sleeps, attempts=5)
     assert c.request("GET", f"{server.url}/x", what="x").json()["ok"]
@@ -110,8 +119,9 @@ def test_budget_exhaustion_is_never_retried(echo):
     app, server = echo
     app.inject("GET /x", Fault.answer(429, {"error": {"code": "spam_risk_too_many_posts", "message": "slow"}}))
     with pytest.raises(BudgetExhausted, match="spam_risk_too_many_posts"):
-        client(Sleeps()).request("GET", f"{server.url}/x", what="x",
-                                 classify=lambda r: Verdict.BUDGET if b"spam_risk" in r.content else None)
+        client(Sleeps()).request(
+            "GET", f"{server.url}/x", what="x", classify=lambda r: Verdict.BUDGET if b"spam_risk" in r.content else None
+        )
     assert app.calls["GET /x"] == 1
 
 
@@ -160,8 +170,10 @@ def test_html_pages_and_malformed_json_are_clear(echo):
     app.inject("GET /x", Fault.malformed(200))
     with pytest.raises(ProviderError, match=r"malformed JSON \(HTTP 200\): \{\"kind\""):
         c.json(c.request("GET", f"{server.url}/x", what="x"), "x")
-    app.inject("GET /x", Fault.answer(403, "<html><head><title>Forbidden by proxy</title></head></html>",
-                                      {"Content-Type": "text/html"}))
+    app.inject(
+        "GET /x",
+        Fault.answer(403, "<html><head><title>Forbidden by proxy</title></head></html>", {"Content-Type": "text/html"}),
+    )
     with pytest.raises(ProviderError, match="HTTP 403 Forbidden: HTML error page: Forbidden by proxy"):
         c.request("GET", f"{server.url}/x", what="x")
 
@@ -191,11 +203,20 @@ def test_secrets_never_reach_exceptions_or_logs(tmp_path, caplog):
 
         def adapter(**kw):
             return YouTubeAdapter(
-                client_id=app.client_id, client_secret=app.client_secret, refresh_token=secrets[1],
-                state=state, account="demo", api_base_url=f"{server.url}/youtube/v3",
-                upload_base_url=f"{server.url}/upload/youtube/v3", analytics_base_url=f"{server.url}/v2",
-                token_url=f"{server.url}/token", sleep=Sleeps(), chunk_size=CHUNK_ALIGN,
-                retry=RetryPolicy(attempts=3), **kw)
+                client_id=app.client_id,
+                client_secret=app.client_secret,
+                refresh_token=secrets[1],
+                state=state,
+                account="demo",
+                api_base_url=f"{server.url}/youtube/v3",
+                upload_base_url=f"{server.url}/upload/youtube/v3",
+                analytics_base_url=f"{server.url}/v2",
+                token_url=f"{server.url}/token",
+                sleep=Sleeps(),
+                chunk_size=CHUNK_ALIGN,
+                retry=RetryPolicy(attempts=3),
+                **kw,
+            )
 
         yt = adapter()
         video, thumb = media(tmp_path)
@@ -205,8 +226,10 @@ def test_secrets_never_reach_exceptions_or_logs(tmp_path, caplog):
         app.add_video("AAAAAAAAAAA")
         # Error bodies that quote the credentials back, as careless servers and proxies do.
         leaky = f"token {secrets[2]} rejected; client_secret={secrets[0]} refresh_token={secrets[1]}"
-        app.inject("videos.list", *[Fault.answer(503, f"<html><title>{leaky}</title></html>",
-                                                 {"Content-Type": "text/html"})] * 3)
+        app.inject(
+            "videos.list",
+            *[Fault.answer(503, f"<html><title>{leaky}</title></html>", {"Content-Type": "text/html"})] * 3,
+        )
         app.inject("videos.list", Fault.answer(400, {"error": {"code": 400, "message": leaky}}))
         app.inject("videos.list", Fault.answer(200, leaky))
         for _ in range(3):
@@ -247,20 +270,38 @@ def test_tiktok_and_instagram_secrets_never_reach_exceptions_or_logs(tmp_path, c
     tt, ig = FakeTikTok(), FakeInstagram()
     with FakeServer(tt) as tts, FakeServer(ig) as igs:
         state = MemoryStateStore()
-        tiktok = TikTokAdapter(client_key=tt.client_key, client_secret=tt.client_secret, refresh_token="rft.refresh-0",
-                               state=state, account="demo", api_base_url=tts.url, sleep=Sleeps(),
-                               retry=RetryPolicy(attempts=2), status_polls=3)
+        tiktok = TikTokAdapter(
+            client_key=tt.client_key,
+            client_secret=tt.client_secret,
+            refresh_token="rft.refresh-0",
+            state=state,
+            account="demo",
+            api_base_url=tts.url,
+            sleep=Sleeps(),
+            retry=RetryPolicy(attempts=2),
+            status_polls=3,
+        )
         tiktok.publish(publish_request(video, thumb))
         secrets = [tt.client_secret, "rft.refresh-0", *tt.refresh_tokens, *tt.access_tokens, "IGQVJlong-lived-token-0"]
         leaky_tt = " ".join(secrets[:-1])  # each adapter knows only its own credentials
-        tt.inject("init", *[Fault.answer(500, {"data": {}, "error": {"code": "internal_error", "message": leaky_tt}})] * 2)
+        tt.inject(
+            "init", *[Fault.answer(500, {"data": {}, "error": {"code": "internal_error", "message": leaky_tt}})] * 2
+        )
         ig.inject("content_publishing_limit", Fault.answer(400, {"error": {"code": 100, "message": secrets[-1]}}))
-        instagram = InstagramAdapter(user_id=ig.user_id, access_token="IGQVJlong-lived-token-0", state=state,
-                                     account="demo", graph_base_url=f"{igs.url}/v21.0",
-                                     rupload_base_url=f"{igs.url}/rupload/ig-api-upload/v21.0",
-                                     token_refresh_url=f"{igs.url}/refresh_access_token", sleep=Sleeps())
-        for call in (lambda: tiktok.publish(publish_request(video, thumb, video_id="b")),
-                     lambda: instagram.publish(publish_request(video, thumb))):
+        instagram = InstagramAdapter(
+            user_id=ig.user_id,
+            access_token="IGQVJlong-lived-token-0",
+            state=state,
+            account="demo",
+            graph_base_url=f"{igs.url}/v21.0",
+            rupload_base_url=f"{igs.url}/rupload/ig-api-upload/v21.0",
+            token_refresh_url=f"{igs.url}/refresh_access_token",
+            sleep=Sleeps(),
+        )
+        for call in (
+            lambda: tiktok.publish(publish_request(video, thumb, video_id="b")),
+            lambda: instagram.publish(publish_request(video, thumb)),
+        ):
             try:
                 call()
             except ProviderError as exc:
@@ -268,8 +309,10 @@ def test_tiktok_and_instagram_secrets_never_reach_exceptions_or_logs(tmp_path, c
         tt.revoke()
         ig.invalidate("IGQVJlong-lived-token-0")
         state.delete("oauth.access", "tiktok:demo")
-        for call in (lambda: tiktok.publish(publish_request(video, thumb, video_id="c")),
-                     lambda: instagram.publish(publish_request(video, thumb, video_id="d"))):
+        for call in (
+            lambda: tiktok.publish(publish_request(video, thumb, video_id="c")),
+            lambda: instagram.publish(publish_request(video, thumb, video_id="d")),
+        ):
             try:
                 call()
             except ProviderError as exc:

@@ -94,9 +94,7 @@ def test_preferences_cover_the_arm_space_and_are_seeded():
     assert prefs == AudiencePreferences.from_seed(SEED)
     assert prefs.effects != AudiencePreferences.from_seed(SEED + 1).effects
     best = prefs.best_arms()
-    assert all(
-        prefs.effects[d][best[d]] == max(prefs.effects[d].values()) for d in ARM_SPACE
-    )
+    assert all(prefs.effects[d][best[d]] == max(prefs.effects[d].values()) for d in ARM_SPACE)
 
 
 def test_effect_sizes_follow_the_dimension_scales():
@@ -139,10 +137,7 @@ def test_tiktok_brings_more_views_and_less_retention_than_youtube():
 
 def test_snapshots_are_monotone_in_age_for_every_counter(outbox, media):
     rng = np.random.default_rng(0)
-    publications = [
-        publish(outbox, media, f"mono-{i}", random_arms(rng), platform=PLATFORMS[i % 3])
-        for i in range(30)
-    ]
+    publications = [publish(outbox, media, f"mono-{i}", random_arms(rng), platform=PLATFORMS[i % 3]) for i in range(30)]
     audience = SimulatedAudience(outbox, SEED)
     hours = [-5, 0, 0.01, 0.5, 1, 2, 3, 5, 8, 13, 21, 34, 55, 89, 144, 233, 377, 1000]
     series = [audience.fetch_metrics(publications, at_hours(h)) for h in hours]
@@ -190,9 +185,7 @@ def test_snapshot_fields_and_saturation(outbox, media):
     assert snapshot.fetched_at == now
     assert snapshot.age_hours == pytest.approx(48)
     assert 0 < snapshot.avg_view_pct < 100
-    assert snapshot.watch_time_s == pytest.approx(
-        snapshot.views * 30.0 * snapshot.avg_view_pct / 100
-    )
+    assert snapshot.watch_time_s == pytest.approx(snapshot.views * 30.0 * snapshot.avg_view_pct / 100)
     assert snapshot.likes < snapshot.views
 
     # Views follow 1 - exp(-t / 30 h): about 63 % of the final count after 30 hours.
@@ -203,10 +196,7 @@ def test_snapshot_fields_and_saturation(outbox, media):
 
 def test_same_inputs_give_the_same_snapshot(outbox, media):
     rng = np.random.default_rng(2)
-    publications = [
-        publish(outbox, media, f"det-{i}", random_arms(rng), platform=p)
-        for i, p in enumerate(PLATFORMS)
-    ]
+    publications = [publish(outbox, media, f"det-{i}", random_arms(rng), platform=p) for i, p in enumerate(PLATFORMS)]
     now = at_hours(20)
 
     first = SimulatedAudience(outbox, SEED).fetch_metrics(publications, now)
@@ -243,8 +233,7 @@ def test_best_arms_clearly_beat_worst_arms(outbox, media):
     prefs = AudiencePreferences.from_seed(SEED)
     groups = {"best": prefs.best_arms(), "worst": prefs.worst_arms()}
     publications = {
-        name: [publish(outbox, media, f"{name}-{i}", arms) for i in range(100)]
-        for name, arms in groups.items()
+        name: [publish(outbox, media, f"{name}-{i}", arms) for i in range(100)] for name, arms in groups.items()
     }
     audience = SimulatedAudience(outbox, SEED)
     now = at_hours(24 * 14)

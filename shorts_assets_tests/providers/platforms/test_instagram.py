@@ -36,10 +36,16 @@ def make(fake, state):
 
     def build(**overrides):
         kwargs = dict(
-            user_id=app.user_id, access_token="IGQVJlong-lived-token-0", state=state, account="demo",
-            graph_base_url=f"{server.url}/v21.0", rupload_base_url=f"{server.url}/rupload/ig-api-upload/v21.0",
-            token_refresh_url=f"{server.url}/refresh_access_token", sleep=Sleeps(),
-            retry=RetryPolicy(attempts=4), status_polls=5,
+            user_id=app.user_id,
+            access_token="IGQVJlong-lived-token-0",
+            state=state,
+            account="demo",
+            graph_base_url=f"{server.url}/v21.0",
+            rupload_base_url=f"{server.url}/rupload/ig-api-upload/v21.0",
+            token_refresh_url=f"{server.url}/refresh_access_token",
+            sleep=Sleeps(),
+            retry=RetryPolicy(attempts=4),
+            status_polls=5,
         )
         kwargs.update(overrides)
         adapter = InstagramAdapter(**kwargs)
@@ -72,8 +78,10 @@ def test_publish_uploads_the_file_polls_and_publishes(fake, make, tmp_path):
 
 def test_not_ready_is_retried_until_the_container_finishes(fake, make, tmp_path):
     app, _ = fake
-    app.inject("media_publish", Fault.answer(400, {"error": {"message": "Media ID is not available", "code": 9007,
-                                                             "error_subcode": 2207027}}))
+    app.inject(
+        "media_publish",
+        Fault.answer(400, {"error": {"message": "Media ID is not available", "code": 9007, "error_subcode": 2207027}}),
+    )
     video, thumb = media(tmp_path)
     publication = make().publish(publish_request(video, thumb))
     assert app.calls["media_publish"] == 2
@@ -106,7 +114,8 @@ def test_a_process_killed_after_publishing_finds_the_post(fake, make, tmp_path):
     video, thumb = media(tmp_path)
     with pytest.raises(ProcessDied):
         make(transport=DyingTransport(lambda r, c: r.url.path.endswith("/media_publish"), after_send=True)).publish(
-            publish_request(video, thumb))
+            publish_request(video, thumb)
+        )
     assert app.published_24h == 1
     found = make().find("vid-0001")
     assert found is not None and found.remote_id in app.media
@@ -146,8 +155,12 @@ def test_the_cap_answer_from_publish_is_not_retried(fake, make, tmp_path):
 
 def test_rate_limits_and_5xx_are_retried(fake, make, tmp_path):
     app, _ = fake
-    app.inject("content_publishing_limit", Fault.answer(400, {"error": {"message": "User request limit reached", "code": 17}}),
-               Fault.answer(500, "oops"), Fault.html(502))
+    app.inject(
+        "content_publishing_limit",
+        Fault.answer(400, {"error": {"message": "User request limit reached", "code": 17}}),
+        Fault.answer(500, "oops"),
+        Fault.html(502),
+    )
     video, thumb = media(tmp_path)
     make().publish(publish_request(video, thumb))
     assert app.calls["content_publishing_limit"] == 4 and app.published_24h == 1
@@ -182,13 +195,26 @@ def test_an_invalid_token_that_cannot_be_refreshed_revokes(fake, make, state, tm
 def test_insights_use_current_metrics(fake, make, state):
     app, _ = fake
     now = datetime.now(timezone.utc)
-    app.add_media("1780000000000001", insights={"views": 1000, "reach": 800, "likes": 50, "comments": 5, "shares": 7,
-                                                "saved": 2, "total_interactions": 64, "ig_reels_avg_watch_time": 12_000,
-                                                "ig_reels_video_view_total_time": 12_000_000})
+    app.add_media(
+        "1780000000000001",
+        insights={
+            "views": 1000,
+            "reach": 800,
+            "likes": 50,
+            "comments": 5,
+            "shares": 7,
+            "saved": 2,
+            "total_interactions": 64,
+            "ig_reels_avg_watch_time": 12_000,
+            "ig_reels_video_view_total_time": 12_000_000,
+        },
+    )
     app.add_media("1780000000000002", not_enough_viewers=True)
     state.put("instagram.duration", "demo:local-1", "30.0")
-    pubs = [Publication("instagram", "demo", "local-1", "1780000000000001", "u", now - timedelta(hours=10)),
-            Publication("instagram", "demo", "local-2", "1780000000000002", "u", now)]
+    pubs = [
+        Publication("instagram", "demo", "local-1", "1780000000000001", "u", now - timedelta(hours=10)),
+        Publication("instagram", "demo", "local-2", "1780000000000002", "u", now),
+    ]
     [snapshot] = make().fetch_metrics(pubs, now)
     assert (snapshot.views, snapshot.likes, snapshot.comments, snapshot.shares) == (1000, 50, 5, 7)
     assert snapshot.avg_view_pct == pytest.approx(40.0) and snapshot.watch_time_s == 12_000.0
@@ -210,10 +236,23 @@ def test_a_failing_media_keeps_the_other_snapshots(fake, make):
 
 def test_comments_with_replies_and_pagination(fake, make):
     app, _ = fake
-    comments = [{"id": f"1801{i:04d}", "text": f"nice {i}", "timestamp": "2026-11-27T10:00:00+0000", "username": f"u{i}",
-                 "like_count": i, "replies": {"data": [{"id": f"1802{i:04d}", "text": "reply", "username": "me",
-                                                        "timestamp": "2026-11-27T11:00:00+0000"}]} if i == 3 else None}
-                for i in range(120)]
+    comments = [
+        {
+            "id": f"1801{i:04d}",
+            "text": f"nice {i}",
+            "timestamp": "2026-11-27T10:00:00+0000",
+            "username": f"u{i}",
+            "like_count": i,
+            "replies": {
+                "data": [
+                    {"id": f"1802{i:04d}", "text": "reply", "username": "me", "timestamp": "2026-11-27T11:00:00+0000"}
+                ]
+            }
+            if i == 3
+            else None,
+        }
+        for i in range(120)
+    ]
     for c in comments:
         if c["replies"] is None:
             del c["replies"]

@@ -34,9 +34,18 @@ def make(fake, state):
     made = []
 
     def build(**overrides):
-        kwargs = dict(client_key=app.client_key, client_secret=app.client_secret, refresh_token="rft.refresh-0",
-                      state=state, account="demo", api_base_url=server.url, sleep=Sleeps(),
-                      retry=RetryPolicy(attempts=4), status_polls=5, chunk_size=5 * MB)
+        kwargs = dict(
+            client_key=app.client_key,
+            client_secret=app.client_secret,
+            refresh_token="rft.refresh-0",
+            state=state,
+            account="demo",
+            api_base_url=server.url,
+            sleep=Sleeps(),
+            retry=RetryPolicy(attempts=4),
+            status_polls=5,
+            chunk_size=5 * MB,
+        )
         kwargs.update(overrides)
         adapter = TikTokAdapter(**kwargs)
         made.append(adapter)
@@ -63,8 +72,12 @@ def test_publish_reads_creator_info_uploads_and_polls(fake, make, tmp_path):
     assert body["post_info"]["privacy_level"] == "PUBLIC_TO_EVERYONE"
     assert body["post_info"]["is_aigc"] is True
     assert body["post_info"]["disable_duet"] is True  # the creator disabled duets
-    assert body["source_info"] == {"source": "FILE_UPLOAD", "video_size": 600 * 1024, "chunk_size": 600 * 1024,
-                                   "total_chunk_count": 1}
+    assert body["source_info"] == {
+        "source": "FILE_UPLOAD",
+        "video_size": 600 * 1024,
+        "chunk_size": 600 * 1024,
+        "total_chunk_count": 1,
+    }
     put = next(r for name, r in app.requests if name == "upload.put")
     assert put.headers["content-range"] == f"bytes 0-{600 * 1024 - 1}/{600 * 1024}"
     assert publication.url == f"https://www.tiktok.com/@demo.shorts/video/{publication.remote_id}"
@@ -108,7 +121,9 @@ def test_a_process_killed_after_the_upload_resumes_by_status(fake, make, tmp_pat
     app, _ = fake
     video, thumb = media(tmp_path)
     with pytest.raises(ProcessDied):
-        make(transport=DyingTransport(lambda r, c: r.method == "PUT", after_send=True)).publish(publish_request(video, thumb))
+        make(transport=DyingTransport(lambda r, c: r.method == "PUT", after_send=True)).publish(
+            publish_request(video, thumb)
+        )
     publication = make().publish(publish_request(video, thumb))
     assert app.calls["init"] == 1 and app.posted == 1
     assert publication.remote_id in app.videos
@@ -152,12 +167,17 @@ def test_a_revoked_grant_fails_fast(fake, make, state, tmp_path):
 
 def test_rate_limits_are_retried_and_spam_risk_is_not(fake, make, tmp_path):
     app, _ = fake
-    app.inject("creator_info", Fault.answer(429, {"data": {}, "error": {"code": "rate_limit_exceeded", "message": "slow"}}),
-               Fault.answer(500, {"data": {}, "error": {"code": "internal_error", "message": "oops"}}))
+    app.inject(
+        "creator_info",
+        Fault.answer(429, {"data": {}, "error": {"code": "rate_limit_exceeded", "message": "slow"}}),
+        Fault.answer(500, {"data": {}, "error": {"code": "internal_error", "message": "oops"}}),
+    )
     video, thumb = media(tmp_path)
     make().publish(publish_request(video, thumb))
     assert app.calls["creator_info"] == 3
-    app.inject("init", Fault.answer(403, {"data": {}, "error": {"code": "spam_risk_too_many_posts", "message": "too many"}}))
+    app.inject(
+        "init", Fault.answer(403, {"data": {}, "error": {"code": "spam_risk_too_many_posts", "message": "too many"}})
+    )
     with pytest.raises(BudgetExhausted, match="spam_risk_too_many_posts"):
         make().publish(publish_request(video, thumb, video_id="c"))
     assert app.calls["init"] == 2
@@ -193,4 +213,6 @@ def test_comments_are_unsupported(make):
     adapter = make()
     assert adapter.supports_comments("tiktok") is False
     with pytest.raises(ProviderError, match="cannot be read"):
-        adapter.fetch_comments(Publication("tiktok", "demo", "v", "7", "u", datetime.now(timezone.utc)), datetime.now(timezone.utc))
+        adapter.fetch_comments(
+            Publication("tiktok", "demo", "v", "7", "u", datetime.now(timezone.utc)), datetime.now(timezone.utc)
+        )

@@ -135,7 +135,11 @@ def test_connection_dropped_mid_chunk_resumes_from_what_the_server_holds(fake, m
     publication = make().publish(publish_request(video, thumb))
     assert app.created_videos == 1
     assert uploaded_bytes(app, publication.remote_id) == video.read_bytes()
-    probes = [r for name, r in app.requests if name == "upload.put" and r.headers.get("content-range", "").startswith("bytes */")]
+    probes = [
+        r
+        for name, r in app.requests
+        if name == "upload.put" and r.headers.get("content-range", "").startswith("bytes */")
+    ]
     assert len(probes) == 1
     resumed = [r.headers["content-range"] for name, r in app.requests if name == "upload.put"]
     assert "bytes 100000-362143/614400" in resumed
@@ -190,7 +194,9 @@ def test_a_process_killed_after_the_last_byte_finds_the_video(fake, make, state,
     video, thumb = media(tmp_path)
 
     def dies(request, _count):
-        return request.method == "PUT" and request.headers.get("content-range", "").endswith(f"-{600 * 1024 - 1}/{600 * 1024}")
+        return request.method == "PUT" and request.headers.get("content-range", "").endswith(
+            f"-{600 * 1024 - 1}/{600 * 1024}"
+        )
 
     with pytest.raises(ProcessDied):
         make(transport=DyingTransport(dies, after_send=True)).publish(publish_request(video, thumb))
@@ -205,9 +211,11 @@ def test_an_expired_session_starts_over_from_byte_zero(fake, make, state, tmp_pa
     app, _ = fake
     video, thumb = media(tmp_path)
     with pytest.raises(ProcessDied):
-        make(transport=DyingTransport(lambda r, c: r.method == "PUT" and "bytes 262144-" in r.headers.get("content-range", ""))).publish(
-            publish_request(video, thumb)
-        )
+        make(
+            transport=DyingTransport(
+                lambda r, c: r.method == "PUT" and "bytes 262144-" in r.headers.get("content-range", "")
+            )
+        ).publish(publish_request(video, thumb))
     app.expire_sessions()
     publication = make().publish(publish_request(video, thumb))
     assert app.calls["videos.insert"] == 2
@@ -307,10 +315,17 @@ def test_buckets_mode_counts_uploads_separately(fake, state, tmp_path):
     app = FakeYouTube(quota_mode="buckets")
     with FakeServer(app) as server:
         adapter = YouTubeAdapter(
-            client_id=app.client_id, client_secret=app.client_secret, refresh_token="1//refresh-token-value",
-            state=state, account="demo", api_base_url=f"{server.url}/youtube/v3",
-            upload_base_url=f"{server.url}/upload/youtube/v3", token_url=f"{server.url}/token",
-            quota_mode="buckets", sleep=Sleeps(), chunk_size=CHUNK_ALIGN,
+            client_id=app.client_id,
+            client_secret=app.client_secret,
+            refresh_token="1//refresh-token-value",
+            state=state,
+            account="demo",
+            api_base_url=f"{server.url}/youtube/v3",
+            upload_base_url=f"{server.url}/upload/youtube/v3",
+            token_url=f"{server.url}/token",
+            quota_mode="buckets",
+            sleep=Sleeps(),
+            chunk_size=CHUNK_ALIGN,
         )
         video, thumb = media(tmp_path)
         adapter.publish(publish_request(video, thumb))
@@ -344,7 +359,11 @@ def test_processing_is_polled_until_done(fake, make, sleeps, tmp_path):
     def slow(request):
         response = original(request)
         for v in app.videos.values():
-            v.polls_until_done = max(v.polls_until_done, 2) if v.status.get("uploadStatus") == "uploaded" and v.polls_until_done == 0 else v.polls_until_done
+            v.polls_until_done = (
+                max(v.polls_until_done, 2)
+                if v.status.get("uploadStatus") == "uploaded" and v.polls_until_done == 0
+                else v.polls_until_done
+            )
         return response
 
     app.upload_put = slow
@@ -359,7 +378,11 @@ def test_metrics_in_batches_of_50_with_analytics(fake, make):
     pubs = []
     for i in range(120):
         vid = f"v{i:010d}"
-        analytics = None if i == 7 else {"views": 100 + i, "estimatedMinutesWatched": 30, "averageViewPercentage": 55.5, "shares": 3}
+        analytics = (
+            None
+            if i == 7
+            else {"views": 100 + i, "estimatedMinutesWatched": 30, "averageViewPercentage": 55.5, "shares": 3}
+        )
         app.add_video(vid, statistics={"viewCount": 100 + i, "likeCount": i, "commentCount": 1}, analytics=analytics)
         pubs.append(Publication("youtube", "demo", f"local-{i}", vid, "u", now - timedelta(hours=30)))
     snapshots = make().fetch_metrics(pubs, now)
@@ -397,8 +420,14 @@ def test_comments_with_replies_across_pages(fake, make):
     app, _ = fake
     at = "2026-11-27T10:00:00Z"
     threads = [
-        {"id": f"Ugz{i}", "author": f"@viewer{i}", "text": f"comment {i}", "likes": i, "at": at,
-         "replies": [{"id": f"Ugz{i}.r1", "author": "@creator", "text": "thanks", "at": at}] if i % 50 == 0 else []}
+        {
+            "id": f"Ugz{i}",
+            "author": f"@viewer{i}",
+            "text": f"comment {i}",
+            "likes": i,
+            "at": at,
+            "replies": [{"id": f"Ugz{i}.r1", "author": "@creator", "text": "thanks", "at": at}] if i % 50 == 0 else [],
+        }
         for i in range(230)
     ]
     app.add_video("CCCCCCCCCCC", comments=threads)
@@ -424,8 +453,19 @@ def test_disabled_comments_are_no_comments(fake, make):
 
 def test_upload_limit_exceeded_is_not_retried(fake, make, tmp_path):
     app, _ = fake
-    app.inject("videos.insert", Fault.answer(400, {"error": {"code": 400, "message": "The user has exceeded the number of videos they may upload.",
-                                                             "errors": [{"reason": "uploadLimitExceeded", "domain": "youtube.video"}]}}))
+    app.inject(
+        "videos.insert",
+        Fault.answer(
+            400,
+            {
+                "error": {
+                    "code": 400,
+                    "message": "The user has exceeded the number of videos they may upload.",
+                    "errors": [{"reason": "uploadLimitExceeded", "domain": "youtube.video"}],
+                }
+            },
+        ),
+    )
     video, thumb = media(tmp_path)
     with pytest.raises(BudgetExhausted, match="uploadLimitExceeded"):
         make().publish(publish_request(video, thumb))

@@ -35,8 +35,7 @@ FOLDER = "media/demo/2026-11-27/vid-1"
 
 def _words() -> tuple[WordTiming, ...]:
     step = (VOICE_S - 0.2) / len(WORDS)
-    return tuple(WordTiming(w, round(0.1 + i * step, 3), round(0.1 + (i + 0.8) * step, 3))
-                 for i, w in enumerate(WORDS))
+    return tuple(WordTiming(w, round(0.1 + i * step, 3), round(0.1 + (i + 0.8) * step, 3)) for i, w in enumerate(WORDS))
 
 
 SCRIPT = Script(
@@ -56,10 +55,36 @@ def media(tmp_path_factory) -> Path:
     """Two short landscape clips and a narration stand-in."""
     folder = tmp_path_factory.mktemp("media")
     for name, source, seconds in (("scene_01.mp4", "testsrc2", 1.5), ("scene_02.mp4", "testsrc", 0.6)):
-        run_ffmpeg(["-f", "lavfi", "-i", f"{source}=size=320x180:rate=30", "-t", str(seconds), "-pix_fmt",
-                    "yuv420p", "-c:v", "libx264", "-preset", "ultrafast", f"file:{folder / name}"], "a test clip")
-    run_ffmpeg(["-f", "lavfi", "-i", f"sine=frequency=180:sample_rate=22050:duration={VOICE_S}", "-ac", "1",
-                f"file:{folder / 'voiceover.wav'}"], "a narration stand-in")
+        run_ffmpeg(
+            [
+                "-f",
+                "lavfi",
+                "-i",
+                f"{source}=size=320x180:rate=30",
+                "-t",
+                str(seconds),
+                "-pix_fmt",
+                "yuv420p",
+                "-c:v",
+                "libx264",
+                "-preset",
+                "ultrafast",
+                f"file:{folder / name}",
+            ],
+            "a test clip",
+        )
+    run_ffmpeg(
+        [
+            "-f",
+            "lavfi",
+            "-i",
+            f"sine=frequency=180:sample_rate=22050:duration={VOICE_S}",
+            "-ac",
+            "1",
+            f"file:{folder / 'voiceover.wav'}",
+        ],
+        "a narration stand-in",
+    )
     return folder
 
 
@@ -77,9 +102,16 @@ class World:
     def renderer(self, state, sleeps=None, **kwargs) -> CloudRenderer:
         kwargs.setdefault("api_key", self.app.api_key)
         kwargs.setdefault("retry", POLICY)
-        return CloudRenderer(media_base_url=f"{self.files_url}/", data_root=self.root, base_url=self.api_url,
-                             state=state, sleep=sleeps if sleeps is not None else Sleeps(),
-                             poll_interval_s=2.0, max_poll_interval_s=10.0, **kwargs)
+        return CloudRenderer(
+            media_base_url=f"{self.files_url}/",
+            data_root=self.root,
+            base_url=self.api_url,
+            state=state,
+            sleep=sleeps if sleeps is not None else Sleeps(),
+            poll_interval_s=2.0,
+            max_poll_interval_s=10.0,
+            **kwargs,
+        )
 
     def render(self, renderer: CloudRenderer, script: Script = SCRIPT):
         return renderer.render(self.clips, self.voiceover, script, self.out_path)
@@ -130,11 +162,17 @@ def test_the_composition_carries_the_clips_the_narration_and_word_timed_captions
 
     [source] = world.app.sources()
     assert {k: source[k] for k in ("output_format", "width", "height", "frame_rate")} == {
-        "output_format": "mp4", "width": 1080, "height": 1920, "frame_rate": 30}
+        "output_format": "mp4",
+        "width": 1080,
+        "height": 1920,
+        "frame_rate": 30,
+    }
     total = source["duration"]
     scenes = [e for e in source["elements"] if e["type"] == "video"]
     assert [e["source"].split("?")[0] for e in scenes] == [
-        f"{world.files_url}/{FOLDER}/scene_01.mp4", f"{world.files_url}/{FOLDER}/scene_02.mp4"]
+        f"{world.files_url}/{FOLDER}/scene_01.mp4",
+        f"{world.files_url}/{FOLDER}/scene_02.mp4",
+    ]
     assert all("?v=" in e["source"] and e["volume"] == "0%" and e["fit"] == "cover" for e in scenes)
     first, second = scenes
     assert first["time"] == 0 and second["time"] + second["duration"] == pytest.approx(total)
@@ -155,8 +193,9 @@ def test_the_composition_carries_the_clips_the_narration_and_word_timed_captions
     assert all(c["transcript_effect"] == "color" and c["transcript_color"] == "#ffe100" for c in captions)
     assert all(c["background_color"] == "#141414" for c in captions)  # the "boxed" caption style
     # Inside the safe area: centred, clear of the bottom quarter and the side icons.
-    assert all(c["x"] == "50%" and float(c["y"].rstrip("%")) <= 70 and float(c["width"].rstrip("%")) <= 80
-               for c in captions)
+    assert all(
+        c["x"] == "50%" and float(c["y"].rstrip("%")) <= 70 and float(c["width"].rstrip("%")) <= 80 for c in captions
+    )
     assert all(c["time"] + c["duration"] <= total + 1e-6 for c in captions)
     assert world.app.requests[0][1].json()["metadata"].startswith("vid-1:")
 
@@ -188,8 +227,11 @@ def test_a_failed_render_names_the_video_and_the_reason_and_is_forgotten(world):
 
 
 def test_429_with_retry_after_and_5xx_are_retried_and_the_key_stays_out_of_the_logs(world, caplog):
-    world.app.inject("create", Fault.answer(429, {"hint": "Rate limit exceeded."}, {"Retry-After": "7"}),
-                     Fault.answer(503, "upstream unavailable"))
+    world.app.inject(
+        "create",
+        Fault.answer(429, {"hint": "Rate limit exceeded."}, {"Retry-After": "7"}),
+        Fault.answer(503, "upstream unavailable"),
+    )
     world.app.inject("render", Fault.answer(502, "bad gateway"))
     sleeps = Sleeps()
     caplog.set_level(logging.DEBUG)
@@ -283,8 +325,7 @@ def test_an_unauthorised_key_fails_without_showing_the_key(world, caplog):
 def test_a_download_that_is_not_a_video_or_is_gone_leaves_no_half_written_output(world):
     world.out_path.write_bytes(b"the previous render")
     state = MemoryStateStore()
-    world.app.inject("cdn", Fault.answer(200, "<html><body>Access denied</body></html>",
-                                         {"Content-Type": "text/html"}))
+    world.app.inject("cdn", Fault.answer(200, "<html><body>Access denied</body></html>", {"Content-Type": "text/html"}))
     with pytest.raises(ProviderError, match="not a video"):
         world.render(world.renderer(state))
     assert world.out_path.read_bytes() == b"the previous render" and leftovers(world) == []

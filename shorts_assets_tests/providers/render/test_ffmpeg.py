@@ -32,8 +32,22 @@ from shorts_assets.providers.voices.espeak import EspeakVoice
 
 # Captions that are hostile to ASS, to filtergraphs and to text shaping.
 HOSTILE_WORDS = (
-    "Did", "you", "know", "{this}", "back\\slash", "C:\\Nope", "100%", "it's", '"quoted"',
-    "🚀", "rocket", "مرحبا", "بالعالم", "ratio:", "two\nlines", "done.",
+    "Did",
+    "you",
+    "know",
+    "{this}",
+    "back\\slash",
+    "C:\\Nope",
+    "100%",
+    "it's",
+    '"quoted"',
+    "🚀",
+    "rocket",
+    "مرحبا",
+    "بالعالم",
+    "ratio:",
+    "two\nlines",
+    "done.",
 )
 VOICE_S = 4.0
 
@@ -48,8 +62,7 @@ def make_script(video_id: str, style: str, durations: tuple[float, ...]) -> Scri
         hook="Did you know?",
         narration=" ".join(HOSTILE_WORDS),
         description="",
-        scenes=tuple(Scene(prompt=f"scene {i}", duration_s=d, visual=visuals[i % 3])
-                     for i, d in enumerate(durations)),
+        scenes=tuple(Scene(prompt=f"scene {i}", duration_s=d, visual=visuals[i % 3]) for i, d in enumerate(durations)),
         tags=(),
         arms={"caption_style": style},
     )
@@ -57,8 +70,15 @@ def make_script(video_id: str, style: str, durations: tuple[float, ...]) -> Scri
 
 def make_voiceover(path: Path, duration_s: float, words: tuple[str, ...]) -> Voiceover:
     run_ffmpeg(
-        ["-f", "lavfi", "-i", f"sine=frequency=180:sample_rate=22050:duration={duration_s}",
-         "-ac", "1", f"file:{path}"],
+        [
+            "-f",
+            "lavfi",
+            "-i",
+            f"sine=frequency=180:sample_rate=22050:duration={duration_s}",
+            "-ac",
+            "1",
+            f"file:{path}",
+        ],
         "making a narration stand-in",
     )
     step = (duration_s - 0.2) / len(words)
@@ -66,16 +86,16 @@ def make_voiceover(path: Path, duration_s: float, words: tuple[str, ...]) -> Voi
         WordTiming(word=w, start_s=round(0.1 + i * step, 3), end_s=round(0.1 + (i + 0.8) * step, 3))
         for i, w in enumerate(words)
     )
-    return Voiceover(audio_path=path, duration_s=duration_s, sample_rate=22050, voice="en-us",
-                     words=timings)
+    return Voiceover(audio_path=path, duration_s=duration_s, sample_rate=22050, voice="en-us", words=timings)
 
 
 def video_frames(path: Path) -> int:
     """The number of video packets (frames) in `path`, counted without decoding."""
     listing = subprocess.run(
-        [ffmpeg_exe(), "-v", "error", "-i", str(path), "-map", "0:v", "-c", "copy",
-         "-f", "framemd5", "-"],
-        capture_output=True, text=True, check=True,
+        [ffmpeg_exe(), "-v", "error", "-i", str(path), "-map", "0:v", "-c", "copy", "-f", "framemd5", "-"],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     return sum(1 for line in listing.splitlines() if line and not line.startswith("#"))
 
@@ -146,9 +166,23 @@ def test_moov_atom_comes_first_for_streaming(rendered) -> None:
 def loudness(path: Path) -> tuple[float, float]:
     """(integrated loudness in LUFS, true peak in dBTP) of the audio of `path`."""
     report = subprocess.run(
-        [ffmpeg_exe(), "-hide_banner", "-nostats", "-i", str(path), "-map", "0:a",
-         "-af", "ebur128=peak=true:framelog=quiet", "-f", "null", "-"],
-        capture_output=True, text=True, check=True,
+        [
+            ffmpeg_exe(),
+            "-hide_banner",
+            "-nostats",
+            "-i",
+            str(path),
+            "-map",
+            "0:a",
+            "-af",
+            "ebur128=peak=true:framelog=quiet",
+            "-f",
+            "null",
+            "-",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stderr
     integrated = float(re.findall(r"I:\s+(-?[\d.]+) LUFS", report)[-1])
     true_peak = float(re.findall(r"Peak:\s+(-?[\d.]+|-inf) dBFS", report)[-1])
@@ -179,8 +213,9 @@ def quiet_speech(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-u
             name = voice.replace("+", "_")
             spoken = EspeakVoice().synthesize(SPOKEN, voice, folder / f"{name}.wav")
             path = folder / f"{name}_quiet.wav"
-            run_ffmpeg(["-i", f"file:{spoken.audio_path}", "-af", "volume=-12dB", f"file:{path}"],
-                       "making a quiet narration")
+            run_ffmpeg(
+                ["-i", f"file:{spoken.audio_path}", "-af", "volume=-12dB", f"file:{path}"], "making a quiet narration"
+            )
             made[voice] = dataclasses.replace(spoken, audio_path=path)
         return made[voice]
 
@@ -189,12 +224,12 @@ def quiet_speech(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-u
 
 @pytest.mark.parametrize("music", [True, False], ids=["music", "no_music"])
 @pytest.mark.parametrize("voice", ["en-us", "en-us+klatt"])
-def test_peaky_speech_leaves_loudnorm_a_plain_gain(tmp_path: Path, quiet_speech, voice: str,
-                                                   music: bool) -> None:
+def test_peaky_speech_leaves_loudnorm_a_plain_gain(tmp_path: Path, quiet_speech, voice: str, music: bool) -> None:
     speech = quiet_speech(voice)
 
     measured = FfmpegRenderer(music=music).mix_audio(
-        speech, speech.duration_s + TAIL_S, "vid-peaky", None, tmp_path / "mix.wav", "test")
+        speech, speech.duration_s + TAIL_S, "vid-peaky", None, tmp_path / "mix.wav", "test"
+    )
 
     # loudnorm's condition for normalising with a plain gain rather than its dynamic mode.
     peak_to_loudness = float(measured["input_tp"]) - float(measured["input_i"])
@@ -204,16 +239,32 @@ def test_peaky_speech_leaves_loudnorm_a_plain_gain(tmp_path: Path, quiet_speech,
 
 @pytest.mark.slow
 @pytest.mark.parametrize(("voice", "music"), [("en-us", True), ("en-us+klatt", False)])
-def test_quiet_peaky_speech_renders_at_the_loudness_target(tmp_path: Path, quiet_speech,
-                                                           voice: str, music: bool) -> None:
+def test_quiet_peaky_speech_renders_at_the_loudness_target(
+    tmp_path: Path, quiet_speech, voice: str, music: bool
+) -> None:
     clip = tmp_path / "clip.mp4"
-    run_ffmpeg(["-f", "lavfi", "-i", "testsrc2=size=540x960:rate=30:duration=1", "-c:v", "libx264",
-                "-preset", "ultrafast", "-pix_fmt", "yuv420p", f"file:{clip}"], "making a clip")
+    run_ffmpeg(
+        [
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=540x960:rate=30:duration=1",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-pix_fmt",
+            "yuv420p",
+            f"file:{clip}",
+        ],
+        "making a clip",
+    )
     script = make_script("vid-peaky", "boxed", (4.0,))
     out_path = tmp_path / "peaky.mp4"
 
-    FfmpegRenderer(profile="draft", music=music).render([Clip(clip, 1.0, 540, 960)],
-                                                        quiet_speech(voice), script, out_path)
+    FfmpegRenderer(profile="draft", music=music).render(
+        [Clip(clip, 1.0, 540, 960)], quiet_speech(voice), script, out_path
+    )
 
     integrated, true_peak = loudness(out_path)
     assert integrated == pytest.approx(LOUDNORM["I"], abs=0.5)
@@ -283,9 +334,24 @@ def test_hostile_caption_text_is_burned_in(rendered) -> None:
 def _bright_pixels(path: Path, at_s: float, top: int) -> int:
     """How many near-white pixels a 200-pixel-high band starting at `top` has, at `at_s`."""
     grey = subprocess.run(
-        [ffmpeg_exe(), "-v", "error", "-ss", f"{at_s:.3f}", "-i", str(path),
-         "-vf", f"crop=1080:200:0:{top},format=gray", "-frames:v", "1", "-f", "rawvideo", "-"],
-        capture_output=True, check=True,
+        [
+            ffmpeg_exe(),
+            "-v",
+            "error",
+            "-ss",
+            f"{at_s:.3f}",
+            "-i",
+            str(path),
+            "-vf",
+            f"crop=1080:200:0:{top},format=gray",
+            "-frames:v",
+            "1",
+            "-f",
+            "rawvideo",
+            "-",
+        ],
+        capture_output=True,
+        check=True,
     ).stdout
     return sum(1 for value in grey if value >= 235)
 
@@ -293,16 +359,16 @@ def _bright_pixels(path: Path, at_s: float, top: int) -> int:
 def decoded_audio(path: Path) -> np.ndarray:
     """The audio of `path` as mono float samples at 48 kHz."""
     raw = subprocess.run(
-        [ffmpeg_exe(), "-v", "error", "-i", str(path), "-map", "0:a", "-ac", "1", "-ar", "48000",
-         "-f", "f32le", "-"],
-        capture_output=True, check=True,
+        [ffmpeg_exe(), "-v", "error", "-i", str(path), "-map", "0:a", "-ac", "1", "-ar", "48000", "-f", "f32le", "-"],
+        capture_output=True,
+        check=True,
     ).stdout
     return np.frombuffer(raw, dtype="<f4")
 
 
 def band_db(samples: np.ndarray, start_s: float, end_s: float, low_hz: float, high_hz: float) -> float:
     """RMS level (dB) of the part of samples[start_s:end_s] between low_hz and high_hz."""
-    part = samples[round(start_s * 48000):round(end_s * 48000)]
+    part = samples[round(start_s * 48000) : round(end_s * 48000)]
     spectrum = np.abs(np.fft.rfft(part)) ** 2
     freqs = np.fft.rfftfreq(len(part), 1 / 48000)
     band = spectrum[(freqs >= low_hz) & (freqs < high_hz)].sum()
@@ -314,23 +380,46 @@ def test_the_music_bed_ducks_under_the_narration(tmp_path: Path, monkeypatch) ->
     # The narration stand-in is a loud 3 kHz tone for its first 1.8 s, then silence; the generated bed
     # has nothing above ~600 Hz, so the decoded render's low band is the music alone.
     voice_path = tmp_path / "voice.wav"
-    run_ffmpeg(["-f", "lavfi", "-i", "sine=frequency=3000:sample_rate=22050:duration=1.7",
-                "-af", "volume=4,adelay=100,apad=whole_dur=4", "-ac", "1", f"file:{voice_path}"],
-               "making a narration stand-in")
+    run_ffmpeg(
+        [
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=3000:sample_rate=22050:duration=1.7",
+            "-af",
+            "volume=4,adelay=100,apad=whole_dur=4",
+            "-ac",
+            "1",
+            f"file:{voice_path}",
+        ],
+        "making a narration stand-in",
+    )
     words = (WordTiming("Tone", 0.1, 0.9), WordTiming("then", 0.9, 1.8))
-    voiceover = Voiceover(audio_path=voice_path, duration_s=4.0, sample_rate=22050, voice="en-us",
-                          words=words)
+    voiceover = Voiceover(audio_path=voice_path, duration_s=4.0, sample_rate=22050, voice="en-us", words=words)
     clip = tmp_path / "clip.mp4"
-    run_ffmpeg(["-f", "lavfi", "-i", "testsrc2=size=540x960:rate=30:duration=1", "-c:v", "libx264",
-                "-preset", "ultrafast", "-pix_fmt", "yuv420p", f"file:{clip}"], "making a clip")
+    run_ffmpeg(
+        [
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=540x960:rate=30:duration=1",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-pix_fmt",
+            "yuv420p",
+            f"file:{clip}",
+        ],
+        "making a clip",
+    )
     script = make_script("vid-duck", "boxed", (4.0,))
 
     def music_lift_after_speech(ducking: dict, name: str) -> float:
         """How much louder (dB) the music is once the narrator stops than while they speak."""
         monkeypatch.setattr(ffmpeg_renderer, "DUCKING", ducking)
         out_path = tmp_path / f"{name}.mp4"
-        FfmpegRenderer(profile="draft").render([Clip(clip, 1.0, 540, 960)], voiceover, script,
-                                               out_path)
+        FfmpegRenderer(profile="draft").render([Clip(clip, 1.0, 540, 960)], voiceover, script, out_path)
         audio = decoded_audio(out_path)
         speaking, after = (0.6, 1.6), (2.6, 3.5)
         assert band_db(audio, *speaking, 2500, 3500) > band_db(audio, *after, 2500, 3500) + 30
@@ -420,12 +509,14 @@ def test_each_caption_style_is_written_as_its_own_ass_style(
 def test_ass_escape_keeps_text_literal() -> None:
     assert ass_escape("{\\b1}") == "\\{\\\u2060b1\\}"
     assert ass_escape("C:\\New\nline") == "C:\\\u2060New line"
-    assert ass_escape("50% it's: \"ok\" مرحبا") == "50% it's: \"ok\" مرحبا"
+    assert ass_escape('50% it\'s: "ok" مرحبا') == '50% it\'s: "ok" مرحبا'
 
 
 def test_caption_lines_are_short_and_break_at_sentences_and_pauses() -> None:
-    words = [WordTiming(w, i * 0.3, i * 0.3 + 0.25)
-             for i, w in enumerate(["A", "quick", "brown", "fox.", "Jumps", "over", "extraordinarily", "lazy", "dogs"])]
+    words = [
+        WordTiming(w, i * 0.3, i * 0.3 + 0.25)
+        for i, w in enumerate(["A", "quick", "brown", "fox.", "Jumps", "over", "extraordinarily", "lazy", "dogs"])
+    ]
     words.append(WordTiming("later", 10.0, 10.3))
 
     lines = [[w.word for w in line] for line in caption_lines(words)]

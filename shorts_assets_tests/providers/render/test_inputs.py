@@ -21,8 +21,19 @@ WORDS = ("Odd", "inputs:", "50%", "{ok}", "back\\slash", '"fine"', "two\nlines")
 
 def make_video(path: Path, size: str, seconds: float = 1.0, rate: int = 25) -> Clip:
     run_ffmpeg(
-        ["-f", "lavfi", "-i", f"testsrc2=size={size}:rate={rate}:duration={seconds}",
-         "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", f"file:{path}"],
+        [
+            "-f",
+            "lavfi",
+            "-i",
+            f"testsrc2=size={size}:rate={rate}:duration={seconds}",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-pix_fmt",
+            "yuv420p",
+            f"file:{path}",
+        ],
         f"making {path.name}",
     )
     width, height = (int(v) for v in size.split("x"))
@@ -30,8 +41,10 @@ def make_video(path: Path, size: str, seconds: float = 1.0, rate: int = 25) -> C
 
 
 def make_image(path: Path, size: str) -> Clip:
-    run_ffmpeg(["-f", "lavfi", "-i", f"testsrc2=size=320x240,scale={size}", "-frames:v", "1", f"file:{path}"],
-               f"making {path.name}")
+    run_ffmpeg(
+        ["-f", "lavfi", "-i", f"testsrc2=size=320x240,scale={size}", "-frames:v", "1", f"file:{path}"],
+        f"making {path.name}",
+    )
     width, height = (int(v) for v in size.split("x"))
     return Clip(path=path, duration_s=0.0, width=width, height=height)
 
@@ -70,10 +83,22 @@ def test_the_draft_profile_mixes_video_and_stills_with_sidecars(tmp_path: Path, 
 def bright_run(path: Path, frame: int, row: int) -> int:
     """How many near-white pixels frame `frame` of `path` has along row `row`."""
     grey = subprocess.run(
-        [ffmpeg_exe(), "-v", "error", "-i", str(path),
-         "-vf", f"select=eq(n\\,{frame}),format=gray,crop=iw:1:0:{row}",
-         "-frames:v", "1", "-f", "rawvideo", "-"],
-        capture_output=True, check=True,
+        [
+            ffmpeg_exe(),
+            "-v",
+            "error",
+            "-i",
+            str(path),
+            "-vf",
+            f"select=eq(n\\,{frame}),format=gray,crop=iw:1:0:{row}",
+            "-frames:v",
+            "1",
+            "-f",
+            "rawvideo",
+            "-",
+        ],
+        capture_output=True,
+        check=True,
     ).stdout
     return sum(1 for value in grey if value >= 200)
 
@@ -81,13 +106,23 @@ def bright_run(path: Path, frame: int, row: int) -> int:
 @pytest.mark.slow
 def test_a_still_image_slowly_zooms_in(tmp_path: Path, voice) -> None:
     image = tmp_path / "square.png"
-    run_ffmpeg(["-f", "lavfi", "-i", "color=c=gray:s=1080x1920,"
-                "drawbox=x=390:y=810:w=300:h=300:color=white:t=fill", "-frames:v", "1",
-                f"file:{image}"], "drawing a square")
+    run_ffmpeg(
+        [
+            "-f",
+            "lavfi",
+            "-i",
+            "color=c=gray:s=1080x1920,drawbox=x=390:y=810:w=300:h=300:color=white:t=fill",
+            "-frames:v",
+            "1",
+            f"file:{image}",
+        ],
+        "drawing a square",
+    )
     out_path = tmp_path / "still.mp4"
 
-    FfmpegRenderer(music=False).render([Clip(image, 0.0, 1080, 1920)], voice,
-                                       make_script("vid-still", "boxed", (1.0,)), out_path)
+    FfmpegRenderer(music=False).render(
+        [Clip(image, 0.0, 1080, 1920)], voice, make_script("vid-still", "boxed", (1.0,)), out_path
+    )
 
     last = video_frames(out_path) - 1
     first_width, last_width = bright_run(out_path, 0, 960), bright_run(out_path, last, 960)
@@ -125,8 +160,7 @@ def test_an_empty_or_truncated_clip_is_named_in_the_error(tmp_path: Path, voice,
     out_path = tmp_path / "out" / "short.mp4"
 
     with pytest.raises(ProviderError) as raised:
-        FfmpegRenderer().render([Clip(bad, 1.0, 1280, 720)], voice,
-                                make_script("vid-empty", "boxed", (1.0,)), out_path)
+        FfmpegRenderer().render([Clip(bad, 1.0, 1280, 720)], voice, make_script("vid-empty", "boxed", (1.0,)), out_path)
 
     assert "scene_03.mp4" in str(raised.value) and "vid-empty" in str(raised.value)
     assert_nothing_at(out_path)
@@ -134,25 +168,33 @@ def test_an_empty_or_truncated_clip_is_named_in_the_error(tmp_path: Path, voice,
 
 def test_a_clip_without_a_video_stream_is_named_in_the_error(tmp_path: Path, voice) -> None:
     audio_only = tmp_path / "scene_01.m4a"
-    run_ffmpeg(["-f", "lavfi", "-i", "sine=duration=1", "-c:a", "aac", f"file:{audio_only}"],
-               "making an audio-only clip")
+    run_ffmpeg(
+        ["-f", "lavfi", "-i", "sine=duration=1", "-c:a", "aac", f"file:{audio_only}"], "making an audio-only clip"
+    )
     out_path = tmp_path / "out" / "short.mp4"
 
     with pytest.raises(ProviderError, match="scene_01.m4a.*no video stream"):
-        FfmpegRenderer().render([Clip(audio_only, 1.0, 1280, 720)], voice,
-                                make_script("vid-audio", "boxed", (1.0,)), out_path)
+        FfmpegRenderer().render(
+            [Clip(audio_only, 1.0, 1280, 720)], voice, make_script("vid-audio", "boxed", (1.0,)), out_path
+        )
 
     assert_nothing_at(out_path)
 
 
 def test_narration_longer_than_the_platform_limit_is_refused(tmp_path: Path) -> None:
-    long_voice = Voiceover(audio_path=tmp_path / "long.wav", duration_s=MAX_DURATION_S + 5,
-                           sample_rate=22050, voice="en-us", words=(WordTiming("long", 0, 1),))
+    long_voice = Voiceover(
+        audio_path=tmp_path / "long.wav",
+        duration_s=MAX_DURATION_S + 5,
+        sample_rate=22050,
+        voice="en-us",
+        words=(WordTiming("long", 0, 1),),
+    )
     out_path = tmp_path / "out" / "short.mp4"
 
     with pytest.raises(ProviderError, match=r"long\.wav.*180 s platform limit"):
-        FfmpegRenderer().render([Clip(tmp_path / "c.mp4", 1.0, 1280, 720)], long_voice,
-                                make_script("vid-long", "boxed", (1.0,)), out_path)
+        FfmpegRenderer().render(
+            [Clip(tmp_path / "c.mp4", 1.0, 1280, 720)], long_voice, make_script("vid-long", "boxed", (1.0,)), out_path
+        )
 
     assert_nothing_at(out_path)
 
@@ -166,16 +208,21 @@ def test_an_unknown_profile_is_a_provider_error() -> None:
 def test_a_licensed_track_from_the_music_folder_is_mixed_in(tmp_path: Path, voice, caplog) -> None:
     music_dir = tmp_path / "music"
     music_dir.mkdir()
-    run_ffmpeg(["-f", "lavfi", "-i", "sine=frequency=330:duration=1", f"file:{music_dir / 'tune.wav'}"],
-               "making a music track")
+    run_ffmpeg(
+        ["-f", "lavfi", "-i", "sine=frequency=330:duration=1", f"file:{music_dir / 'tune.wav'}"], "making a music track"
+    )
     (music_dir / "tune.license.txt").write_text("CC0 1.0, made for this test")
-    run_ffmpeg(["-f", "lavfi", "-i", "sine=frequency=550:duration=1", f"file:{music_dir / 'unlicensed.wav'}"],
-               "making an unlicensed track")
+    run_ffmpeg(
+        ["-f", "lavfi", "-i", "sine=frequency=550:duration=1", f"file:{music_dir / 'unlicensed.wav'}"],
+        "making an unlicensed track",
+    )
     out_path = tmp_path / "music.mp4"
 
     result = FfmpegRenderer(profile="draft", music_dir=music_dir).render(
-        [make_video(tmp_path / "clip.mp4", "640x360")], voice,
-        make_script("vid-music", "boxed", (1.0,)), out_path,
+        [make_video(tmp_path / "clip.mp4", "640x360")],
+        voice,
+        make_script("vid-music", "boxed", (1.0,)),
+        out_path,
     )
 
     assert probe(result.video_path).has_audio

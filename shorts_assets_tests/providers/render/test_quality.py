@@ -39,9 +39,25 @@ def good_short(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def black_silent(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("bad") / "black.mp4"
     run_ffmpeg(
-        ["-f", "lavfi", "-i", "color=c=black:s=64x64:r=25:d=4", "-f", "lavfi",
-         "-i", "anullsrc=r=44100:cl=mono", "-t", "4", "-c:v", "libx264", "-pix_fmt", "yuv444p",
-         "-c:a", "aac", f"file:{path}"],
+        [
+            "-f",
+            "lavfi",
+            "-i",
+            "color=c=black:s=64x64:r=25:d=4",
+            "-f",
+            "lavfi",
+            "-i",
+            "anullsrc=r=44100:cl=mono",
+            "-t",
+            "4",
+            "-c:v",
+            "libx264",
+            "-pix_fmt",
+            "yuv444p",
+            "-c:a",
+            "aac",
+            f"file:{path}",
+        ],
         "making a black, silent video",
     )
     return path
@@ -56,8 +72,16 @@ def test_a_rendered_short_passes_every_check(good_short: Path) -> None:
 
     assert failed(results) == set(), results
     assert {name for name, _, _ in results} >= {
-        "duration", "resolution", "frame_rate", "codecs", "audio_present", "loudness", "true_peak",
-        "no_black_stretch", "no_silent_stretch", "file_size",
+        "duration",
+        "resolution",
+        "frame_rate",
+        "codecs",
+        "audio_present",
+        "loudness",
+        "true_peak",
+        "no_black_stretch",
+        "no_silent_stretch",
+        "file_size",
     }
 
 
@@ -72,8 +96,9 @@ def test_limits_are_configurable(good_short: Path) -> None:
 def test_a_black_silent_wrong_sized_video_fails_what_it_should(black_silent: Path) -> None:
     results = check_render(black_silent, max_black_s=1.0, max_silence_s=1.0)
 
-    assert {"resolution", "frame_rate", "codecs", "loudness", "no_black_stretch",
-            "no_silent_stretch"} <= failed(results)
+    assert {"resolution", "frame_rate", "codecs", "loudness", "no_black_stretch", "no_silent_stretch"} <= failed(
+        results
+    )
     assert "duration" not in failed(results) and "audio_present" not in failed(results)
 
 
@@ -95,8 +120,16 @@ def test_the_partition_check_reads_the_batch_and_blocks_on_a_bad_video(
     store = Store(url)
     for position, path in enumerate((good_short, black_silent), start=1):
         video_id = f"demo-20261120-{position:02d}"
-        store.add_script(video_id=video_id, channel="demo", batch_date=day, position=position,
-                         strategy_version="v0", arms={}, script=script_json(video_id, title="t"), writer="test")
+        store.add_script(
+            video_id=video_id,
+            channel="demo",
+            batch_date=day,
+            position=position,
+            strategy_version="v0",
+            arms={},
+            script=script_json(video_id, title="t"),
+            writer="test",
+        )
         store.complete_stage(video_id, "render", {"video_path": str(path), "files": [str(path)]})
 
     @dg.asset(name="renders", partitions_def=loop_partitions)
@@ -104,9 +137,7 @@ def test_the_partition_check_reads_the_batch_and_blocks_on_a_bad_video(
         return None
 
     checks = build_render_checks("renders", width=540, height=960)
-    assert [c.check_specs for c in checks][0] and all(
-        spec.blocking for c in checks for spec in c.check_specs
-    )
+    assert [c.check_specs for c in checks][0] and all(spec.blocking for c in checks for spec in c.check_specs)
     result = dg.materialize(
         [renders_stub, *checks],
         partition_key=dg.MultiPartitionKey({"channel": "demo", "date": day.isoformat()}),

@@ -50,7 +50,7 @@ def test_hostile_caption_text_stays_literal_and_on_one_line(tmp_path: Path) -> N
     srt, vtt = srt_path.read_text(encoding="utf-8"), vtt_path.read_text(encoding="utf-8")
 
     for text in (srt, vtt):
-        for block in text.strip().split("\n\n")[1 if text is vtt else 0:]:
+        for block in text.strip().split("\n\n")[1 if text is vtt else 0 :]:
             lines = block.splitlines()
             assert re.fullmatch(r"[\d:.,]+ --> [\d:.,]+", lines[-2])
             assert "-->" not in lines[-1]

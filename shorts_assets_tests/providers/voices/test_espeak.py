@@ -89,9 +89,7 @@ def test_word_timings_follow_the_speech(narrator: EspeakVoice, tmp_path: Path) -
     """A long word takes longer than a short one: the times come from the synthesiser."""
     vo = narrator.synthesize("A a a extraordinarily a a.", "en-us", tmp_path / "voice.wav")
     spans = {w.word: w.end_s - w.start_s for w in vo.words}
-    assert spans["extraordinarily"] > 2 * max(
-        w.end_s - w.start_s for w in vo.words if w.word != "extraordinarily"
-    )
+    assert spans["extraordinarily"] > 2 * max(w.end_s - w.start_s for w in vo.words if w.word != "extraordinarily")
 
 
 def test_a_longer_text_gives_longer_audio(narrator: EspeakVoice, tmp_path: Path) -> None:
@@ -113,9 +111,7 @@ def test_speaking_rate_changes_the_length(tmp_path: Path) -> None:
         EspeakVoice(rate_wpm=10)
 
 
-def test_en_gb_and_en_us_both_speak_and_sound_different(
-    narrator: EspeakVoice, tmp_path: Path
-) -> None:
+def test_en_gb_and_en_us_both_speak_and_sound_different(narrator: EspeakVoice, tmp_path: Path) -> None:
     text = "Can you ask the team about the schedule? The tomato harvest was better this year."
     us = narrator.synthesize(text, "en-us", tmp_path / "us.wav")
     gb = narrator.synthesize(text, "en-gb", tmp_path / "gb.wav")
@@ -138,9 +134,7 @@ def test_other_espeak_voices_are_accepted(narrator: EspeakVoice, tmp_path: Path)
 
 
 @pytest.mark.parametrize("voice", ["xx-no-such-voice", "Alex", "en-us+no-such-variant", ""])
-def test_an_unknown_voice_is_a_provider_error_naming_it(
-    narrator: EspeakVoice, tmp_path: Path, voice: str
-) -> None:
+def test_an_unknown_voice_is_a_provider_error_naming_it(narrator: EspeakVoice, tmp_path: Path, voice: str) -> None:
     # "Alex" is only a variant: handed to the library bare, it crashes the process.
     out = tmp_path / "voice.wav"
     with pytest.raises(ProviderError, match=repr(voice).replace("+", r"\+")):
@@ -149,9 +143,7 @@ def test_an_unknown_voice_is_a_provider_error_naming_it(
 
 
 @pytest.mark.parametrize("text", ["", "   \n\t "])
-def test_empty_text_is_a_provider_error_naming_it(
-    narrator: EspeakVoice, tmp_path: Path, text: str
-) -> None:
+def test_empty_text_is_a_provider_error_naming_it(narrator: EspeakVoice, tmp_path: Path, text: str) -> None:
     out = tmp_path / "clip-7.wav"
     with pytest.raises(ProviderError) as raised:
         narrator.synthesize(text, "en-us", out)
@@ -181,9 +173,7 @@ def test_non_ascii_text_gets_timings_for_its_words(narrator: EspeakVoice, tmp_pa
         ),
     ],
 )
-def test_awkward_text_does_not_crash(
-    narrator: EspeakVoice, tmp_path: Path, text: str, words: list[str]
-) -> None:
+def test_awkward_text_does_not_crash(narrator: EspeakVoice, tmp_path: Path, text: str, words: list[str]) -> None:
     vo = narrator.synthesize(text, "en-gb", tmp_path / "voice.wav")
     assert vo.duration_s > 1.0
     assert_timings_sane(vo, words)

@@ -50,14 +50,14 @@ def eleven():
 
 def openai_voice(server, app, sleeps=None, **kwargs) -> OpenAIVoice:
     kwargs.setdefault("api_key", app.api_key)
-    return OpenAIVoice(base_url=server.url + "/v1", retry=POLICY, sleep=Sleeps() if sleeps is None else sleeps,
-                       **kwargs)
+    return OpenAIVoice(
+        base_url=server.url + "/v1", retry=POLICY, sleep=Sleeps() if sleeps is None else sleeps, **kwargs
+    )
 
 
 def eleven_voice(server, app, sleeps=None, **kwargs) -> ElevenLabsVoice:
     kwargs.setdefault("api_key", app.api_key)
-    return ElevenLabsVoice(base_url=server.url, retry=POLICY, sleep=Sleeps() if sleeps is None else sleeps,
-                           **kwargs)
+    return ElevenLabsVoice(base_url=server.url, retry=POLICY, sleep=Sleeps() if sleeps is None else sleeps, **kwargs)
 
 
 def budget(limit: float | None = None) -> Budget:
@@ -95,7 +95,7 @@ def test_openai_writes_a_real_wav_and_times_the_words_from_the_audio(openai, tmp
     spend = budget()
     vo = openai_voice(server, app, budget=spend).synthesize(TEXT, "en-us", out(tmp_path))
 
-    (body, spoken), = app.speeches
+    ((body, spoken),) = app.speeches
     assert body == {"model": "gpt-4o-mini-tts", "input": TEXT, "voice": "coral", "response_format": "pcm"}
     assert vo.audio_path == out(tmp_path) and vo.voice == "en-us" and vo.sample_rate == 24_000
     assert wav_facts(vo.audio_path) == (1, 2, 24_000, pytest.approx(spoken.duration_s, abs=1e-3))
@@ -135,8 +135,9 @@ def test_openai_maps_voice_arms_with_overrides_and_refuses_an_unmapped_one(opena
 def test_openai_decodes_streamed_wav_and_compressed_audio(openai, tmp_path, response_format):
     app, server = openai
     vo = openai_voice(server, app, response_format=response_format, instructions="Calm and clear.").synthesize(
-        "Three hearts, blue blood.", "en-gb", out(tmp_path))
-    (body, spoken), = app.speeches
+        "Three hearts, blue blood.", "en-gb", out(tmp_path)
+    )
+    ((body, spoken),) = app.speeches
     assert body["response_format"] == response_format and body["instructions"] == "Calm and clear."
     assert body["voice"] == "fable"
     channels, width, rate, duration = wav_facts(vo.audio_path)
@@ -149,13 +150,25 @@ def test_openai_decodes_streamed_wav_and_compressed_audio(openai, tmp_path, resp
 def test_openai_retries_rate_limits_server_errors_and_dropped_connections(openai, tmp_path):
     app, server = openai
     sleeps, spend = Sleeps(), budget()
-    app.inject("speech",
-               Fault.answer(429, {"error": {"message": "Rate limit reached for requests", "type": "requests",
-                                            "code": "rate_limit_exceeded", "param": None}},
-                            {"retry-after-ms": "1500", "x-ratelimit-remaining-requests": "0"}),
-               Fault.answer(503, {"error": {"message": "The server is overloaded", "type": "server_error",
-                                            "code": None, "param": None}}),
-               Fault.drop_before())
+    app.inject(
+        "speech",
+        Fault.answer(
+            429,
+            {
+                "error": {
+                    "message": "Rate limit reached for requests",
+                    "type": "requests",
+                    "code": "rate_limit_exceeded",
+                    "param": None,
+                }
+            },
+            {"retry-after-ms": "1500", "x-ratelimit-remaining-requests": "0"},
+        ),
+        Fault.answer(
+            503, {"error": {"message": "The server is overloaded", "type": "server_error", "code": None, "param": None}}
+        ),
+        Fault.drop_before(),
+    )
     vo = openai_voice(server, app, sleeps, budget=spend).synthesize("Follow for more.", "en-us", out(tmp_path))
     assert app.calls["speech"] == 4 and len(app.speeches) == 1
     assert sleeps[0] == pytest.approx(1.5) and len(sleeps) == 3
@@ -173,15 +186,38 @@ def test_openai_bad_key_and_rejected_requests_fail_at_once_and_never_show_the_ke
     assert "401" in message and "vid-1/voiceover.wav" in message and "Incorrect API key" in message
     assert app.calls["speech"] == 1
 
-    app.inject("speech", Fault.answer(400, {"error": {
-        "message": "Invalid value for 'voice'.", "type": "invalid_request_error", "param": "voice", "code": None}}))
+    app.inject(
+        "speech",
+        Fault.answer(
+            400,
+            {
+                "error": {
+                    "message": "Invalid value for 'voice'.",
+                    "type": "invalid_request_error",
+                    "param": "voice",
+                    "code": None,
+                }
+            },
+        ),
+    )
     with pytest.raises(ProviderError, match="Invalid value for 'voice'") as info:
         openai_voice(server, app).synthesize(TEXT, "en-us", out(tmp_path))
     assert app.calls["speech"] == 2 and "400" in str(info.value)
 
-    app.inject("speech", Fault.answer(429, {"error": {
-        "message": "You exceeded your current quota.", "type": "insufficient_quota", "code": "insufficient_quota",
-        "param": None}}))
+    app.inject(
+        "speech",
+        Fault.answer(
+            429,
+            {
+                "error": {
+                    "message": "You exceeded your current quota.",
+                    "type": "insufficient_quota",
+                    "code": "insufficient_quota",
+                    "param": None,
+                }
+            },
+        ),
+    )
     with pytest.raises(BudgetExhausted, match="quota"):
         openai_voice(server, app).synthesize(TEXT, "en-us", out(tmp_path))
     assert app.calls["speech"] == 3
@@ -241,18 +277,19 @@ def test_elevenlabs_writes_a_real_wav_with_the_alignments_word_timings(eleven, t
     spend = budget()
     vo = eleven_voice(server, app, budget=spend, seed=7).synthesize(TEXT, "en-gb", out(tmp_path))
 
-    (name, request), = app.requests
+    ((name, request),) = app.requests
     assert request.path == f"/v1/text-to-speech/{DEFAULT_ELEVENLABS_VOICES['en-gb']}/with-timestamps"
     assert request.query == {"output_format": "pcm_24000"}
     assert request.headers["xi-api-key"] == app.api_key
     assert request.json() == {"text": TEXT, "model_id": "eleven_multilingual_v2", "seed": 7}
-    spoken, = app.spoken
+    (spoken,) = app.spoken
     assert wav_facts(vo.audio_path) == (1, 2, 24_000, pytest.approx(spoken.duration_s, abs=1e-3))
     assert vo.sample_rate == 24_000 and vo.voice == "en-gb"
     assert_well_timed(vo, TEXT)
     expected = alignment_words(TEXT, app.answers[0]["alignment"])
     assert [(w.word, w.start_s, w.end_s) for w in vo.words] == [
-        (word, pytest.approx(start, abs=1e-4), pytest.approx(end, abs=1e-4)) for word, start, end in expected]
+        (word, pytest.approx(start, abs=1e-4), pytest.approx(end, abs=1e-4)) for word, start, end in expected
+    ]
     assert spend.spent_usd() == pytest.approx(len(TEXT) * 100 / 1e6, rel=0.01)
 
 
@@ -263,7 +300,8 @@ def test_elevenlabs_aligns_unicode_emoji_and_repeated_spaces(eleven, tmp_path):
     assert_well_timed(vo, UNICODE_TEXT)
     expected = alignment_words(UNICODE_TEXT, app.answers[0]["alignment"])
     assert [(w.start_s, w.end_s) for w in vo.words] == [
-        (pytest.approx(s, abs=1e-4), pytest.approx(e, abs=1e-4)) for _, s, e in expected]
+        (pytest.approx(s, abs=1e-4), pytest.approx(e, abs=1e-4)) for _, s, e in expected
+    ]
 
 
 def test_elevenlabs_falls_back_to_the_normalised_alignment_then_to_the_audio(eleven, tmp_path):
@@ -274,7 +312,8 @@ def test_elevenlabs_falls_back_to_the_normalised_alignment_then_to_the_audio(ele
     normalized = app.answers[0]["normalized_alignment"]
     shifted = {key: values[1:-1] for key, values in normalized.items()}  # drop the added spaces
     assert [(w.start_s, w.end_s) for w in vo.words] == [
-        (pytest.approx(s, abs=1e-4), pytest.approx(e, abs=1e-4)) for _, s, e in alignment_words(TEXT, shifted)]
+        (pytest.approx(s, abs=1e-4), pytest.approx(e, abs=1e-4)) for _, s, e in alignment_words(TEXT, shifted)
+    ]
     app.alignment_mode = "none"
     vo = narrator.synthesize(TEXT, "en-us", tmp_path / "b.wav")
     assert_well_timed(vo, TEXT)
@@ -285,7 +324,8 @@ def test_elevenlabs_falls_back_to_the_normalised_alignment_then_to_the_audio(ele
 def test_elevenlabs_decodes_mp3(eleven, tmp_path):
     app, server = eleven
     vo = eleven_voice(server, app, output_format="mp3_44100_128", model="eleven_flash_v2_5").synthesize(
-        "Three hearts, blue blood.", "en-us", out(tmp_path))
+        "Three hearts, blue blood.", "en-us", out(tmp_path)
+    )
     channels, width, rate, duration = wav_facts(vo.audio_path)
     assert (channels, width, rate) == (1, 2, 44_100)
     assert duration == pytest.approx(app.spoken[0].duration_s, abs=0.1)
@@ -295,11 +335,16 @@ def test_elevenlabs_decodes_mp3(eleven, tmp_path):
 def test_elevenlabs_retries_rate_limits_and_server_errors_honouring_retry_after(eleven, tmp_path):
     app, server = eleven
     sleeps = Sleeps()
-    app.inject("tts",
-               Fault.answer(429, {"detail": {"status": "too_many_concurrent_requests",
-                                             "message": "Too many concurrent requests."}}, {"Retry-After": "2"}),
-               Fault.answer(500, {"detail": {"status": "internal_error", "message": "Something went wrong."}}),
-               Fault.answer(429, {"detail": {"status": "system_busy", "message": "Try again."}}))
+    app.inject(
+        "tts",
+        Fault.answer(
+            429,
+            {"detail": {"status": "too_many_concurrent_requests", "message": "Too many concurrent requests."}},
+            {"Retry-After": "2"},
+        ),
+        Fault.answer(500, {"detail": {"status": "internal_error", "message": "Something went wrong."}}),
+        Fault.answer(429, {"detail": {"status": "system_busy", "message": "Try again."}}),
+    )
     vo = eleven_voice(server, app, sleeps).synthesize("Follow for more.", "en-us", out(tmp_path))
     assert app.calls["tts"] == 4 and len(app.answers) == 1
     assert sleeps[0] == 2.0 and len(sleeps) == 3
@@ -320,8 +365,12 @@ def test_elevenlabs_bad_key_and_rejected_requests_fail_at_once_and_never_show_th
         eleven_voice(server, app).synthesize(TEXT, "AAAAAAAAAAAAAAAAAAAA", out(tmp_path))
     assert "HTTP 404" in str(info.value) and app.calls["tts"] == 2
 
-    app.inject("tts", Fault.answer(422, {"detail": [
-        {"type": "missing", "loc": ["body", "text"], "msg": "Field required", "input": {}}]}))
+    app.inject(
+        "tts",
+        Fault.answer(
+            422, {"detail": [{"type": "missing", "loc": ["body", "text"], "msg": "Field required", "input": {}}]}
+        ),
+    )
     with pytest.raises(ProviderError, match="validation failed: text: Field required"):
         eleven_voice(server, app).synthesize(TEXT, "en-us", out(tmp_path))
     assert app.calls["tts"] == 3

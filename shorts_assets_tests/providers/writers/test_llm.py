@@ -22,8 +22,9 @@ from shorts_assets_tests.helpers import Sleeps
 
 ARMS = {"topic": "ocean", "hook": "question", "length": "short", "voice": "en-us"}
 HINTS = {
-    "top_performers": [{"title": "Why the sea is salty", "arms": {"topic": "ocean", "hook": "question"},
-                        "reward": 0.81}],
+    "top_performers": [
+        {"title": "Why the sea is salty", "arms": {"topic": "ocean", "hook": "question"}, "reward": 0.81}
+    ],
     "bottom_performers": ["A slow story about sand"],
     "requested_topics": ["giant squid", "deep sea vents"],
 }
@@ -46,12 +47,16 @@ def anthropic():
 
 def openai_writer(server, app, sleeps=None, **kwargs) -> OpenAIScriptWriter:
     kwargs.setdefault("api_key", app.api_key)
-    return OpenAIScriptWriter(base_url=server.url + "/v1", retry=POLICY, sleep=sleeps if sleeps is not None else Sleeps(), **kwargs)
+    return OpenAIScriptWriter(
+        base_url=server.url + "/v1", retry=POLICY, sleep=sleeps if sleeps is not None else Sleeps(), **kwargs
+    )
 
 
 def anthropic_writer(server, app, sleeps=None, **kwargs) -> AnthropicScriptWriter:
     kwargs.setdefault("api_key", app.api_key)
-    return AnthropicScriptWriter(base_url=server.url, retry=POLICY, sleep=sleeps if sleeps is not None else Sleeps(), **kwargs)
+    return AnthropicScriptWriter(
+        base_url=server.url, retry=POLICY, sleep=sleeps if sleeps is not None else Sleeps(), **kwargs
+    )
 
 
 # --- the schema ------------------------------------------------------------------------------------
@@ -78,9 +83,14 @@ def test_parse_script_lists_every_problem_with_its_path():
     with pytest.raises(ScriptValidationError) as info:
         parse_script(doc, "vid-1", ARMS)
     text = str(info.value)
-    for expected in ("extra: unknown field", "description: missing", "title: 101 characters",
-                     "scenes[0].duration_s: expected a number", "scenes[1].visual: 'lava'",
-                     "arms.topic: expected 'ocean', got 'space'"):
+    for expected in (
+        "extra: unknown field",
+        "description: missing",
+        "title: 101 characters",
+        "scenes[0].duration_s: expected a number",
+        "scenes[1].visual: 'lava'",
+        "arms.topic: expected 'ocean', got 'space'",
+    ):
         assert expected in text
     with pytest.raises(ScriptValidationError, match="not valid JSON"):
         parse_script("{nope", "vid-1", ARMS)
@@ -131,10 +141,15 @@ def test_openai_repairs_a_bad_answer_once(openai, mode):
     assert "could not be used" in repair[2]["content"]
 
 
-@pytest.mark.parametrize("mode,reason", [
-    ("refusal", "refused"), ("truncated", "cut off (max_output_tokens)"), ("invalid_json", "not valid JSON"),
-    ("schema_violation", "scenes[0].duration_s"),
-])
+@pytest.mark.parametrize(
+    "mode,reason",
+    [
+        ("refusal", "refused"),
+        ("truncated", "cut off (max_output_tokens)"),
+        ("invalid_json", "not valid JSON"),
+        ("schema_violation", "scenes[0].duration_s"),
+    ],
+)
 def test_openai_gives_up_after_one_repair_naming_the_video(openai, mode, reason):
     app, server = openai
     app.answers.extend([mode, mode, "valid"])
@@ -168,11 +183,15 @@ def test_chat_completions_refusal_and_length_are_repaired(openai, mode):
 
 def test_openai_retries_429_honouring_retry_after_ms_first_and_5xx(openai):
     app, server = openai
-    app.inject("responses",
-               Fault.answer(429, {"error": {"message": "Rate limit reached", "type": "requests",
-                                            "code": "rate_limit_exceeded"}},
-                            {"retry-after-ms": "250", "retry-after": "9"}),
-               Fault.answer(503, {"error": {"message": "overloaded", "type": "server_error"}}))
+    app.inject(
+        "responses",
+        Fault.answer(
+            429,
+            {"error": {"message": "Rate limit reached", "type": "requests", "code": "rate_limit_exceeded"}},
+            {"retry-after-ms": "250", "retry-after": "9"},
+        ),
+        Fault.answer(503, {"error": {"message": "overloaded", "type": "server_error"}}),
+    )
     sleeps = Sleeps()
     openai_writer(server, app, sleeps).write("vid-7", ARMS, 1)
     assert app.calls["responses"] == 3
@@ -182,9 +201,19 @@ def test_openai_retries_429_honouring_retry_after_ms_first_and_5xx(openai):
 
 def test_openai_insufficient_quota_is_not_retried(openai):
     app, server = openai
-    app.inject("responses", Fault.answer(429, {"error": {"message": "You exceeded your current quota",
-                                                         "type": "insufficient_quota",
-                                                         "code": "insufficient_quota"}}))
+    app.inject(
+        "responses",
+        Fault.answer(
+            429,
+            {
+                "error": {
+                    "message": "You exceeded your current quota",
+                    "type": "insufficient_quota",
+                    "code": "insufficient_quota",
+                }
+            },
+        ),
+    )
     sleeps = Sleeps()
     with pytest.raises(BudgetExhausted, match="insufficient_quota"):
         openai_writer(server, app, sleeps).write("vid-8", ARMS, 1)
@@ -239,10 +268,13 @@ def test_anthropic_gives_up_after_one_repair_naming_the_video(anthropic, mode, r
 
 def test_anthropic_retries_overloaded_and_rate_limits(anthropic):
     app, server = anthropic
-    app.inject("messages",
-               Fault.answer(529, {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}),
-               Fault.answer(429, {"type": "error", "error": {"type": "rate_limit_error", "message": "slow down"}},
-                            {"retry-after": "7"}))
+    app.inject(
+        "messages",
+        Fault.answer(529, {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}),
+        Fault.answer(
+            429, {"type": "error", "error": {"type": "rate_limit_error", "message": "slow down"}}, {"retry-after": "7"}
+        ),
+    )
     sleeps = Sleeps()
     anthropic_writer(server, app, sleeps).write("vid-13", ARMS, 1)
     assert app.calls["messages"] == 3 and sleeps[1] == 7.0

@@ -5,7 +5,14 @@ import pytest
 from shorts_assets.core.arms import LENGTH_SENTENCES
 from shorts_assets.providers.writers.template import TOPICS, TemplateWriter
 
-BASE = {"topic": "space", "hook": "question", "length": "medium", "voice": "en-us", "caption_style": "boxed", "posting_hour": "09"}
+BASE = {
+    "topic": "space",
+    "hook": "question",
+    "length": "medium",
+    "voice": "en-us",
+    "caption_style": "boxed",
+    "posting_hour": "09",
+}
 
 
 def write(**arms):

@@ -80,9 +80,7 @@ def upgrade() -> None:
         sa.Column("avg_view_pct", sa.Float, nullable=False),
         sa.Column("watch_time_s", sa.Float, nullable=False),
     )
-    op.create_index(
-        "ix_performance_metrics_video", "performance_metrics", ["video_id", "platform", "fetched_at"]
-    )
+    op.create_index("ix_performance_metrics_video", "performance_metrics", ["video_id", "platform", "fetched_at"])
     op.create_table(
         "comments",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
