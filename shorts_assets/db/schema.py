@@ -20,6 +20,7 @@ video_requests = sa.Table(
     sa.Column("script", sa.JSON, nullable=False),
     sa.Column("writer", sa.String(40), nullable=False),
     sa.Column("created_at", UTC_DATETIME, nullable=False),
+    sa.Column("forced_arms", sa.JSON),  # dimensions a person chose for this video, not the learner
     sa.Index("ix_video_requests_batch", "channel", "batch_date"),
 )
 
@@ -59,6 +60,9 @@ publish_results = sa.Table(
     sa.Column("error", sa.Text),
     sa.Column("created_at", UTC_DATETIME, nullable=False),
     sa.Column("updated_at", UTC_DATETIME, nullable=False),
+    # Who holds the slot's claim while it calls out, and when that claim lapses (its owner died).
+    sa.Column("claim_owner", sa.String(80)),
+    sa.Column("claim_expires_at", UTC_DATETIME),
     sa.UniqueConstraint("video_id", "platform", "account", name="uq_publish_video_platform_account"),
     sa.Index("ix_publish_results_batch", "channel", "batch_date"),
 )
@@ -112,6 +116,7 @@ content_strategy = sa.Table(
     sa.Column("state", sa.JSON, nullable=False),  # the learning state carried to the next date
     sa.Column("summary", sa.JSON, nullable=False),
     sa.Column("created_at", UTC_DATETIME, nullable=False),
+    sa.Column("run_id", sa.String(64)),  # the run that wrote this version
     sa.Index("ix_content_strategy_channel_date", "channel", "strategy_date"),
 )
 

@@ -19,7 +19,7 @@ def store(database_url):
 
 
 def test_the_migration_adds_the_experiments_table(store):
-    assert head_revision() == current_revision(store.engine) == "0004"
+    assert head_revision() == current_revision(store.engine) and int(head_revision()) >= 4
     columns = {c["name"] for c in sa.inspect(store.engine).get_columns("experiments")}
     assert {
         "id",
