@@ -59,6 +59,7 @@ class VideoRow:
     arms: dict[str, str]
     script: Script  # decoded once, here
     strategy_version: str
+    forced_arms: tuple[str, ...] = ()  # dimensions a person chose, not the learner
 
 
 @dataclass(frozen=True)
@@ -151,7 +152,13 @@ class Store:
 
     def batch(self, channel: str, batch_date: date) -> list[VideoRow]:
         query = (
-            sa.select(videos, video_requests.c.arms, video_requests.c.script, video_requests.c.strategy_version)
+            sa.select(
+                videos,
+                video_requests.c.arms,
+                video_requests.c.script,
+                video_requests.c.strategy_version,
+                video_requests.c.forced_arms,
+            )
             .join(video_requests, video_requests.c.video_id == videos.c.video_id)
             .where(videos.c.channel == channel, videos.c.batch_date == batch_date)
             .order_by(videos.c.position)
@@ -171,6 +178,7 @@ class Store:
                     arms=dict(r.arms),
                     script=script_from_json(r.script),
                     strategy_version=r.strategy_version,
+                    forced_arms=tuple(r.forced_arms or ()),
                 )
                 for r in conn.execute(query)
             ]
@@ -186,8 +194,12 @@ class Store:
         arms: Mapping[str, str],
         script: Mapping[str, Any],
         writer: str,
+        forced_arms: Sequence[str] = (),
     ) -> bool:
-        """Record a video's script and its video row in one transaction; False if it already exists."""
+        """Record a video's script and its video row in one transaction; False if it already exists.
+
+        `forced_arms` names the dimensions a person chose for this video rather than the learner.
+        """
         now = utcnow()
         with self.engine.begin() as conn:
             exists = conn.execute(
@@ -206,6 +218,7 @@ class Store:
                     script=dict(script),
                     writer=writer,
                     created_at=now,
+                    forced_arms=sorted(forced_arms) or None,
                 )
             )
             conn.execute(
