@@ -8,10 +8,14 @@ computed only when there are enough of them to be worth it.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 REQUEST_PATTERNS = (
     re.compile(r"\b(?:do|make)\s+(?:one|a video|a short|more)\s+(?:about|on)\s+([^.!?,🙏]+)", re.IGNORECASE),
@@ -34,20 +38,15 @@ SPAM_PATTERNS = tuple(
     )
 )
 ABUSE_WORDS = frozenset({"idiot", "stupid", "moron", "trash", "garbage", "loser", "dumb", "shut up", "hate you"})
-POSITIVE = frozenset(
+# Words of the comment sections that VADER's lexicon reads wrongly or not at all: "this slaps",
+# "fire", "mid". Valences on VADER's own scale (-4..4).
+SLANG = MappingProxyType(
     {
-        "love", "loved", "great", "amazing", "awesome", "fascinating", "best", "underrated", "perfect",
-        "calming", "easy", "learned", "cool", "wow", "interesting", "instant", "follow", "favourite",
-        "favorite", "please", "nice", "beautiful", "brilliant", "twice", "got", "😍", "🔥", "❤️", "👏",
+        "slaps": 2.5, "fire": 2.0, "goat": 2.5, "bussin": 2.5, "lit": 2.0, "based": 1.5, "banger": 2.5,
+        "underrated": 1.5, "mid": -1.5, "cringe": -2.0, "clickbait": -2.0, "sus": -1.0, "boring": -2.0,
+        "enraged": -2.5, "yawn": -1.5, "zzz": -1.5, "clapping": 1.5, "w": 1.0,
     }
 )  # fmt: skip
-NEGATIVE = frozenset(
-    {
-        "meh", "boring", "clickbait", "grating", "barely", "old", "busy", "off", "lost", "too", "bad",
-        "worst", "hate", "annoying", "wrong", "fake", "not", "kinda", "again", "hundred", "check",
-    }
-)  # fmt: skip
-TOKEN = re.compile(r"[\w']+|[^\w\s]", re.UNICODE)
 MIN_COMMENTS_FOR_TOPICS = 20
 
 
@@ -69,14 +68,16 @@ def is_abuse(text: str) -> bool:
     return any(re.search(rf"\b{re.escape(w)}\b", lowered) for w in ABUSE_WORDS)
 
 
+@functools.cache
+def _analyzer() -> SentimentIntensityAnalyzer:
+    analyzer = SentimentIntensityAnalyzer()
+    analyzer.lexicon.update(SLANG)
+    return analyzer
+
+
 def sentiment(text: str) -> float:
-    """−1..1: the balance of positive and negative words."""
-    tokens = [t.lower() for t in TOKEN.findall(text)]
-    positive = sum(t in POSITIVE for t in tokens)
-    negative = sum(t in NEGATIVE for t in tokens)
-    if positive + negative == 0:
-        return 0.0
-    return (positive - negative) / (positive + negative)
+    """−1..1: VADER's compound score (negation, intensifiers, emoji and caps read as people mean them)."""
+    return float(_analyzer().polarity_scores(text)["compound"])
 
 
 @dataclass

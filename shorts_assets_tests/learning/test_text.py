@@ -2,6 +2,8 @@
 
 from collections import Counter
 
+import pytest
+
 from shorts_assets.learning.text import (
     adopt_requested_topics,
     analyse,
@@ -48,3 +50,27 @@ def test_requested_topics_join_the_pool_once_asked_for_often_enough_a_few_at_a_t
     kept = adopt_requested_topics(["mushrooms"], requests, known=["space"], min_requests=10, max_topics=2)
     assert kept == ["mushrooms", "giant_squid"]  # what was adopted stays, the rest waits for room
     assert adopt_requested_topics([], Counter({"lightning": 9}), known=[], min_requests=10) == []
+
+
+@pytest.mark.parametrize(
+    "comment",
+    ["not bad at all", "I did not hate it", "love this 😍", "this slaps 🔥🔥", "no cap this is fire", "GOAT content",
+     "ok that was actually fascinating", "W video 👏"],
+)  # fmt: skip
+def test_comments_people_mean_kindly_read_positive(comment):
+    assert sentiment(comment) > 0.05
+
+
+@pytest.mark.parametrize(
+    "comment",
+    ["not great tbh", "kinda boring tbh", "this is so mid", "clickbait again 🙄", "worst one yet", "cringe",
+     "I wanted to like it but no"],
+)  # fmt: skip
+def test_comments_people_mean_unkindly_read_negative(comment):
+    assert sentiment(comment) < -0.05
+
+
+def test_negation_flips_what_a_word_says_and_emphasis_strengthens_it():
+    assert sentiment("good") > 0 > sentiment("not good")
+    assert sentiment("this is GREAT!!!") > sentiment("this is great")
+    assert sentiment("source?") == 0.0
