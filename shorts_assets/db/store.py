@@ -76,6 +76,16 @@ class PublishRow:
 
 
 @dataclass(frozen=True)
+class PublishClaim:
+    """The outcome of claiming a publish slot: the row as it now is, and whether this owner holds it."""
+
+    row: PublishRow
+    granted: bool
+    taken_over: bool  # the slot was uploading under a claim that lapsed: its owner died mid-post
+    holder: str | None = None  # who holds the live claim, when it was not granted
+
+
+@dataclass(frozen=True)
 class StrategyRow:
     version: str
     channel: str
@@ -104,6 +114,11 @@ class ExperimentRow:
 
 
 EXPERIMENT_ENDED = ("decided", "stopped")
+
+# How long a publish claim lasts unless renewed; a claim whose owner died lapses after it.
+CLAIM_LEASE = timedelta(minutes=15)
+# Slot states no claim moves out of: the post exists, or only a person can help.
+CLAIM_FINAL = ("published", "needs_manual")
 
 
 def _slot(video_id: str, platform: str, account: str) -> sa.ColumnElement[bool]:
@@ -276,40 +291,119 @@ class Store:
         return self._publish_row(row) if row else None
 
     def begin_publish(
-        self, *, video_id: str, channel: str, batch_date: date, platform: str, account: str, scheduled_at: datetime
-    ) -> PublishRow:
-        """Claim the (video, platform, account) slot: insert it as uploading, or move a failed one back."""
-        now = utcnow()
-        with self.engine.begin() as conn:
-            row = conn.execute(
-                sa.select(publish_results).where(_slot(video_id, platform, account)).with_for_update()
-            ).first()
+        self,
+        *,
+        video_id: str,
+        channel: str,
+        batch_date: date,
+        platform: str,
+        account: str,
+        scheduled_at: datetime,
+        owner: str,
+        lease: timedelta = CLAIM_LEASE,
+    ) -> PublishClaim:
+        """Claim the (video, platform, account) slot for `owner` before anything is posted.
+
+        The claim is taken by one conditional statement, so of several runs (separate processes
+        included) exactly one gets it: a new slot is inserted as uploading (a concurrent insert
+        loses on the unique constraint and reads the winner's row); an existing one is moved to
+        uploading only while its claim is free, lapsed (its owner died) or the post failed. A live
+        claim of another owner, or a slot already published or waiting for a person, is not taken.
+        """
+        if not owner or len(owner) > 80:
+            raise ValueError(f"a claim owner is 1-80 characters, got {owner!r}")
+        if lease <= timedelta(0):
+            raise ValueError(f"a claim lease must be positive, got {lease}")
+        for _ in range(3):
+            row = self._slot_row(video_id, platform, account)
+            now = utcnow()
             if row is None:
-                conn.execute(
-                    publish_results.insert().values(
-                        video_id=video_id,
-                        channel=channel,
-                        batch_date=batch_date,
-                        platform=platform,
-                        account=account,
+                try:
+                    with self.engine.begin() as conn:
+                        conn.execute(
+                            publish_results.insert().values(
+                                video_id=video_id,
+                                channel=channel,
+                                batch_date=batch_date,
+                                platform=platform,
+                                account=account,
+                                status="uploading",
+                                scheduled_at=scheduled_at,
+                                attempts=1,
+                                created_at=now,
+                                updated_at=now,
+                                claim_owner=owner,
+                                claim_expires_at=now + lease,
+                            )
+                        )
+                except sa.exc.IntegrityError:
+                    continue  # another run inserted the slot first: read theirs
+                return PublishClaim(self._found(video_id, platform, account), granted=True, taken_over=False)
+            if row.status in CLAIM_FINAL:
+                return PublishClaim(self._publish_row(row), granted=False, taken_over=False)
+            free = sa.or_(
+                publish_results.c.claim_owner.is_(None),
+                publish_results.c.claim_owner == owner,
+                publish_results.c.claim_expires_at.is_(None),
+                publish_results.c.claim_expires_at < now,
+                publish_results.c.status == "failed",
+            )
+            with self.engine.begin() as conn:
+                result = conn.execute(
+                    publish_results.update()
+                    .where(publish_results.c.id == row.id, publish_results.c.status.not_in(CLAIM_FINAL), free)
+                    .values(
                         status="uploading",
-                        scheduled_at=scheduled_at,
-                        attempts=1,
-                        created_at=now,
+                        attempts=publish_results.c.attempts + 1,
+                        error=None,
                         updated_at=now,
+                        claim_owner=owner,
+                        claim_expires_at=now + lease,
                     )
                 )
-            elif row.status != "published":
-                conn.execute(
-                    publish_results.update()
-                    .where(publish_results.c.id == row.id)
-                    .values(status="uploading", attempts=row.attempts + 1, error=None, updated_at=now)
+            found = self._found(video_id, platform, account)
+            if result.rowcount == 1:
+                # An uploading slot whose claim lapsed was left by a run that died mid-post.
+                taken_over = row.status == "uploading" and row.claim_owner != owner
+                return PublishClaim(found, granted=True, taken_over=taken_over)
+            return PublishClaim(
+                found, granted=False, taken_over=False, holder=self._holder(video_id, platform, account)
+            )
+        raise RuntimeError(f"could not read or claim the {platform} slot of {video_id} for {account}")
+
+    def renew_claim(
+        self, video_id: str, platform: str, account: str, owner: str, lease: timedelta = CLAIM_LEASE
+    ) -> bool:
+        """Extend `owner`'s live claim on a slot by `lease` from now; False if it holds no claim there."""
+        now = utcnow()
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                publish_results.update()
+                .where(
+                    _slot(video_id, platform, account),
+                    publish_results.c.claim_owner == owner,
+                    publish_results.c.status == "uploading",
                 )
+                .values(claim_expires_at=now + lease, updated_at=now)
+            )
+        return result.rowcount == 1
+
+    def _slot_row(self, video_id: str, platform: str, account: str) -> Any:
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(publish_results).where(_slot(video_id, platform, account))).first()
+
+    def _found(self, video_id: str, platform: str, account: str) -> PublishRow:
         found = self.publication(video_id, platform, account)
-        assert found is not None
+        if found is None:
+            raise RuntimeError(f"the {platform} slot of {video_id} for {account} vanished while it was claimed")
         return found
 
-    def finish_publish(self, publication: Publication) -> None:
+    def _holder(self, video_id: str, platform: str, account: str) -> str | None:
+        row = self._slot_row(video_id, platform, account)
+        return row.claim_owner if row is not None else None
+
+    def finish_publish(self, publication: Publication, owner: str | None = None) -> None:
+        """Record the post as published and release the slot's claim (whoever held it: the post exists)."""
         with self.engine.begin() as conn:
             conn.execute(
                 publish_results.update()
@@ -321,16 +415,35 @@ class Store:
                     published_at=publication.published_at,
                     error=None,
                     updated_at=utcnow(),
+                    claim_owner=None,
+                    claim_expires_at=None,
                 )
             )
 
-    def fail_publish(self, video_id: str, platform: str, account: str, error: str, status: str = "failed") -> None:
-        """Record a failed post: `failed` is retried on the next run, `needs_manual` waits for a person."""
+    def fail_publish(
+        self,
+        video_id: str,
+        platform: str,
+        account: str,
+        error: str,
+        status: str = "failed",
+        owner: str | None = None,
+    ) -> None:
+        """Record a failed post and release the claim: `failed` is retried on the next run, `needs_manual`
+        waits for a person. With an `owner`, only that owner's claim is failed (a run whose lease lapsed
+        does not overwrite its successor); a published slot is never failed."""
+        if status not in ("failed", "needs_manual"):
+            raise ValueError(f"a failed post is 'failed' or 'needs_manual', not {status!r}")
+        query = publish_results.update().where(
+            _slot(video_id, platform, account), publish_results.c.status != "published"
+        )
+        if owner is not None:
+            query = query.where(sa.or_(publish_results.c.claim_owner.is_(None), publish_results.c.claim_owner == owner))
         with self.engine.begin() as conn:
             conn.execute(
-                publish_results.update()
-                .where(_slot(video_id, platform, account))
-                .values(status=status, error=error[:4000], updated_at=utcnow())
+                query.values(
+                    status=status, error=error[:4000], updated_at=utcnow(), claim_owner=None, claim_expires_at=None
+                )
             )
 
     @staticmethod
@@ -475,28 +588,49 @@ class Store:
         allocation: Mapping[str, Mapping[str, float]],
         state: Mapping[str, Any],
         summary: Mapping[str, Any],
+        run_id: str | None = None,
     ) -> str:
-        """Append a new strategy version for (channel, date) and return its version label."""
-        with self.engine.begin() as conn:
-            count = conn.execute(
-                sa.select(sa.func.count()).where(
-                    content_strategy.c.channel == channel, content_strategy.c.strategy_date == strategy_date
-                )
-            ).scalar_one()
+        """Append a new strategy version for (channel, date) and return its version label.
+
+        A run that saves again for the same (channel, date) gets its existing version back, no new
+        row. Concurrent runs never share a number: the version column is unique, so a run that
+        loses the race for a number takes the next one.
+        """
+        if run_id is not None and not 0 < len(run_id) <= 64:
+            raise ValueError(f"a strategy run_id is 1-64 characters, got {run_id!r}")
+        of_date = sa.and_(content_strategy.c.channel == channel, content_strategy.c.strategy_date == strategy_date)
+        for _ in range(20):
+            with self.engine.connect() as conn:
+                if run_id is not None:
+                    mine = conn.execute(
+                        sa.select(content_strategy.c.version)
+                        .where(of_date, content_strategy.c.run_id == run_id)
+                        .order_by(content_strategy.c.id)
+                        .limit(1)
+                    ).scalar()
+                    if mine is not None:
+                        return mine
+                count = conn.execute(sa.select(sa.func.count()).where(of_date)).scalar_one()
             version = f"{channel}:{strategy_date.isoformat()}:v{count + 1}"
-            conn.execute(
-                content_strategy.insert().values(
-                    version=version,
-                    channel=channel,
-                    strategy_date=strategy_date,
-                    videos_per_day=videos_per_day,
-                    allocation={k: dict(v) for k, v in allocation.items()},
-                    state=dict(state),
-                    summary=dict(summary),
-                    created_at=utcnow(),
-                )
-            )
-        return version
+            try:
+                with self.engine.begin() as conn:
+                    conn.execute(
+                        content_strategy.insert().values(
+                            version=version,
+                            channel=channel,
+                            strategy_date=strategy_date,
+                            videos_per_day=videos_per_day,
+                            allocation={k: dict(v) for k, v in allocation.items()},
+                            state=dict(state),
+                            summary=dict(summary),
+                            created_at=utcnow(),
+                            run_id=run_id,
+                        )
+                    )
+            except sa.exc.IntegrityError:
+                continue  # another run took this number first: count again
+            return version
+        raise RuntimeError(f"could not allocate a strategy version for {channel} on {strategy_date}")
 
     def latest_strategy(
         self, channel: str, *, before: date | None = None, on: date | None = None

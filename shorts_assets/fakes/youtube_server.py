@@ -4,9 +4,11 @@ commentThreads.list) and the YouTube Analytics API (reports.query).
 It enforces the documented rules: the resumable protocol's headers and totals, 256 KiB chunk
 alignment, contiguity (a non-contiguous block stores nothing), 308 with ``Range`` (none while no
 byte is held), replaying 201 after completion, 404 for an expired session; video metadata limits;
-≤50 ids per videos.list; commentThreads paging and ``maxResults`` bounds; quota units per call
-(``units`` mode: videos.insert costs 1600 of the 10,000; ``buckets`` mode: uploads have their own
-bucket of 100 a day). Serve it with ``FakeServer``; mount the adapter's base URLs at
+≤50 ids per videos.list; commentThreads paging and ``maxResults`` bounds; the channel's uploads
+playlist (``channels.list`` with ``mine=true``, then ``playlistItems.list`` newest first, paged by
+``pageToken``, ``maxResults`` 0-50, default 5); quota units per call (``units`` mode: videos.insert
+costs 1600 of the 10,000, every list call 1 a page; ``buckets`` mode: uploads have their own bucket
+of 100 a day). Serve it with ``FakeServer``; mount the adapter's base URLs at
 ``/youtube/v3``, ``/upload/youtube/v3``, ``/v2`` and ``/token``.
 """
 
@@ -112,6 +114,8 @@ class FakeYouTube(FakeApp):
         self.next_outcomes: list[str] = []
         self.drop_chunk_keep: list[int] = []  # per upcoming chunk PUT: keep N bytes then drop
         self.id_counter = itertools.count(1)
+        self.channel_id = "UCfakeChannel0000000000a"
+        self.uploads_playlist = "UU" + self.channel_id[2:]
 
     # --- helpers for tests -------------------------------------------------------------------
 
@@ -163,6 +167,10 @@ class FakeYouTube(FakeApp):
             return "upload.put", self.upload_put
         if m == "GET" and p == "/youtube/v3/videos":
             return "videos.list", self.videos_list
+        if m == "GET" and p == "/youtube/v3/channels":
+            return "channels.list", self.channels_list
+        if m == "GET" and p == "/youtube/v3/playlistItems":
+            return "playlistItems.list", self.playlist_items
         if m == "GET" and p == "/youtube/v3/commentThreads":
             return "commentThreads.list", self.comment_threads
         if m == "GET" and p == "/v2/reports":
@@ -434,6 +442,100 @@ class FakeYouTube(FakeApp):
                 "pageInfo": {"totalResults": len(items), "resultsPerPage": len(items)},
             },
         )
+
+    def channels_list(self, request: Request) -> Response:
+        if (denied := self._authorized(request)) is not None:
+            return denied
+        if (over := self._charge(1)) is not None:
+            return over
+        q = request.query
+        parts = [s for s in q.get("part", "").split(",") if s]
+        if not parts or not set(parts) <= {"id", "snippet", "contentDetails", "statistics", "status"}:
+            return yt_error(400, "invalidPart", f"bad part {q.get('part')!r}")
+        filters = [f for f in ("mine", "id", "forHandle", "forUsername", "managedByMe") if f in q]
+        if len(filters) != 1:
+            return yt_error(400, "incompatibleParameters", "exactly one filter is required")
+        items = []
+        if q.get("mine") == "true" or self.channel_id in q.get("id", "").split(","):
+            item: dict[str, Any] = {"kind": "youtube#channel", "etag": "e", "id": self.channel_id}
+            if "contentDetails" in parts:
+                item["contentDetails"] = {"relatedPlaylists": {"likes": "", "uploads": self.uploads_playlist}}
+            if "snippet" in parts:
+                item["snippet"] = {"title": "Demo Shorts", "description": "", "publishedAt": "2026-01-01T00:00:00Z"}
+            items.append(item)
+        return json_response(
+            200,
+            {
+                "kind": "youtube#channelListResponse",
+                "etag": "e",
+                "pageInfo": {"totalResults": len(items), "resultsPerPage": 5},
+                "items": items,
+            },
+        )
+
+    def playlist_items(self, request: Request) -> Response:
+        if (denied := self._authorized(request)) is not None:
+            return denied
+        if (over := self._charge(1)) is not None:
+            return over
+        q = request.query
+        parts = [s for s in q.get("part", "").split(",") if s]
+        if not parts or not set(parts) <= {"id", "snippet", "contentDetails", "status"}:
+            return yt_error(400, "invalidPart", f"bad part {q.get('part')!r}")
+        if ("playlistId" in q) == ("id" in q):
+            return yt_error(400, "incompatibleParameters", "exactly one of playlistId and id is required")
+        if q.get("playlistId") != self.uploads_playlist:
+            return yt_error(
+                404,
+                "playlistNotFound",
+                "The playlist identified with the request's playlistId parameter cannot be found.",
+            )
+        try:
+            max_results = int(q.get("maxResults", "5"))
+        except ValueError:
+            return yt_error(400, "invalidValue", "maxResults")
+        if not 0 <= max_results <= 50:
+            return yt_error(400, "invalidValue", "maxResults must be within 0..50")
+        uploads = list(reversed(self.videos.values()))  # the uploads playlist lists the newest first
+        start = 0
+        if "pageToken" in q:
+            match = re.fullmatch(r"RVAp(\d+)", q["pageToken"])
+            if not match or int(match.group(1)) > len(uploads):
+                return yt_error(400, "invalidPageToken", "The request specifies an invalid page token.")
+            start = int(match.group(1))
+        items = []
+        for position, video in enumerate(uploads[start : start + max_results], start):
+            item: dict[str, Any] = {"kind": "youtube#playlistItem", "etag": "e", "id": f"UExpdGVt{video.id}"}
+            if "snippet" in parts:
+                item["snippet"] = {
+                    "publishedAt": video.snippet.get("publishedAt", "2026-01-01T00:00:00Z"),
+                    "channelId": self.channel_id,
+                    "title": video.snippet.get("title", ""),
+                    "description": video.snippet.get("description", ""),
+                    "thumbnails": {},
+                    "channelTitle": "Demo Shorts",
+                    "playlistId": self.uploads_playlist,
+                    "position": position,
+                    "resourceId": {"kind": "youtube#video", "videoId": video.id},
+                    "videoOwnerChannelTitle": "Demo Shorts",
+                    "videoOwnerChannelId": self.channel_id,
+                }
+            if "contentDetails" in parts:
+                item["contentDetails"] = {"videoId": video.id}
+            if "status" in parts:
+                item["status"] = {"privacyStatus": video.status.get("privacyStatus", "public")}
+            items.append(item)
+        body: dict[str, Any] = {
+            "kind": "youtube#playlistItemListResponse",
+            "etag": "e",
+            "items": items,
+            "pageInfo": {"totalResults": len(uploads), "resultsPerPage": max_results},
+        }
+        if start + max_results < len(uploads):
+            body["nextPageToken"] = f"RVAp{start + max_results}"
+        if start > 0:
+            body["prevPageToken"] = f"RVAp{max(0, start - max_results)}"
+        return json_response(200, body)
 
     def comment_threads(self, request: Request) -> Response:
         if (denied := self._authorized(request)) is not None:

@@ -2,22 +2,42 @@
 
 Per video and platform the database holds a publish state (uploading, published, failed, or
 needs_manual when only a person can help: a revoked login, an upload the platform rejected). Before
-posting, the platform's own record is read, so a post whose answer was lost is recovered, never
-repeated. A spent quota stops that platform for the run; one video's failure leaves its siblings.
+anything is posted the run claims that slot in the database, with its owner id and a lease: of
+several runs of one partition (separate processes included) one posts and the others report the
+video as claimed by another run. A claim whose owner died lapses with its lease and is taken over;
+the new owner, like every owner, first asks the platform's own record (``Publisher.find``), so a post
+whose answer was lost, or whose database row was lost, is recovered, never repeated. A spent quota
+stops that platform for the run; one video's failure leaves its siblings. A real platform never gets
+a render below the final 1080x1920 contract (a draft).
 """
 
 from __future__ import annotations
 
+import os
+import socket
+import threading
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, time, timezone
+from datetime import datetime, time, timedelta, timezone
 from pathlib import Path
 
-from shorts_assets.core.errors import BatchFailed, BudgetExhausted, NeedsManual
+from shorts_assets.core.errors import BatchFailed, BudgetExhausted, NeedsManual, ProviderError
 from shorts_assets.core.protocols import Publisher
 from shorts_assets.core.types import PublishRequest
-from shorts_assets.db.store import Store, VideoRow
+from shorts_assets.db.store import CLAIM_LEASE, Store, VideoRow
 from shorts_assets.loop.batch import Log
 from shorts_assets.loop.stages import RENDER_STAGE
+
+ALREADY_PUBLISHED = "already published"
+CLAIMED_ELSEWHERE = "claimed by another run"
+FINAL_WIDTH, FINAL_HEIGHT = 1080, 1920
+
+
+def new_claim_owner() -> str:
+    """An owner id unique to this process and this run: host, process id and a random part."""
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:16]}"
 
 
 def scheduled_slot(row: VideoRow) -> datetime:
@@ -25,26 +45,81 @@ def scheduled_slot(row: VideoRow) -> datetime:
     return datetime.combine(row.batch_date, time(int(row.arms["posting_hour"])), tzinfo=timezone.utc)
 
 
-def publish_one(store: Store, publisher: Publisher, row: VideoRow) -> str:
-    """Post one rendered video unless the database or the platform already knows it; return what happened."""
-    known = store.publication(row.video_id, publisher.platform, publisher.account)
+def is_simulated(publisher: Publisher) -> bool:
+    """Whether the publisher only simulates a platform (anything else is treated as real)."""
+    return getattr(publisher, "simulated", False) is True
+
+
+def refuse_draft(publisher: Publisher, row: VideoRow) -> None:
+    """A real platform gets only renders of the final contract; drafts stay local."""
+    if is_simulated(publisher):
+        return
+    render = row.outputs[RENDER_STAGE]
+    width, height = render.get("width"), render.get("height")
+    if not isinstance(width, int) or not isinstance(height, int):
+        raise ProviderError(
+            f"{row.video_id} is not posted to {publisher.platform}: its render records no size, so it cannot be "
+            f"checked against the final {FINAL_WIDTH}x{FINAL_HEIGHT}; render it again with RENDER_PROFILE=final"
+        )
+    if width < FINAL_WIDTH or height < FINAL_HEIGHT:
+        raise ProviderError(
+            f"{row.video_id} is not posted to {publisher.platform}: its render is {width}x{height}, below the final "
+            f"{FINAL_WIDTH}x{FINAL_HEIGHT} (a draft, as RENDER_PROFILE=draft makes); a real platform gets only "
+            "RENDER_PROFILE=final renders, so render the batch again with RENDER_PROFILE=final"
+        )
+
+
+@contextmanager
+def _kept_alive(store: Store, publisher: Publisher, video_id: str, owner: str, lease: timedelta) -> Iterator[None]:
+    """Renew the claim every third of its lease while a long upload runs, so it lapses only if we die."""
+    stop = threading.Event()
+
+    def renew() -> None:
+        while not stop.wait(lease.total_seconds() / 3):
+            store.renew_claim(video_id, publisher.platform, publisher.account, owner, lease)
+
+    thread = threading.Thread(target=renew, name=f"claim-{video_id}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
+def publish_one(
+    store: Store, publisher: Publisher, row: VideoRow, *, owner: str | None = None, lease: timedelta = CLAIM_LEASE
+) -> str:
+    """Post one rendered video unless the database or the platform already knows it; return what happened.
+
+    `owner` identifies the run holding the claim (a fresh one when not given); `lease` is how long
+    its claim lasts if it stops renewing it (because it died).
+    """
+    owner = owner or new_claim_owner()
+    platform, account = publisher.platform, publisher.account
+    known = store.publication(row.video_id, platform, account)
     if known and known.status == "published":
-        return "already published"
+        return ALREADY_PUBLISHED
     if known and known.status == "needs_manual":
         return f"needs manual attention: {known.error}"
+    refuse_draft(publisher, row)
     slot = scheduled_slot(row)
-    store.begin_publish(
+    claim = store.begin_publish(
         video_id=row.video_id,
         channel=row.channel,
         batch_date=row.batch_date,
-        platform=publisher.platform,
-        account=publisher.account,
+        platform=platform,
+        account=account,
         scheduled_at=slot,
+        owner=owner,
+        lease=lease,
     )
-    remote = publisher.find(row.video_id)
-    if remote is not None:
-        store.finish_publish(remote)
-        return "recovered from the platform"
+    if not claim.granted:
+        if claim.row.status == "published":
+            return ALREADY_PUBLISHED
+        if claim.row.status == "needs_manual":
+            return f"needs manual attention: {claim.row.error}"
+        return CLAIMED_ELSEWHERE
     render = row.outputs[RENDER_STAGE]
     request = PublishRequest(
         video_id=row.video_id,
@@ -58,16 +133,21 @@ def publish_one(store: Store, publisher: Publisher, row: VideoRow) -> str:
         features=row.arms,
     )
     try:
-        publication = publisher.publish(request)
+        with _kept_alive(store, publisher, row.video_id, owner, lease):
+            remote = publisher.find(row.video_id)
+            if remote is not None:
+                store.finish_publish(remote, owner)
+                return "recovered from the platform"
+            publication = publisher.publish(request)
     except NeedsManual as exc:
         store.fail_publish(
-            row.video_id, publisher.platform, publisher.account, f"{type(exc).__name__}: {exc}", status="needs_manual"
+            row.video_id, platform, account, f"{type(exc).__name__}: {exc}", status="needs_manual", owner=owner
         )
         raise
     except Exception as exc:
-        store.fail_publish(row.video_id, publisher.platform, publisher.account, f"{type(exc).__name__}: {exc}")
+        store.fail_publish(row.video_id, platform, account, f"{type(exc).__name__}: {exc}", owner=owner)
         raise
-    store.finish_publish(publication)
+    store.finish_publish(publication, owner)
     return "published"
 
 
@@ -80,8 +160,21 @@ class PublishOutcome:
     failed: int = 0
 
 
-def publish_batch(log: Log, store: Store, publisher: Publisher, rows: list[VideoRow]) -> PublishOutcome:
-    """Post every rendered video of the batch that the platform does not have yet."""
+def publish_batch(
+    log: Log,
+    store: Store,
+    publisher: Publisher,
+    rows: list[VideoRow],
+    *,
+    owner: str | None = None,
+    lease: timedelta = CLAIM_LEASE,
+) -> PublishOutcome:
+    """Post every rendered video of the batch that the platform does not have yet.
+
+    One owner id claims every video of the batch; a video another run holds is left to that run and
+    counted neither as an attempt nor as a failure.
+    """
+    owner = owner or new_claim_owner()
     result = PublishOutcome()
     exhausted = ""
     for row in rows:
@@ -92,8 +185,11 @@ def publish_batch(log: Log, store: Store, publisher: Publisher, rows: list[Video
             result.outcomes[row.video_id] = f"not tried: {exhausted}"
             continue
         try:
-            result.outcomes[row.video_id] = publish_one(store, publisher, row)
-            result.attempted += result.outcomes[row.video_id] != "already published"
+            outcome = publish_one(store, publisher, row, owner=owner, lease=lease)
+            result.outcomes[row.video_id] = outcome
+            result.attempted += outcome not in (ALREADY_PUBLISHED, CLAIMED_ELSEWHERE)
+            if outcome == CLAIMED_ELSEWHERE:
+                log.info(f"{row.video_id} on {publisher.platform}: {CLAIMED_ELSEWHERE}, left to it")
         except BudgetExhausted as exc:  # the day's quota or cap is spent: stop posting here, retry later
             exhausted = f"{type(exc).__name__}: {exc}"
             result.outcomes[row.video_id] = f"failed: {exhausted}"

@@ -206,8 +206,12 @@ def update_strategy(
     *,
     report_root: Path,
     writes_any_topic: bool,
+    run_id: str | None = None,
 ) -> StrategyUpdate:
-    """Learn from the channel's cohorts up to `day`, save the strategy row, the model and the report."""
+    """Learn from the channel's cohorts up to `day`, save the strategy row, the model and the report.
+
+    `run_id` names the run: saving again in the same run returns the version it already saved.
+    """
     arm_space = channel.arm_space()
     previous = store.latest_strategy(channel.name, before=day)
     adopted_topics = list(previous.summary.get("adopted_topics", [])) if previous else []
@@ -298,6 +302,7 @@ def update_strategy(
         allocation=allocation,
         state=state,
         summary=summary,
+        run_id=run_id,
     )
     for item in decision.lacking:
         log.info(f"{channel.name}: {item}")

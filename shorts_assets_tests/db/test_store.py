@@ -95,10 +95,11 @@ def test_publishing_keeps_one_row_per_video_platform_and_account(store):
         platform="youtube",
         account="demo",
         scheduled_at=NOW,
+        owner="host:1:run",
     )
     store.begin_publish(**kwargs)
     store.fail_publish("demo-20261128-01", "youtube", "demo", "ProviderError: rejected")
-    retried = store.begin_publish(**kwargs)
+    retried = store.begin_publish(**kwargs).row
     assert (retried.status, retried.attempts) == ("uploading", 2)
     store.finish_publish(Publication("youtube", "demo", "demo-20261128-01", "abc", "https://y/abc", NOW))
     store.begin_publish(**kwargs)

@@ -43,7 +43,14 @@ def store(tmp_path):
     store.complete_stage(
         "demo-20261121-01",
         "render",
-        {"video_path": str(video), "thumbnail_path": str(thumb), "duration_s": 30.0, "files": [str(video), str(thumb)]},
+        {
+            "video_path": str(video),
+            "thumbnail_path": str(thumb),
+            "duration_s": 30.0,
+            "width": 1080,
+            "height": 1920,
+            "files": [str(video), str(thumb)],
+        },
     )
     return store
 

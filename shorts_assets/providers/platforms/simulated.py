@@ -3,7 +3,9 @@
 Each post lives in ``<outbox>/<platform>/<account>/<remote_id>/`` with the uploaded video, its
 thumbnail and ``manifest.json``. The manifest is written last and atomically, so a post exists
 exactly when its manifest does; ``find`` relies on that to make publishing idempotent. The
-simulated audience reads the manifests back to produce metrics and comments.
+simulated audience reads the manifests back to produce metrics and comments. A post's id has the
+platform's shape, but its URL is on ``simulated.invalid``, never on a real platform's domain, and its
+description carries the video's marker as a real post's does.
 """
 
 from __future__ import annotations
@@ -25,8 +27,11 @@ from shorts_assets.core.clock import utc_now
 from shorts_assets.core.errors import ProviderError
 from shorts_assets.core.protocols import Closing
 from shorts_assets.core.types import PLATFORMS, Publication, PublishRequest
+from shorts_assets.providers.platforms.marker import MARKER_CHARS, marker, with_marker
 
 MANIFEST_NAME = "manifest.json"
+# Simulated posts live on a host that cannot exist (RFC 2606 reserves .invalid).
+SIMULATED_URL_BASE = "https://simulated.invalid"
 
 # Upload limits the simulation can check without parsing the media.
 MAX_DURATION_S: MappingProxyType[str, float] = MappingProxyType({"youtube": 180.0, "tiktok": 600.0, "instagram": 900.0})
@@ -49,19 +54,23 @@ def _base64url(data: bytes, length: int) -> str:
 
 
 def _identity(platform: str, account: str, video_id: str) -> tuple[str, str, dict[str, str]]:
-    """The remote id, public URL and extra platform ids of a video, derived from its identity."""
+    """The remote id, URL and extra platform ids of a video, derived from its identity.
+
+    Ids have the platform's shape; the URL is on the reserved ``.invalid`` domain, so a simulated
+    post can never be taken for (or point at) a real one.
+    """
     digest = _digest(platform, account, video_id)
     if platform == "youtube":
         # 8 bytes -> 11 significant base64url characters, like a real video id (64 bits).
         remote_id = _base64url(digest[:8], 11)
-        return remote_id, f"https://www.youtube.com/shorts/{remote_id}", {}
+        return remote_id, f"{SIMULATED_URL_BASE}/youtube/{account}/shorts/{remote_id}", {}
     if platform == "tiktok":
         remote_id = "7" + str(int.from_bytes(digest[:16], "big") % 10**18).zfill(18)
-        return remote_id, f"https://www.tiktok.com/@{account}/video/{remote_id}", {}
+        return remote_id, f"{SIMULATED_URL_BASE}/tiktok/{account}/video/{remote_id}", {}
     if platform == "instagram":
         remote_id = "17" + str(int.from_bytes(digest[:16], "big") % 10**15).zfill(15)
         shortcode = _base64url(digest[16:25], 11)
-        return remote_id, f"https://www.instagram.com/reel/{shortcode}/", {"shortcode": shortcode}
+        return remote_id, f"{SIMULATED_URL_BASE}/instagram/{account}/reel/{shortcode}/", {"shortcode": shortcode}
     raise ValueError(f"unknown platform {platform!r}; known: {', '.join(PLATFORMS)}")
 
 
@@ -140,6 +149,7 @@ class SimulatedPlatform(Closing):
     """A ``Publisher`` for one account on one platform, backed by a local outbox directory."""
 
     name = "simulated"
+    simulated = True  # its posts are local: drafts may be "posted"
 
     def __init__(
         self,
@@ -165,11 +175,12 @@ class SimulatedPlatform(Closing):
         return self.outbox_dir / self.platform / self.account / remote_id
 
     def find(self, video_id: str) -> Publication | None:
+        """The platform's record of the video, read from the outbox alone (the database is not asked)."""
         remote_id, _, _ = _identity(self.platform, self.account, video_id)
         manifest = load_manifest(self.outbox_dir, self.platform, remote_id, account=self.account)
-        if manifest is None or manifest.get("video_id") != video_id:
-            return None
-        return publication_from_manifest(manifest)
+        if manifest is not None and manifest.get("video_id") == video_id:
+            return publication_from_manifest(manifest)
+        return None
 
     def _rejects(self, video_id: str) -> bool:
         if self.reject_rate <= 0.0:
@@ -192,11 +203,12 @@ class SimulatedPlatform(Closing):
                 f"{name}: title has {len(request.title)} characters, over the "
                 f"{self.platform} title limit of {max_title}"
             )
-        max_description = MAX_DESCRIPTION_CHARS[self.platform]
+        # The marker line takes its share of the limit, as on the real platforms.
+        max_description = MAX_DESCRIPTION_CHARS[self.platform] - MARKER_CHARS - 2
         if len(request.description) > max_description:
             raise ProviderError(
                 f"{name}: description has {len(request.description)} characters, over the "
-                f"{self.platform} description limit of {max_description}"
+                f"{self.platform} description limit of {max_description} (with room for the video's marker)"
             )
         max_hashtags = MAX_HASHTAGS.get(self.platform)
         if max_hashtags is not None and len(request.tags) > max_hashtags:
@@ -243,7 +255,8 @@ class SimulatedPlatform(Closing):
             **extra_ids,
             "published_at": published_at.isoformat(),
             "title": request.title,
-            "description": request.description,
+            "description": with_marker(request.description, request.video_id),
+            "marker": marker(request.video_id),
             "tags": list(request.tags),
             "video_path": str(request.video_path),
             "thumbnail_path": str(request.thumbnail_path),

@@ -3,7 +3,10 @@
 Publishing uses the resumable upload protocol in chunks that are multiples of 256 KiB. The session
 URI is stored the moment it is issued and the remote video id the moment it is known, so an upload
 interrupted by a lost connection, a 5xx or a dead process resumes from the bytes the server holds
-(a status probe) instead of posting again; an expired session (404) starts over from byte 0.
+(a status probe) instead of posting again; an expired session (404) starts over from byte 0. The
+description ends with the video's marker (see ``marker``): when nothing local knows a video, ``find``
+lists the channel's uploads playlist (``channels.list mine=true``, then ``playlistItems.list``, a
+unit a page) and recognises it there, so even a lost database never uploads a video twice.
 
 Quota is counted per Pacific day in the state store before each call; an upload that cannot fit is
 not started, and a ``quotaExceeded`` answer stops every call until midnight Pacific. In ``units``
@@ -44,6 +47,7 @@ from shorts_assets.providers.net.http import (
     parse_retry_after,
     safe_json,
 )
+from shorts_assets.providers.platforms.marker import MARKER_CHARS, carries_marker, with_marker
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +59,7 @@ TOKEN_URL = "https://oauth2.googleapis.com/token"
 CHUNK_ALIGN = 256 * 1024
 MAX_TITLE = 100
 MAX_DESCRIPTION = 5000
+MARKER_LINE = MARKER_CHARS + 2  # the marker and the blank line before it
 MAX_TAG_CHARS = 500
 MAX_SHORT_S = 180.0
 IDS_PER_CALL = 50
@@ -135,6 +140,7 @@ class YouTubeAdapter(Closing):
         processing_poll_interval_s: float = 15.0,
         use_analytics: bool = True,
         max_comment_pages: int = 50,
+        max_find_pages: int = 4,
     ) -> None:
         if chunk_size <= 0 or chunk_size % CHUNK_ALIGN:
             raise ValueError(f"chunk_size must be a positive multiple of {CHUNK_ALIGN} bytes, got {chunk_size}")
@@ -161,6 +167,8 @@ class YouTubeAdapter(Closing):
         self.processing_poll_interval_s = processing_poll_interval_s
         self.use_analytics = use_analytics
         self.max_comment_pages = max_comment_pages
+        self.max_find_pages = max_find_pages
+        self._uploads: str | None = None
         self.clock = clock
         self._client_id = client_id
         self._client_secret = client_secret
@@ -315,9 +323,79 @@ class YouTubeAdapter(Closing):
                 kind, value = self._probe(session, size, video_id)
                 if kind == "done":
                     return self._record_resource(video_id, value)
-                if kind == "gone":
-                    self.state.delete(SESSION_NS, self._key(video_id))
+                if kind == "offset":
+                    return None  # the upload is unfinished, so no video exists yet
+                self.state.delete(SESSION_NS, self._key(video_id))
+        return self._listed(video_id)
+
+    def _uploads_playlist(self) -> str | None:
+        """The channel's uploads playlist (channels.list mine=true), read once per adapter."""
+        if self._uploads is None:
+            response = self._call(
+                "GET",
+                f"{self.api_base_url}/channels",
+                what="channels.list (uploads playlist)",
+                params={"part": "contentDetails", "mine": "true", "maxResults": 1},
+            )
+            payload = self.http.json(response, "channels.list")
+            items = payload.get("items") if isinstance(payload, dict) else None
+            if not isinstance(items, list) or not items:
+                raise self.http.error("channels.list: the account has no YouTube channel")
+            uploads = ((items[0].get("contentDetails") or {}).get("relatedPlaylists") or {}).get("uploads")
+            if not uploads:
+                raise self.http.error("channels.list: the channel names no uploads playlist")
+            self._uploads = str(uploads)
+        return self._uploads
+
+    def _listed(self, video_id: str) -> Publication | None:
+        """The channel's upload whose description carries the video's marker, newest uploads first.
+
+        Asked whenever nothing local knows the video, so a lost database or upload state never
+        leads to a second upload. Each page costs a unit; ``max_find_pages`` pages of 50 are read.
+        """
+        playlist = self._uploads_playlist()
+        page_token: str | None = None
+        for _ in range(self.max_find_pages):
+            params: dict[str, Any] = {"part": "snippet", "playlistId": playlist, "maxResults": IDS_PER_CALL}
+            if page_token:
+                params["pageToken"] = page_token
+            response = self._call(
+                "GET",
+                f"{self.api_base_url}/playlistItems",
+                what=f"playlistItems.list (looking for {video_id})",
+                params=params,
+                accept={404},
+            )
+            if response.status_code == 404:
+                if "playlistNotFound" in _reasons(response):
+                    return None  # a channel without uploads has no uploads playlist to list
+                raise self.http.failure(response, "playlistItems.list")
+            payload = self.http.json(response, "playlistItems.list")
+            if not isinstance(payload, dict) or not isinstance(payload.get("items"), list):
+                raise self.http.error("playlistItems.list: the answer has no items list")
+            for item in payload["items"]:
+                snippet = (item.get("snippet") or {}) if isinstance(item, dict) else {}
+                remote_id = (snippet.get("resourceId") or {}).get("videoId")
+                if remote_id and carries_marker(snippet.get("description"), video_id):
+                    return self._adopt(video_id, str(remote_id))
+            page_token = payload.get("nextPageToken")
+            if not page_token:
+                return None
         return None
+
+    def _adopt(self, video_id: str, remote_id: str) -> Publication | None:
+        """Take a listed upload as the video's post, unless its processing failed (then a person decides)."""
+        item = self._videos_list([remote_id], "status,snippet", f"status of {video_id}").get(remote_id)
+        if item is None:
+            return None
+        status = item.get("status") or {}
+        if status.get("uploadStatus") not in LIVE_STATUSES:
+            try:
+                self._check_upload_status(video_id, remote_id, status)
+            except ProviderError:
+                return None  # recorded as failed: publish() now refuses to upload it again
+        logger.info(f"youtube: {video_id} is already on the channel as {remote_id}; recorded, not uploaded again")
+        return self._record_resource(video_id, item)
 
     def _session_size(self, video_id: str) -> int | None:
         raw = self.state.get(SESSION_NS + ".size", self._key(video_id))
@@ -332,10 +410,12 @@ class YouTubeAdapter(Closing):
             raise ProviderError(f"{name}: the title is empty")
         if len(title) > MAX_TITLE:
             raise ProviderError(f"{name}: title has {len(title)} characters, over the limit of {MAX_TITLE}")
-        if len(description) > MAX_DESCRIPTION:
+        if len(description) > MAX_DESCRIPTION - MARKER_LINE:
             raise ProviderError(
-                f"{name}: description has {len(description)} characters, over the limit of {MAX_DESCRIPTION}"
+                f"{name}: description has {len(description)} characters, over the limit of "
+                f"{MAX_DESCRIPTION - MARKER_LINE} ({MAX_DESCRIPTION} less the line of the video's marker)"
             )
+        description = with_marker(description, request.video_id)
         tags: list[str] = []
         used = 0
         for tag in (t.replace("<", "").replace(">", "").strip() for t in request.tags):
@@ -374,23 +454,23 @@ class YouTubeAdapter(Closing):
         failed = self.state.get(FAILED_NS, key)
         if failed is not None:
             raise NeedsManual(failed)
+        if not 0 < request.duration_s <= MAX_SHORT_S:
+            raise ProviderError(
+                f"{name}: duration {request.duration_s:.1f} s is not within a Short's 0-{MAX_SHORT_S:.0f} s"
+            )
+        resource = self.metadata(request)  # bad metadata fails before any call
         existing = self.find(request.video_id)
         if existing is not None:
             return existing
         failed = self.state.get(FAILED_NS, key)
         if failed is not None:
             raise NeedsManual(failed)
-        if not 0 < request.duration_s <= MAX_SHORT_S:
-            raise ProviderError(
-                f"{name}: duration {request.duration_s:.1f} s is not within a Short's 0-{MAX_SHORT_S:.0f} s"
-            )
         path = Path(request.video_path)
         if not path.is_file():
             raise ProviderError(f"{name}: video file {path} does not exist")
         total = path.stat().st_size
         if total == 0:
             raise ProviderError(f"{name}: video file {path} is empty")
-        resource = self.metadata(request)
         created = self._upload(request.video_id, path, total, resource)
         publication = self._record_resource(request.video_id, created)
         self._check_upload_status(request.video_id, publication.remote_id, created.get("status") or {})

@@ -65,12 +65,12 @@ B64 = r"[A-Za-z0-9_-]{11}"
 @pytest.mark.parametrize(
     ("name", "id_pattern", "url_pattern"),
     [
-        ("youtube", B64, rf"https://www\.youtube\.com/shorts/(?P<id>{B64})"),
-        ("tiktok", r"7\d{18}", r"https://www\.tiktok\.com/@acme/video/(?P<id>7\d{18})"),
-        ("instagram", r"17\d{15}", rf"https://www\.instagram\.com/reel/(?P<code>{B64})/"),
+        ("youtube", B64, rf"https://simulated\.invalid/youtube/acme/shorts/(?P<id>{B64})"),
+        ("tiktok", r"7\d{18}", r"https://simulated\.invalid/tiktok/acme/video/(?P<id>7\d{18})"),
+        ("instagram", r"17\d{15}", rf"https://simulated\.invalid/instagram/acme/reel/(?P<code>{B64})/"),
     ],
 )
-def test_ids_and_urls_have_the_platforms_shape(outbox, media, name, id_pattern, url_pattern):
+def test_ids_have_the_platforms_shape_and_urls_say_they_are_simulated(outbox, media, name, id_pattern, url_pattern):
     publication = platform(outbox, name, account="acme").publish(make_request(media))
 
     assert re.fullmatch(id_pattern, publication.remote_id)

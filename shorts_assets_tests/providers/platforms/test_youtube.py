@@ -288,7 +288,7 @@ def test_an_upload_that_cannot_fit_the_quota_is_not_started(fake, make, state, t
 
 def test_quota_exceeded_stops_for_the_day(fake, make, state, tmp_path):
     app, _ = fake
-    app.exhaust_quota()
+    app.quota_used = app.daily_quota - 100  # the look for an earlier upload fits, the upload does not
     video, thumb = media(tmp_path)
     adapter = make()
     with pytest.raises(BudgetExhausted, match="quotaExceeded.*until midnight Pacific"):
@@ -308,7 +308,8 @@ def test_quota_is_counted_per_call(fake, make, tmp_path):
     adapter = make(processing_polls=1)
     video, thumb = media(tmp_path)
     adapter.publish(publish_request(video, thumb))
-    assert adapter.quota_used() == 1600 + 1 == app.quota_used
+    # The upload, one status poll, and the look for an earlier upload: channels.list and one page.
+    assert adapter.quota_used() == 1600 + 1 + 2 == app.quota_used
 
 
 def test_buckets_mode_counts_uploads_separately(fake, state, tmp_path):
@@ -331,7 +332,7 @@ def test_buckets_mode_counts_uploads_separately(fake, state, tmp_path):
         adapter.publish(publish_request(video, thumb))
         day = adapter.pacific_day()
         assert state.quota_used("youtube.videos.insert", day) == 1
-        assert state.quota_used("youtube", day) == 0
+        assert state.quota_used("youtube", day) == 2  # only the look for an earlier upload
         adapter.close()
 
 
