@@ -30,7 +30,7 @@ def script_from_json(data: Mapping[str, Any]) -> Script:
         hook=data["hook"],
         narration=data["narration"],
         description=data["description"],
-        scenes=tuple(Scene(**scene) for scene in data["scenes"]),
+        scenes=tuple(Scene(**{**scene, "keywords": tuple(scene.get("keywords", ()))}) for scene in data["scenes"]),
         tags=tuple(data["tags"]),
         arms=dict(data["arms"]),
     )

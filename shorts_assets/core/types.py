@@ -19,6 +19,8 @@ class Scene:
     prompt: str
     duration_s: float
     visual: str  # one of VISUALS
+    # What a stock or library search looks for (a few nouns: "octopus", "coral reef").
+    keywords: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -98,11 +98,13 @@ def script_document(schema: dict[str, Any]) -> dict[str, Any]:
                 "prompt": "Close-up of an octopus gliding over a coral reef, soft light",
                 "duration_s": 3.5,
                 "visual": visual,
+                "keywords": ["octopus", "coral reef"],
             },
             {
                 "prompt": "Animated diagram-like shot of glowing hearts inside a translucent octopus",
                 "duration_s": 5.0,
                 "visual": visual,
+                "keywords": ["octopus", "heart"],
             },
         ],
         "tags": ["octopus", "ocean", "#facts"],

@@ -28,7 +28,8 @@ VIDEO_MAX_S = 180.0
 
 _TEXT_FIELDS = ("title", "hook", "narration", "description")
 _TOP_FIELDS = (*_TEXT_FIELDS, "scenes", "tags", "arms")
-_SCENE_FIELDS = ("prompt", "duration_s", "visual")
+_SCENE_FIELDS = ("prompt", "duration_s", "visual", "keywords")
+MAX_KEYWORDS = 6
 
 
 class ScriptValidationError(ValueError):
@@ -65,6 +66,11 @@ def script_json_schema(arms: Mapping[str, str]) -> dict[str, Any]:
                             "description": f"{SCENE_MIN_S:g} to {SCENE_MAX_S:g} seconds",
                         },
                         "visual": {"type": "string", "enum": sorted(VISUALS)},
+                        "keywords": {
+                            "type": "array",
+                            "items": {"type": "string"},
+                            "description": f"1 to {MAX_KEYWORDS} plain nouns a stock footage search would use",
+                        },
                     },
                 },
             },
@@ -98,6 +104,18 @@ def _kind(value: Any) -> str:
     return {dict: "an object", list: "an array", str: "a string", bool: "a boolean"}.get(
         type(value), type(value).__name__
     )
+
+
+def _keywords(raw: Any, path: str, problems: list[str]) -> tuple[str, ...]:
+    if not isinstance(raw, list):
+        problems.append(f"{path}keywords: expected an array of words, got {_kind(raw)}")
+        return ()
+    words = tuple(dict.fromkeys(w.strip().lower() for w in raw if isinstance(w, str) and w.strip()))
+    if len(words) != len(raw) and not all(isinstance(w, str) for w in raw):
+        problems.append(f"{path}keywords: every keyword must be a string")
+    if not 1 <= len(words) <= MAX_KEYWORDS:
+        problems.append(f"{path}keywords: {len(words)} keywords, 1 to {MAX_KEYWORDS} allowed")
+    return words
 
 
 def _unknown(doc: Mapping[str, Any], allowed: tuple[str, ...], path: str, problems: list[str]) -> None:
@@ -154,7 +172,10 @@ def parse_script(document: str | bytes | Mapping[str, Any], video_id: str, arms:
                 visual = raw.get("visual")
                 if visual not in VISUALS:
                     problems.append(f"{path}visual: {visual!r} is not one of {', '.join(sorted(VISUALS))}")
-                scenes.append(Scene(prompt=prompt, duration_s=round(float(duration), 2), visual=str(visual)))
+                keywords = _keywords(raw.get("keywords"), path, problems)
+                scenes.append(
+                    Scene(prompt=prompt, duration_s=round(float(duration), 2), visual=str(visual), keywords=keywords)
+                )
             total = sum(s.duration_s for s in scenes)
             if total > VIDEO_MAX_S:
                 problems.append(f"scenes: {total:g} s in all, at most {VIDEO_MAX_S:g} s allowed")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Mapping
+from dataclasses import replace
 
 from shorts_assets.core.arms import LENGTH_SENTENCES, validate_arms
 from shorts_assets.core.protocols import Closing
@@ -149,14 +150,17 @@ class TemplateWriter(Closing):
         narration = " ".join(sentences)
 
         visual = str(topic["visual"])
-        scenes = [Scene(prompt=f"Title card: {title}", duration_s=_seconds(hook), visual="title_card")]
+        keywords = (label.lower(),)
+        scenes = [
+            Scene(prompt=f"Title card: {title}", duration_s=_seconds(hook), visual="title_card", keywords=keywords)
+        ]
         # Facts are shown in at most three scenes so even long videos keep a steady cut rhythm.
         size = -(-len(facts) // 3)
         groups = [facts[i : i + size] for i in range(0, len(facts), size)]
         for group in groups:
             text = " ".join(group)
-            scenes.append(Scene(prompt=f"{label}: {text}", duration_s=_seconds(text), visual=visual))
-        scenes[-1] = Scene(prompt=scenes[-1].prompt, duration_s=scenes[-1].duration_s + _seconds(closer), visual=visual)
+            scenes.append(Scene(prompt=f"{label}: {text}", duration_s=_seconds(text), visual=visual, keywords=keywords))
+        scenes[-1] = replace(scenes[-1], duration_s=scenes[-1].duration_s + _seconds(closer))
         tags = ("shorts", arms["topic"].replace("_", ""), "facts", hook_kind.replace("_", ""))
         description = f"{title}. {facts[0]} #shorts #{tags[1]}"
         return Script(

@@ -96,6 +96,19 @@ def test_parse_script_lists_every_problem_with_its_path():
         parse_script("{nope", "vid-1", ARMS)
 
 
+def test_each_scene_carries_the_keywords_a_footage_search_uses():
+    doc = script_document(script_json_schema(ARMS))
+    doc["scenes"][0]["keywords"] = ["Octopus", " coral reef ", "octopus"]
+    script = parse_script(doc, "vid-1", ARMS)
+    assert script.scenes[0].keywords == ("octopus", "coral reef")
+    doc["scenes"][1]["keywords"] = []
+    del doc["scenes"][0]["keywords"]
+    with pytest.raises(ScriptValidationError) as info:
+        parse_script(doc, "vid-1", ARMS)
+    assert "scenes[0].keywords: expected an array of words, got null" in str(info.value)
+    assert "scenes[1].keywords: 0 keywords, 1 to 6 allowed" in str(info.value)
+
+
 def test_the_schema_is_strict_and_pins_the_arms():
     from shorts_assets.fakes.openai_server import strict_schema_problem
 
