@@ -1,10 +1,17 @@
 """Specifies the FFmpeg plumbing: which binary runs, what `probe` reads from real files without ffprobe,
 how failures surface as ProviderError naming the file, runs in the background, the caption fonts,
-and atomic output."""
+atomic output under concurrent writers and after crashed ones, ffmpeg children that die with
+their parent (even by SIGKILL), private work folders, and reading a file through to its end."""
 
 from __future__ import annotations
 
+import hashlib
 import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -12,14 +19,20 @@ import pytest
 from shorts_assets.core.errors import ProviderError
 from shorts_assets.providers.media import (
     CAPTION_FONT,
+    STALE_AFTER_S,
     BackgroundFfmpeg,
+    BadMediaFile,
     MediaInfo,
     atomic_output,
     ffmpeg_exe,
     fonts_dir,
     partial_path,
     probe,
+    read_through,
+    remove_stale_work_dirs,
     run_ffmpeg,
+    verify_complete,
+    work_dir,
 )
 
 
@@ -244,3 +257,241 @@ def test_atomic_output_with_nothing_written_fails_and_creates_nothing(tmp_path: 
             pass
 
     assert list(tmp_path.iterdir()) == []
+
+
+def _dead_pid() -> int:
+    """The pid of a process that has exited and been reaped."""
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def _state(pid: int) -> str | None:
+    """The process's state letter from /proc (Z for a zombie), or None when it is gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+    return stat.rsplit(")", 1)[1].split()[0]
+
+
+def _children_of(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def _wait_for(predicate, what: str, limit_s: float = 60.0):  # type: ignore[no-untyped-def]
+    """Poll `predicate` until it returns something truthy; fail naming `what` after `limit_s`."""
+    deadline = time.monotonic() + limit_s
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    pytest.fail(f"gave up waiting for {what}")
+
+
+def _encode_args(colour: str, out: Path) -> list[str]:
+    return [
+        "-f",
+        "lavfi",
+        "-i",
+        f"color=c={colour}:s=128x128:r=25:d=2",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "ultrafast",
+        "-threads",
+        "1",
+        "-pix_fmt",
+        "yuv420p",
+        "-fflags",
+        "+bitexact",
+        "-flags:v",
+        "+bitexact",
+        "-f",
+        "mp4",
+        f"file:{out}",
+    ]
+
+
+_WRITER = """
+import sys
+from pathlib import Path
+from shorts_assets.providers.media import atomic_output, run_ffmpeg
+from shorts_assets_tests.providers.test_media import _encode_args
+
+target, colour, rounds = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+sys.stdin.readline()  # both writers start together
+for _ in range(rounds):
+    with atomic_output(target) as temp:
+        run_ffmpeg(_encode_args(colour, temp), f"writing {colour}")
+"""
+
+
+def test_two_processes_writing_one_target_at_once_leave_a_whole_file_of_one_of_them(tmp_path: Path) -> None:
+    target = tmp_path / "clips" / "scene_01.mp4"
+    expected = {}
+    for colour in ("red", "blue"):
+        reference = tmp_path / f"{colour}.mp4"
+        run_ffmpeg(_encode_args(colour, reference), f"the {colour} reference")
+        expected[hashlib.sha256(reference.read_bytes()).hexdigest()] = colour
+    assert len(expected) == 2
+
+    writers = [
+        subprocess.Popen(
+            [sys.executable, "-c", _WRITER, str(target), colour, "12"],
+            stdin=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for colour in ("red", "blue")
+    ]
+    for writer in writers:
+        writer.stdin.write("go\n")
+        writer.stdin.flush()
+    errors = [writer.communicate()[1] for writer in writers]
+
+    assert [writer.returncode for writer in writers] == [0, 0], errors
+    assert hashlib.sha256(target.read_bytes()).hexdigest() in expected
+    assert verify_complete(target, "the target").has_video
+    assert sorted(p.name for p in target.parent.iterdir()) == ["scene_01.mp4"]
+
+
+def test_partial_paths_are_unique_to_their_writer_and_name_its_pid(tmp_path: Path) -> None:
+    final = tmp_path / "short.mp4"
+
+    first, second = partial_path(final), partial_path(final)
+
+    assert first != second
+    assert first.name.startswith(f"short.{os.getpid()}-") and first.name.endswith(".partial.mp4")
+
+
+def test_the_next_writer_removes_what_a_dead_writer_left_and_spares_a_live_writers_file(tmp_path: Path) -> None:
+    final = tmp_path / "short.mp4"
+    dead = tmp_path / f"short.{_dead_pid()}-{uuid.uuid4().hex}.partial.mp4"
+    dead_derived = tmp_path / f"thumb.{_dead_pid()}-{uuid.uuid4().hex}.partial.loudness.mp4"
+    live_writer = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE)
+    try:
+        live = tmp_path / f"short.{live_writer.pid}-{uuid.uuid4().hex}.partial.mp4"
+        abandoned = tmp_path / f"short.{live_writer.pid}-{uuid.uuid4().hex}.partial.mp4"
+        for path in (dead, dead_derived, live, abandoned):
+            path.write_bytes(b"half")
+        long_ago = time.time() - STALE_AFTER_S - 60
+        os.utime(abandoned, (long_ago, long_ago))
+        unrelated = tmp_path / "notes.partial.txt"
+        unrelated.write_bytes(b"someone else's")
+
+        with atomic_output(final) as temp:
+            temp.write_bytes(b"complete")
+
+        left = sorted(p.name for p in tmp_path.iterdir())
+    finally:
+        live_writer.communicate(b"")
+    assert left == sorted(["short.mp4", live.name, unrelated.name])
+
+
+@pytest.mark.parametrize("runner", ["run_ffmpeg", "BackgroundFfmpeg", "ffmpeg_report"])
+def test_an_ffmpeg_child_dies_when_its_python_process_is_killed(runner: str) -> None:
+    script = f"""
+from shorts_assets.providers.media import BackgroundFfmpeg, ffmpeg_report, run_ffmpeg
+args = ["-re", "-f", "lavfi", "-i", "anullsrc", "-t", "600", "-f", "null", "-"]
+runner = {runner!r}
+if runner == "run_ffmpeg":
+    run_ffmpeg(args, "ten minutes of silence")
+elif runner == "ffmpeg_report":
+    ffmpeg_report(args, "ten minutes of silence")
+else:
+    with BackgroundFfmpeg(args, "ten minutes of silence") as job:
+        job.wait()
+"""
+    python = subprocess.Popen([sys.executable, "-c", script])
+    try:
+        [ffmpeg] = _wait_for(lambda: _children_of(python.pid), "the ffmpeg child to start")
+        assert _state(ffmpeg) not in (None, "Z")
+    finally:
+        python.send_signal(signal.SIGKILL)
+        python.wait()
+
+    _wait_for(lambda: _state(ffmpeg) in (None, "Z"), f"ffmpeg {ffmpeg} to die with its parent")
+
+
+def test_an_ffmpeg_child_runs_in_a_process_group_of_its_own() -> None:
+    with BackgroundFfmpeg(["-re", "-f", "lavfi", "-i", "anullsrc", "-t", "60", "-f", "null", "-"], "silence") as job:
+        assert os.getpgid(job.pid) == job.pid != os.getpgid(0)
+
+
+def test_a_background_run_reports_the_frames_it_wrote(tmp_path: Path) -> None:
+    with BackgroundFfmpeg(_encode_args("green", tmp_path / "green.mp4"), "fifty frames") as job:
+        assert job.wait() == 50
+
+
+def test_a_work_folder_is_private_and_removed_after_its_block_even_on_failure(tmp_path: Path) -> None:
+    with pytest.raises(RuntimeError):
+        with work_dir("shorts-render", tmp_path) as folder:
+            (folder / "picture.mp4").write_bytes(b"frames")
+            assert folder.parent == tmp_path and folder.name.startswith(f"shorts-render-{os.getpid()}-")
+            assert folder.stat().st_mode & 0o777 == 0o700
+            raise RuntimeError("the render failed")
+
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_work_folder_a_dead_process_left_is_removed_by_the_next_and_a_live_ones_is_not(tmp_path: Path) -> None:
+    dead = tmp_path / f"shorts-render-{_dead_pid()}-{uuid.uuid4().hex}"
+    live = tmp_path / f"shorts-render-{os.getppid()}-{uuid.uuid4().hex}"
+    other = tmp_path / f"shorts-upload-{_dead_pid()}-{uuid.uuid4().hex}"
+    for folder in (dead, live, other):
+        folder.mkdir()
+        (folder / "mix.wav").write_bytes(b"audio")
+
+    with work_dir("shorts-render", tmp_path):
+        pass
+
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([live.name, other.name])
+    assert remove_stale_work_dirs("shorts-upload", tmp_path) == [other]
+
+
+def test_a_whole_file_reads_through_to_its_end(movie: Path) -> None:
+    assert read_through(movie).seconds == pytest.approx(probe(movie).duration_s, abs=0.05)
+    assert read_through(movie, decode=True).frames == 25
+    assert verify_complete(movie, "the movie", expected_frames=25).has_audio
+
+
+@pytest.mark.parametrize("decode", [False, True])
+def test_a_file_cut_short_keeps_its_header_but_fails_verification_naming_it(
+    movie: Path, tmp_path: Path, decode: bool
+) -> None:
+    faststart = tmp_path / "faststart.mp4"
+    run_ffmpeg(["-i", f"file:{movie}", "-c", "copy", "-movflags", "+faststart", f"file:{faststart}"], "faststart")
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(faststart.read_bytes()[: faststart.stat().st_size // 3])
+    assert probe(cut).duration_s == pytest.approx(probe(faststart).duration_s)
+
+    with pytest.raises(BadMediaFile, match=r"the clip: .*cut\.mp4 (reads|decodes) to only") as raised:
+        verify_complete(cut, "the clip", decode=decode)
+
+    assert raised.value.path == cut
+
+
+def test_a_file_with_fewer_frames_than_were_written_fails_verification(movie: Path) -> None:
+    with pytest.raises(BadMediaFile, match="holds 25 video frames, 30 were written"):
+        verify_complete(movie, "the movie", expected_frames=30)
+
+
+def test_a_file_that_is_not_media_fails_verification_naming_it(tmp_path: Path) -> None:
+    junk = tmp_path / "scene_03.mp4"
+    junk.write_bytes(os.urandom(4096))
+
+    with pytest.raises(BadMediaFile, match="scene_03.mp4") as raised:
+        verify_complete(junk, "clip 3")
+
+    assert raised.value.path == junk
