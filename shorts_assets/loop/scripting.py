@@ -4,6 +4,10 @@ what the daily budget covers, and each video kept as the best of its candidate s
 Each video's arms are written up as several candidate scripts (SCRIPT_CANDIDATES), the first from
 the video's own seed, and the reward model the latest strategy saved keeps the one it predicts to
 earn the most. Without a model that can be loaded, the first candidate is kept.
+
+A person may force some arms for a run (a topic, a voice, …): every video still to write takes them
+instead of the strategy's draw, and its row records which dimensions were forced, so the learner can
+tell a person's choice from its own.
 """
 
 from __future__ import annotations
@@ -14,12 +18,13 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
 
 from shorts_assets.core.channels import ChannelConfig
-from shorts_assets.core.errors import BatchFailed, BudgetExhausted
+from shorts_assets.core.errors import BatchFailed, BudgetExhausted, ConfigError
 from shorts_assets.core.protocols import ScriptWriter
 from shorts_assets.core.records import to_json
 from shorts_assets.core.types import Script
@@ -51,6 +56,7 @@ class ScriptBatch:
     candidates: int
     ranked_by: str
     existing: set[str]
+    forced: dict[str, str] = field(default_factory=dict)  # dimension -> value a person chose for the run
     written: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
     costs: dict[str, float] = field(default_factory=dict)  # video id -> USD spent on its scripts
@@ -69,8 +75,14 @@ def write_batch(
     writer_name: str,
     candidates: int,
     writes_any_topic: bool,
+    forced: Mapping[str, str] = MappingProxyType({}),
 ) -> ScriptBatch:
     """Write and store the scripts the batch still lacks.
+
+    `forced` maps dimensions to the values a person chose for this run; they replace the strategy's
+    draw for every video written now (videos kept from an earlier run keep their arms). A dimension
+    or value outside the channel's arm space raises ``ConfigError`` naming it, before anything is
+    read from a provider or written.
 
     Before anything is paid for, the batch is cut to the videos the channel's remaining daily budget
     covers at their estimated cost (every candidate paid for); a budget below one video raises
@@ -81,6 +93,7 @@ def write_batch(
     arm_space = channel.arm_space()
     if strategy and writes_any_topic:
         arm_space = {**arm_space, "topic": (*arm_space["topic"], *strategy.summary.get("adopted_topics", []))}
+    forced = validate_forced(forced, arm_space, channel.name)
     allocation = strategy.allocation if strategy else uniform_allocation(arm_space)
     version = strategy.version if strategy else f"{channel.name}:prior"
     hints = (strategy.summary.get("hints") if strategy else None) or {}
@@ -95,7 +108,12 @@ def write_batch(
         )
     to_write = wanted[:affordable]
     ranker, ranked_by = ranking_model(log, strategy) if to_write else (None, "nothing to write")
-    batch = ScriptBatch(version, writer_name, count, ranked_by, existing)
+    batch = ScriptBatch(version, writer_name, count, ranked_by, existing, forced)
+    if forced and existing:
+        log.warning(
+            f"{channel.name}: {len(existing)} video(s) of {day} were written by an earlier run and keep their "
+            f"arms; the forced {arm_list(forced)} apply only to the {len(to_write)} written now"
+        )
     if not to_write:
         return batch
     with open_writer() as writer:
@@ -103,7 +121,7 @@ def write_batch(
         for position in to_write:
             video_id = video_id_for(channel.name, day, position)
             seeds = candidate_seeds(video_id, version, count)
-            arms = choose_arms(allocation, arm_space, np.random.default_rng(seeds[0]))
+            arms = {**choose_arms(allocation, arm_space, np.random.default_rng(seeds[0])), **forced}
             spent_before = budget.spent_usd()
             drafts, errors, refused = _write_candidates(log, writer, video_id, arms, seeds, hints)
             batch.costs[video_id] = budget.spent_usd() - spent_before
@@ -122,6 +140,7 @@ def write_batch(
                 arms=arms,
                 script=to_json(kept.candidate),
                 writer=writer.name,
+                forced_arms=tuple(forced),
             )
             batch.written.append(video_id)
             batch.chosen[video_id] = {
@@ -134,6 +153,23 @@ def write_batch(
     if batch.failed and not batch.written and not existing:
         raise BatchFailed(f"no script could be written: {next(iter(batch.failed.values()))}")
     return batch
+
+
+def validate_forced(forced: Mapping[str, str], arm_space: Mapping[str, Sequence[str]], channel: str) -> dict[str, str]:
+    """The forced arms, checked against the channel's arm space; ConfigError names a bad dimension or value."""
+    for dimension, value in forced.items():
+        if dimension not in arm_space:
+            raise ConfigError(f"unknown arm dimension {dimension!r} to force; known: {', '.join(arm_space)}")
+        if value not in arm_space[dimension]:
+            raise ConfigError(
+                f"channel {channel} has no {dimension} arm {value!r} to force; known: {', '.join(arm_space[dimension])}"
+            )
+    return dict(forced)
+
+
+def arm_list(arms: Mapping[str, str]) -> str:
+    """`topic=space, voice=en-gb`, for messages."""
+    return ", ".join(f"{d}={v}" for d, v in arms.items())
 
 
 def ranking_model(log: Log, strategy: StrategyRow | None) -> tuple[RewardModel | None, str]:
