@@ -1,11 +1,16 @@
 """The per-video batch runner every stage shares: one video's failure never stops its siblings.
 
-A stage's output is recorded on the video's row with the files it wrote; a rerun keeps what is
-there and does only what is missing.
+A stage's output is recorded on the video's row with the files it wrote and each file's size and
+SHA-256 (`checksums`). A rerun keeps an output only while its files are exactly as they were made,
+and redoes the video when one is missing or changed, saying so. A stage that finds a needed
+upstream output no longer valid, or fails on a file of it it could not read (BadMediaFile), marks
+that output `invalid` with the reason, so the upstream stage makes it again on its next run and
+this stage then retries: one bad file never blocks its batch for ever.
 """
 
 from __future__ import annotations
 
+import hashlib
 import traceback
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -15,6 +20,13 @@ from typing import Any, Protocol
 
 from shorts_assets.core.errors import BatchFailed
 from shorts_assets.db.store import Store, VideoRow
+from shorts_assets.providers.media import BadMediaFile, remove_stale_partials
+
+CHECKSUMS = "checksums"
+# Set on a recorded output a later stage could not use: its stage makes it again.
+INVALID = "invalid"
+
+_CHUNK = 1 << 20
 
 
 class Log(Protocol):
@@ -37,12 +49,19 @@ class StageOutcome:
     kept: list[str] = field(default_factory=list)
     blocked: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
+    # Videos done again because their kept output failed verification, with the reason.
+    redone: dict[str, str] = field(default_factory=dict)
+    # Videos waiting because a needed upstream output failed verification, with the reason.
+    invalid_upstream: dict[str, str] = field(default_factory=dict)
 
     def status_of(self, video_id: str) -> str:
         if video_id in self.failed:
             return "failed"
         if video_id in self.blocked:
-            return "waiting"
+            reason = self.invalid_upstream.get(video_id)
+            return f"waiting: {reason}" if reason else "waiting"
+        if video_id in self.redone:
+            return f"redone: {self.redone[video_id]}"
         return "done" if video_id in self.done else "kept"
 
     def metadata(self) -> dict[str, Any]:
@@ -51,11 +70,80 @@ class StageOutcome:
             "kept_from_earlier_run": len(self.kept),
             "waiting_on_upstream": len(self.blocked),
             "failed": len(self.failed),
+            "redone_after_verification": len(self.redone),
+            "upstream_invalid": len(self.invalid_upstream),
         }
 
 
-def _files_present(output: Mapping[str, Any] | None) -> bool:
-    return bool(output) and all(Path(p).is_file() for p in output.get("files", []))
+def file_checksum(path: str | Path) -> dict[str, Any]:
+    """`{"size": bytes, "sha256": hex}` of the file at `path`."""
+    digest = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            digest.update(chunk)
+            size += len(chunk)
+    return {"size": size, "sha256": digest.hexdigest()}
+
+
+def with_checksums(output: Mapping[str, Any]) -> dict[str, Any]:
+    """`output` with a `checksums` entry (path -> size and SHA-256) for each of its `files`."""
+    sums = {}
+    for name in output.get("files", []):
+        try:
+            sums[str(name)] = file_checksum(name)
+        except FileNotFoundError:
+            raise FileNotFoundError(f"the stage's output names {name}, which does not exist") from None
+    return {**output, CHECKSUMS: sums}
+
+
+def verify_output(output: Mapping[str, Any] | None) -> str | None:
+    """None when every file of a recorded stage output is as it was made, else why not (naming the file).
+
+    Sizes are compared first, then SHA-256. An output recorded without checksums can only be
+    checked for files that are missing or empty.
+    """
+    if not output:
+        return "no output recorded"
+    if output.get(INVALID):
+        return str(output[INVALID])
+    files = [Path(name) for name in output.get("files", [])]
+    sums: Mapping[str, Mapping[str, Any]] = output.get(CHECKSUMS) or {}
+    for path in files:
+        if not path.is_file():
+            return f"{path.name} is missing ({path})"
+        size = path.stat().st_size
+        made = sums.get(str(path))
+        if made is None:
+            if size == 0:
+                return f"{path.name} is empty ({path})"
+        elif size != made["size"]:
+            return f"{path.name} changed since it was made ({size} bytes, {made['size']} when made: {path})"
+    for path in files:
+        made = sums.get(str(path))
+        if made is not None and file_checksum(path)["sha256"] != made["sha256"]:
+            return f"{path.name} changed since it was made (its SHA-256 differs: {path})"
+    return None
+
+
+def _invalidate(store: Store, row: VideoRow, need: str, reason: str) -> None:
+    """Mark `need`'s recorded output on `row` invalid, so `need` makes it again on its next run."""
+    store.complete_stage(row.video_id, need, {**row.outputs[need], INVALID: reason})
+
+
+def _upstream_of(row: VideoRow, needs: tuple[str, ...], bad: Path) -> str | None:
+    """The needed stage whose output holds the file `bad`, if one does."""
+    for need in needs:
+        files = {Path(name).resolve() for name in (row.outputs.get(need) or {}).get("files", [])}
+        if bad.resolve() in files:
+            return need
+    return None
+
+
+def _sweep(output: Mapping[str, Any] | None) -> None:
+    """Remove what dead writers left half-written beside a kept output's files."""
+    for folder in {Path(name).parent for name in (output or {}).get("files", [])}:
+        remove_stale_partials(folder)
 
 
 def run_per_video(
@@ -68,32 +156,69 @@ def run_per_video(
 ) -> StageOutcome:
     """Run `work` for every video of the batch that lacks this stage; one failure never stops the rest.
 
-    A video is skipped when its stage output is recorded and its files are still there, and waits
-    when a stage it needs has not finished. If every attempted video fails, the asset fails: that is
-    a systemic fault (a missing binary, a full disk), not a bad video.
+    A video is skipped when its stage output is recorded and its files verify, and redone (saying
+    why) when they do not. It waits when a stage it needs has not finished; when that stage's
+    output no longer verifies, or `work` fails on a file of it (BadMediaFile), that output is marked
+    invalid so the stage's next run makes it again. What `work` returns is recorded with the
+    checksums of its files. If every attempted video fails, and not on an upstream file that is made
+    again, the asset fails: that is a systemic fault (a missing binary, a full disk), not a bad video.
     """
     outcome = StageOutcome()
     for row in rows:
-        if _files_present(row.outputs.get(stage)):
+        own = row.outputs.get(stage)
+        problem = verify_output(own)
+        if problem is None:
+            _sweep(own)
             outcome.kept.append(row.video_id)
             continue
-        if any(not _files_present(row.outputs.get(need)) for need in needs):
-            outcome.blocked.append(row.video_id)
+        if own:
+            outcome.redone[row.video_id] = problem
+        if _blocked(log, store, row, stage, needs, outcome):
             continue
+        if own:
+            log.warning(f"{row.video_id}: redoing {stage}: {problem}")
         try:
-            output = work(row)
+            output = with_checksums(work(row))
         except Exception as exc:  # one video's failure, whatever it is, must not fail its siblings
             message = f"{type(exc).__name__}: {exc}"
             outcome.failed[row.video_id] = message
+            outcome.redone.pop(row.video_id, None)
+            upstream = _upstream_of(row, needs, exc.path) if isinstance(exc, BadMediaFile) else None
+            if upstream is not None:
+                # The upstream stage's next run makes the file again; this stage then retries.
+                _invalidate(store, row, upstream, f"{stage} could not use {exc.path.name}: {message}")
+                message += f" ({upstream} makes {exc.path.name} again on its next run)"
+                outcome.failed[row.video_id] = message
+                outcome.invalid_upstream[row.video_id] = f"{upstream} output is invalid: {exc.path.name}"
             store.fail_stage(row.video_id, stage, message)
             log.warning(f"{row.video_id} failed at {stage}: {message}")
             log.debug(traceback.format_exc())
             continue
         store.complete_stage(row.video_id, stage, output)
         outcome.done.append(row.video_id)
-    if outcome.failed and not outcome.done and not outcome.kept:
-        first = next(iter(outcome.failed.items()))
+    systemic = {v: m for v, m in outcome.failed.items() if v not in outcome.invalid_upstream}
+    if systemic and not outcome.done and not outcome.kept and len(systemic) == len(outcome.failed):
+        first = next(iter(systemic.items()))
         raise BatchFailed(
             f"every video of the batch failed at {stage}; first: {first[0]}: {first[1]}", outcome.metadata()
         )
     return outcome
+
+
+def _blocked(log: Log, store: Store, row: VideoRow, stage: str, needs: tuple[str, ...], outcome: StageOutcome) -> bool:
+    """Whether `row` must wait for a needed stage; a needed output that no longer verifies is marked invalid."""
+    for need in needs:
+        output = row.outputs.get(need)
+        problem = verify_output(output)
+        if problem is None:
+            continue
+        outcome.blocked.append(row.video_id)
+        outcome.redone.pop(row.video_id, None)
+        if output:
+            reason = f"{need} output is invalid: {problem}; {need} makes it again on its next run"
+            if not output.get(INVALID):
+                _invalidate(store, row, need, problem)
+            outcome.invalid_upstream[row.video_id] = reason
+            log.warning(f"{row.video_id} waits at {stage}: {reason}")
+        return True
+    return False
