@@ -9,7 +9,8 @@ output. ``VideoJobs`` does the rest the same way for all of them:
   polling the same job instead of submitting, and paying, again; a changed scene submits anew;
 - polling waits what the provider hints (``JobStatus.poll_after_s``), else backs off from
   ``poll_interval_s`` to ``max_poll_interval_s``, for at most ``timeout_s`` of waiting;
-- the output is downloaded into place atomically and must probe as a video;
+- the output is downloaded into place atomically and must decode as a video through to the end its
+  header states (a download already in place is kept only while it still reads through);
 - a failed job, or one the provider no longer knows, is forgotten, so the next attempt submits.
 """
 
@@ -27,7 +28,7 @@ from typing import Protocol
 from shorts_assets.core.errors import ProviderError
 from shorts_assets.core.state import StateStore, load_record, save_record
 from shorts_assets.core.types import Clip, Scene
-from shorts_assets.providers.media import atomic_output, probe
+from shorts_assets.providers.media import atomic_output, verify_complete
 
 logger = logging.getLogger(__name__)
 
@@ -120,7 +121,7 @@ class VideoJobs:
         ):
             return None
         try:
-            info = probe(path)
+            info = verify_complete(path, f"the clip at {path}")
         except ProviderError:
             return None
         if not info.has_video or not info.width or not info.height:
@@ -187,10 +188,10 @@ class VideoJobs:
                 with atomic_output(path) as temp:
                     self.provider.download(job_id, status, temp, what)
                     try:
-                        info = probe(temp)
+                        info = verify_complete(temp, f"{what}: {self.provider.name} job {job_id}", decode=True)
                     except ProviderError as exc:
                         raise ProviderError(
-                            f"{what}: {self.provider.name} job {job_id} gave a file that is not a video: {exc}"
+                            f"{what}: {self.provider.name} job {job_id} gave a file that is not a video, or not a whole one: {exc}"
                         ) from None
                     if not info.has_video or not info.width or not info.height:
                         raise ProviderError(f"{what}: {self.provider.name} job {job_id} gave a file with no video")

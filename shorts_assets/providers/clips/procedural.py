@@ -3,6 +3,8 @@
 Each `Scene.visual` names a recipe in `VISUALS`. Clips come out at the size and rate of a finished
 short (1080x1920, 30 fps, no audio), so the renderer uses them as they are. Everything is
 deterministic given the script: the random seeds derive from the video id and the scene index.
+A clip is checked to hold every frame drawn before it is moved into place; one already in place is
+kept only when it reads through to its end.
 
 The pictures are built to be cheap to draw and to encode, like natural footage and unlike noise:
 smooth fields computed once at a quarter of the size and scaled up, sharp detail drawn once, and
@@ -20,7 +22,7 @@ from types import MappingProxyType
 from shorts_assets.core.errors import ProviderError
 from shorts_assets.core.protocols import Closing
 from shorts_assets.core.types import Clip, Script
-from shorts_assets.providers.media import atomic_output, probe, run_ffmpeg
+from shorts_assets.providers.media import atomic_output, run_ffmpeg, verify_complete
 
 CLIP_WIDTH = 1080
 CLIP_HEIGHT = 1920
@@ -297,7 +299,7 @@ class ProceduralClips(Closing):
         if not path.is_file():
             return None
         try:
-            info = probe(path)
+            info = verify_complete(path, f"the clip at {path}", expected_frames=frames)
         except ProviderError:
             return None
         expected_s = frames / self.fps
@@ -342,7 +344,11 @@ class ProceduralClips(Closing):
                 ],
                 f"video {script.video_id}: drawing scene {index} ({scene.visual}) into {path}",
             )
-            info = probe(temp_path)
+            info = verify_complete(
+                temp_path,
+                f"video {script.video_id}: scene {index} ({scene.visual}) drawn into {path}",
+                expected_frames=frames,
+            )
         return Clip(
             path=path, duration_s=info.duration_s, width=info.width or self.width, height=info.height or self.height
         )

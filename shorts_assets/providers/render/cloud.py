@@ -15,8 +15,8 @@ The render id is written to the ``StateStore`` the moment Creatomate returns it,
 a fingerprint of the composition: a retry after a crash or a timeout resumes polling that render instead
 of paying for another; a changed composition renders anew; a failed render, or one whose file is gone, is
 forgotten so the next attempt renders again. The estimated cost is charged to the ``Budget`` before
-anything is sent. The download lands atomically and must probe as H.264 yuv420p + AAC at 1080x1920@30 and
-as long as the composition; its loudness is measured and, when it misses -14 LUFS under -1 dBTP, the
+anything is sent. The download lands atomically and must decode through to its end, as H.264 yuv420p +
+AAC at 1080x1920@30 and as long as the composition; its loudness is measured and, when it misses -14 LUFS under -1 dBTP, the
 audio alone is normalised locally (the picture is copied as it is). The JPEG thumbnail and the SRT/VTT
 caption sidecars are made locally. The API key is redacted from every error and log line.
 """
@@ -41,7 +41,14 @@ from shorts_assets.core.errors import ProviderError
 from shorts_assets.core.protocols import Closing
 from shorts_assets.core.state import StateStore, load_record, save_record
 from shorts_assets.core.types import Clip, RenderResult, Script, Voiceover, WordTiming
-from shorts_assets.providers.media import MediaInfo, atomic_output, ffmpeg_report, probe, run_ffmpeg
+from shorts_assets.providers.media import (
+    BadMediaFile,
+    MediaInfo,
+    atomic_output,
+    ffmpeg_report,
+    run_ffmpeg,
+    verify_complete,
+)
 from shorts_assets.providers.net.clients import api_http_client
 from shorts_assets.providers.net.costs import Budget
 from shorts_assets.providers.net.http import HttpClient, RetryPolicy
@@ -243,12 +250,10 @@ class CloudRenderer(Closing):
 
         sources = [self._clip_source(video_id, index, clip) for index, clip in enumerate(clips, start=1)]
         narration = self.media_url(voiceover.audio_path, f"video {video_id}: voiceover")
-        try:
-            voice_info = probe(voiceover.audio_path)
-        except ProviderError as exc:
-            raise ProviderError(f"video {video_id}: voiceover {voiceover.audio_path}: {exc}") from None
+        voice_what = f"video {video_id}: voiceover {voiceover.audio_path}"
+        voice_info = verify_complete(voiceover.audio_path, voice_what)
         if not voice_info.has_audio:
-            raise ProviderError(f"video {video_id}: voiceover {voiceover.audio_path} has no audio")
+            raise BadMediaFile(f"{voice_what} has no audio", voiceover.audio_path)
 
         if len(script.scenes) == len(clips):
             weights = [scene.duration_s for scene in script.scenes]
@@ -317,13 +322,10 @@ class CloudRenderer(Closing):
     def _clip_source(self, video_id: str, index: int, clip: Clip) -> tuple[str, MediaInfo, bool]:
         what = f"video {video_id}: clip {index}"
         url = self.media_url(clip.path, what)
-        try:
-            info = probe(clip.path)
-        except ProviderError as exc:
-            raise ProviderError(f"{what} {clip.path}: {exc}") from None
+        info = verify_complete(clip.path, f"{what} {clip.path}")
         still = Path(clip.path).suffix.lower() in IMAGE_SUFFIXES
         if not info.has_video or not info.width or not info.height or (not still and info.duration_s <= 0):
-            raise ProviderError(f"{what} {clip.path} has no video frames")
+            raise BadMediaFile(f"{what} {clip.path} has no video frames", clip.path)
         return url, info, still
 
     @staticmethod
@@ -436,7 +438,7 @@ class CloudRenderer(Closing):
         if not out_path.is_file():
             return None
         try:
-            info = probe(out_path)
+            info = verify_complete(out_path, f"{what}: the earlier download")
         except ProviderError:
             return None
         if self._contract_problems(info, plan):
@@ -518,9 +520,9 @@ class CloudRenderer(Closing):
         with atomic_output(out_path) as temp:
             temp.write_bytes(response.content)
             try:
-                info = probe(temp)
+                info = verify_complete(temp, action, decode=True)
             except ProviderError as exc:
-                raise self.http.error(f"{action}: the file is not a video: {exc}") from None
+                raise self.http.error(f"{action}: the file is not a video, or not a whole one: {exc}") from None
             problems = self._contract_problems(info, plan)
             if problems:
                 raise self.http.error(f"{action}: the file misses the output contract: {'; '.join(problems)}")

@@ -10,6 +10,12 @@ from the decoder to the encoder. The sound: the narration is levelled and its pe
 mixed over a music bed that ducks under speech and the mix's loudness is measured, then it is
 normalised with that measurement (a plain gain) and encoded. Output: H.264 High / yuv420p / AAC
 48 kHz stereo MP4 with faststart, plus SRT and WebVTT caption sidecars.
+
+Every input is read through before it is used (a clip or voiceover cut short fails naming it, as a
+BadMediaFile, so its stage can make it again); the picture pass must report every frame of the
+timeline written, and the joined file must read through to its end before it is moved into place.
+Intermediate files live in a private work folder (`shorts-render-<pid>-…`) that is removed after the
+render, or by the next render when the process died.
 """
 
 from __future__ import annotations
@@ -18,7 +24,6 @@ import json
 import math
 import os
 import re
-import tempfile
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -34,12 +39,15 @@ from shorts_assets.core.types import Clip, RenderResult, Script, Voiceover, Word
 from shorts_assets.providers.media import (
     CAPTION_FONT,
     BackgroundFfmpeg,
+    BadMediaFile,
     MediaInfo,
     atomic_output,
     ffmpeg_report,
     fonts_dir,
     probe,
     run_ffmpeg,
+    verify_complete,
+    work_dir,
 )
 from shorts_assets.providers.render.layout import (
     DEFAULT_CAPTION_STYLE,
@@ -373,8 +381,7 @@ class FfmpegRenderer(Closing):
         music_track = track.path if track else None
         inputs = ", ".join(str(clip.path) for clip in clips)
         sound_of = f"video {video_id}: voiceover {voiceover.audio_path}"
-        with tempfile.TemporaryDirectory(prefix="shorts-render-") as work_dir:
-            work = Path(work_dir)
+        with work_dir("shorts-render") as work:
             mix_path, sound_path = work / "mix.wav", work / "sound.m4a"
             picture_path = work / "picture.mp4"
             with atomic_output(out_path) as temp_video, atomic_output(thumb_path) as temp_thumb:
@@ -387,7 +394,12 @@ class FfmpegRenderer(Closing):
                     run_ffmpeg(
                         self.sound_args(mix_path, total_s, sound_path, loudness), f"{sound_of}: encoding the sound"
                     )
-                    picture.wait()
+                    written = picture.wait()
+                if written != total_frames:
+                    raise ProviderError(
+                        f"video {video_id}: rendering {out_path}: the picture pass wrote {written} of "
+                        f"{total_frames} frames"
+                    )
                 run_ffmpeg(
                     [
                         "-i",
@@ -408,7 +420,7 @@ class FfmpegRenderer(Closing):
                     ],
                     f"video {video_id}: joining the picture and the sound into {out_path}",
                 )
-                info = probe(temp_video)
+                info = verify_complete(temp_video, f"video {video_id}: render {out_path}", expected_frames=total_frames)
                 if not (info.has_video and info.has_audio) or (info.width, info.height) != (
                     profile.width,
                     profile.height,
@@ -430,24 +442,20 @@ class FfmpegRenderer(Closing):
 
     @staticmethod
     def _checked_clip(video_id: str, index: int, clip: Clip) -> MediaInfo:
-        try:
-            info = probe(clip.path)
-        except ProviderError as exc:
-            raise ProviderError(f"video {video_id}: clip {index} {clip.path}: {exc}") from exc
+        what = f"video {video_id}: clip {index} {clip.path}"
+        info = verify_complete(clip.path, what)
         if not info.has_video or not info.width or not info.height:
-            raise ProviderError(f"video {video_id}: clip {index} {clip.path} has no video stream")
+            raise BadMediaFile(f"{what} has no video stream", clip.path)
         if not is_image(clip.path) and info.duration_s <= 0:
-            raise ProviderError(f"video {video_id}: clip {index} {clip.path} has no video frames")
+            raise BadMediaFile(f"{what} has no video frames", clip.path)
         return info
 
     @staticmethod
     def _check_voiceover(video_id: str, voiceover: Voiceover) -> None:
-        try:
-            info = probe(voiceover.audio_path)
-        except ProviderError as exc:
-            raise ProviderError(f"video {video_id}: voiceover {voiceover.audio_path}: {exc}") from exc
+        what = f"video {video_id}: voiceover {voiceover.audio_path}"
+        info = verify_complete(voiceover.audio_path, what)
         if not info.has_audio:
-            raise ProviderError(f"video {video_id}: voiceover {voiceover.audio_path} has no audio")
+            raise BadMediaFile(f"{what} has no audio", voiceover.audio_path)
 
     def _cover(self, stream, info: MediaInfo):  # type: ignore[no-untyped-def]
         """`stream` cover-cropped to the output size (untouched when it already has it), yuv420p."""

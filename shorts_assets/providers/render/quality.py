@@ -2,16 +2,16 @@
 
 `check_render` inspects one MP4 with ffmpeg alone (no ffprobe): duration within the platform limit,
 geometry, frame rate, codecs and pixel format, audio present, integrated loudness near the target,
-no long black or silent stretch, and a sane file size. The Dagster wing runs it as a blocking asset
+no long black or silent stretch, a sane file size, and that it decodes through to the end its
+header states (a file cut short keeps its header's duration). The Dagster wing runs it as a blocking asset
 check over every rendered video of a partition.
 """
 
 import re
-import subprocess
 from pathlib import Path
 
 from shorts_assets.core.errors import ProviderError
-from shorts_assets.providers.media import ffmpeg_exe, probe
+from shorts_assets.providers.media import READ_TOLERANCE_S, ffmpeg_exe, probe, run_process
 
 YOUTUBE_SHORTS_MAX_S = 180.0
 
@@ -22,10 +22,12 @@ _TRUE_PEAK_RE = re.compile(r"True peak:\s*Peak:\s*(-?[\d.]+|-inf) dBFS", re.MULT
 _BLACK_RE = re.compile(r"black_start:\s*(-?[\d.]+)\s+black_end:\s*(-?[\d.]+)\s+black_duration:\s*([\d.]+)")
 _SILENCE_START_RE = re.compile(r"silence_start:\s*(-?[\d.]+)")
 _SILENCE_END_RE = re.compile(r"silence_end:\s*(-?[\d.]+)\s*\|\s*silence_duration:\s*([\d.]+)")
+_OUT_TIME_RE = re.compile(r"^out_time_us=(\d+)\s*$", re.MULTILINE)
 
 
-def _measure(path: Path, has_video: bool, min_stretch_s: float, silence_db: float) -> str:
-    """ffmpeg's report of one decoding pass: ebur128 loudness, blackdetect and silencedetect."""
+def _measure(path: Path, has_video: bool, min_stretch_s: float, silence_db: float) -> tuple[str, float]:
+    """ffmpeg's report of one decoding pass (ebur128 loudness, blackdetect and silencedetect) and how
+    many seconds of the file it decoded."""
     command = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-nostats", "-i", f"file:{path.resolve()}"]
     if has_video:
         command += ["-map", "0:v:0", "-vf", f"blackdetect=d={min_stretch_s:g}:pix_th=0.10"]
@@ -37,12 +39,15 @@ def _measure(path: Path, has_video: bool, min_stretch_s: float, silence_db: floa
         "-f",
         "null",
         "-",
+        "-progress",
+        "pipe:1",
     ]
-    completed = subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True, check=False)
+    completed = run_process(command)
     report = completed.stderr.decode("utf-8", "replace")
     if completed.returncode != 0:
         raise ProviderError(f"measuring {path}: ffmpeg exited {completed.returncode}: {report[-800:]}")
-    return report
+    decoded = _OUT_TIME_RE.findall(completed.stdout.decode("utf-8", "replace"))
+    return report, int(decoded[-1]) / 1_000_000 if decoded else 0.0
 
 
 def _silences(report: str, duration_s: float) -> list[float]:
@@ -129,9 +134,16 @@ def check_render(
         return results
 
     try:
-        report = _measure(path, info.has_video, min(max_black_s, max_silence_s), silence_db)
+        report, decoded_s = _measure(path, info.has_video, min(max_black_s, max_silence_s), silence_db)
     except ProviderError as exc:
         return results + [("measured", False, str(exc))]
+    results.append(
+        (
+            "decodes_fully",
+            decoded_s + READ_TOLERANCE_S >= duration,
+            f"{decoded_s:.2f} s decoded of the {duration:.2f} s the header states",
+        )
+    )
     integrated = _INTEGRATED_RE.findall(report)
     lufs = float(integrated[-1]) if integrated and integrated[-1] != "-inf" else float("-inf")
     results.append(

@@ -52,7 +52,7 @@ import httpx
 from shorts_assets.core.errors import BudgetExhausted, ProviderError
 from shorts_assets.core.protocols import Closing
 from shorts_assets.core.types import Voiceover, WordTiming
-from shorts_assets.providers.media import ffmpeg_exe, write_wav
+from shorts_assets.providers.media import ffmpeg_exe, run_process, write_wav
 from shorts_assets.providers.net.clients import api_http_client, openai_classify
 from shorts_assets.providers.net.costs import Budget
 from shorts_assets.providers.net.http import HttpClient, RetryPolicy, Verdict, describe_body, safe_json
@@ -179,7 +179,7 @@ def _ffmpeg_to_wav(data: bytes, what: str, input_args: Sequence[str] = ()) -> by
         "pipe:1",
     ]
     try:
-        done = subprocess.run(command, input=data, capture_output=True, timeout=120, check=False)
+        done = run_process(command, input_bytes=data, timeout_s=120)
     except subprocess.TimeoutExpired:
         raise ProviderError(f"{what}: decoding the audio timed out") from None
     except OSError as exc:
