@@ -6,7 +6,9 @@ status 30, video query 600) answered with 429 ``rate_limit_exceeded``; ``privacy
 creator's options; duration within the creator's maximum; the chunk rules (5–64 MB chunks, the last
 absorbing the remainder, one chunk under 5 MB, ``total_chunk_count = floor(size / chunk)``); chunk
 PUTs in order with matching ``Content-Range``; ≤20 ids per video query; a used refresh token stops
-working. Mount the adapter's base URL at the server root.
+working; the creator's video list (``/v2/video/list/``: the public posts newest first, ``max_count``
+≤20, a millisecond ``cursor`` and ``has_more``, only the ``fields`` asked for). Mount the adapter's
+base URL at the server root.
 """
 
 from __future__ import annotations
@@ -21,7 +23,24 @@ from typing import Any
 from shorts_assets.fakes.server import FakeApp, Request, Response, json_response
 
 MB = 1024 * 1024
-LIMITS = {"creator_info": 20, "init": 6, "status": 30, "video.query": 600}
+LIMITS = {"creator_info": 20, "init": 6, "status": 30, "video.query": 600, "video.list": 600}
+VIDEO_FIELDS = {
+    "id",
+    "create_time",
+    "cover_image_url",
+    "share_url",
+    "video_description",
+    "duration",
+    "height",
+    "width",
+    "title",
+    "embed_html",
+    "embed_link",
+    "like_count",
+    "comment_count",
+    "share_count",
+    "view_count",
+}
 
 
 def envelope(status: int, code: str = "ok", message: str = "", data: Any = None) -> Response:
@@ -58,6 +77,9 @@ class Video:
     )
     duration: int = 30
     create_time: int = 0
+    caption: str = ""
+    privacy_level: str = "PUBLIC_TO_EVERYONE"
+    listed_ms: int = 0  # the list's cursor key: creation in milliseconds, unique
 
 
 class FakeTikTok(FakeApp):
@@ -91,6 +113,18 @@ class FakeTikTok(FakeApp):
         self.moderation_polls = 0
         self.next_outcomes: list[tuple[str, str]] = []
 
+    def add_video(self, video_id: str | None = None, **fields: Any) -> Video:
+        """A post on the creator's account (as publishing makes one), newer than every other."""
+        with self.lock:
+            video_id = video_id or f"7{next(self.counter):018d}"
+            now_ms = int(time.time() * 1000)
+            newest = max((v.listed_ms for v in self.videos.values()), default=0)
+            video = Video(video_id, create_time=now_ms // 1000, listed_ms=max(now_ms, newest + 1))
+            for key, value in fields.items():
+                setattr(video, key, value)
+            self.videos[video_id] = video
+            return video
+
     def expire_access_tokens(self) -> None:
         with self.lock:
             self.access_tokens.clear()
@@ -107,6 +141,7 @@ class FakeTikTok(FakeApp):
             ("POST", "/v2/post/publish/video/init/"): ("init", self.init),
             ("POST", "/v2/post/publish/status/fetch/"): ("status", self.status),
             ("POST", "/v2/video/query/"): ("video.query", self.video_query),
+            ("POST", "/v2/video/list/"): ("video.list", self.video_list),
         }
         if (request.method, request.path) in routes:
             return routes[(request.method, request.path)]
@@ -245,7 +280,11 @@ class FakeTikTok(FakeApp):
                 publish.status = "PUBLISH_COMPLETE"
                 self.posted += 1
                 vid = f"7{next(self.counter):018d}"
-                self.videos[vid] = Video(vid, create_time=int(time.time()))
+                self.add_video(
+                    vid,
+                    caption=str(publish.post_info.get("title", "")),
+                    privacy_level=str(publish.post_info.get("privacy_level", "")),
+                )
                 publish.post_id = vid
                 publish.polls_left = self.moderation_polls
         elif publish.status == "PUBLISH_COMPLETE" and publish.polls_left > 0:
@@ -278,3 +317,34 @@ class FakeTikTok(FakeApp):
             }
             videos.append({k: v for k, v in item.items() if k in fields})
         return envelope(200, data={"videos": videos, "cursor": 0, "has_more": False})
+
+    def video_list(self, request: Request) -> Response:
+        if (denied := self._auth(request, "video.list")) is not None:
+            return denied
+        fields = [f for f in request.query.get("fields", "").split(",") if f]
+        if not fields or not set(fields) <= VIDEO_FIELDS:
+            return envelope(400, "invalid_params", f"fields must be among {', '.join(sorted(VIDEO_FIELDS))}")
+        body = request.json() or {}
+        max_count = body.get("max_count", 10)
+        if not isinstance(max_count, int) or not 1 <= max_count <= 20:
+            return envelope(400, "invalid_params", "max_count must be within 1..20")
+        cursor = body.get("cursor")
+        if cursor is not None and not isinstance(cursor, int):
+            return envelope(400, "invalid_params", "cursor must be a UTC Unix timestamp in milliseconds")
+        public = sorted((v for v in self.videos.values() if v.privacy_level != "SELF_ONLY"), key=lambda v: -v.listed_ms)
+        older = [v for v in public if cursor is None or v.listed_ms < cursor]
+        page = older[:max_count]
+        videos = []
+        for video in page:
+            item = {
+                "id": video.id,
+                "create_time": video.create_time,
+                "share_url": f"https://www.tiktok.com/@{self.creator['creator_username']}/video/{video.id}",
+                "video_description": video.caption,
+                "title": video.caption,
+                "duration": video.duration,
+                **video.stats,
+            }
+            videos.append({k: v for k, v in item.items() if k in fields})
+        next_cursor = page[-1].listed_ms if page else (cursor or 0)
+        return envelope(200, data={"videos": videos, "cursor": next_cursor, "has_more": len(older) > len(page)})

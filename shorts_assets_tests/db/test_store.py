@@ -1,5 +1,7 @@
 """The application database, specified on SQLite and on the real PostgreSQL server alike."""
 
+import multiprocessing
+import time
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
@@ -161,3 +163,132 @@ def test_strategy_versions_accumulate_and_the_latest_before_a_date_is_found(stor
     latest = store.latest_strategy("demo", before=DAY)
     assert latest.version == second and latest.allocation == {"topic": {"space": 0.5}}
     assert store.latest_strategy("other", before=DAY) is None
+
+
+SAVES_PER_RUN = 15
+
+
+def save_in_a_process(database_url: str, run: int, start, results) -> None:
+    """One process saving strategies for DAY as fast as it can (one run id each), released with the others."""
+    store = Store(database_url)
+    start.wait(timeout=60)
+    saved = []
+    for n in range(SAVES_PER_RUN):
+        try:
+            saved.append(
+                store.save_strategy(
+                    channel="demo",
+                    strategy_date=DAY,
+                    videos_per_day=3,
+                    allocation={},
+                    state={},
+                    summary={},
+                    run_id=f"run-{run}-{n}",
+                )
+            )
+        except Exception as exc:  # reported, so the test says what went wrong
+            saved.append(f"{type(exc).__name__}: {exc}")
+    results.put(saved)
+    store.dispose()
+
+
+def test_concurrent_runs_saving_a_strategy_for_one_date_get_distinct_versions(database_url):
+    Store(database_url).dispose()  # migrated before the runs start
+    runs = 4
+    spawn = multiprocessing.get_context("spawn")
+    start, results = spawn.Barrier(runs), spawn.Queue()
+    processes = [spawn.Process(target=save_in_a_process, args=(database_url, n, start, results)) for n in range(runs)]
+    for process in processes:
+        process.start()
+    saved = [version for _ in processes for version in results.get(timeout=120)]
+    for process in processes:
+        process.join(timeout=60)
+
+    expected = sorted(f"demo:2026-11-28:v{n}" for n in range(1, runs * SAVES_PER_RUN + 1))
+    assert sorted(saved) == expected, [v for v in saved if v not in expected]
+
+
+def test_a_run_saving_its_strategy_again_keeps_its_version(store):
+    kwargs = dict(channel="demo", strategy_date=DAY, videos_per_day=3, state={}, summary={})
+    first = store.save_strategy(allocation={"topic": {"space": 1.0}}, run_id="run-a", **kwargs)
+    other = store.save_strategy(allocation={"topic": {"space": 0.5}}, run_id="run-b", **kwargs)
+    again = store.save_strategy(allocation={"topic": {"space": 0.2}}, run_id="run-a", **kwargs)
+
+    assert (first, other, again) == ("demo:2026-11-28:v1", "demo:2026-11-28:v2", "demo:2026-11-28:v1")
+    with store.engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM content_strategy")).scalar_one() == 2
+    assert store.latest_strategy("demo", on=DAY).version == other
+
+
+def test_a_strategy_run_id_longer_than_its_column_is_refused_by_name(store):
+    with pytest.raises(ValueError, match="run_id"):
+        store.save_strategy(
+            channel="demo", strategy_date=DAY, videos_per_day=3, allocation={}, state={}, summary={}, run_id="r" * 65
+        )
+
+
+# ##### publish claims
+
+
+def claim(store, owner, **overrides):
+    kwargs = dict(
+        video_id="demo-20261128-01",
+        channel="demo",
+        batch_date=DAY,
+        platform="youtube",
+        account="demo",
+        scheduled_at=NOW,
+        owner=owner,
+    )
+    return store.begin_publish(**{**kwargs, **overrides})
+
+
+def test_a_publish_claim_is_held_by_one_owner_until_it_is_released(store):
+    add(store)
+    first = claim(store, "host:1:a")
+    second = claim(store, "host:2:b")
+    assert (first.granted, first.taken_over) == (True, False)
+    assert (second.granted, second.holder, second.row.attempts) == (False, "host:1:a", 1)
+    assert claim(store, "host:1:a").granted  # its owner may claim it again
+
+    store.fail_publish("demo-20261128-01", "youtube", "demo", "ProviderError: busy", owner="host:1:a")
+    retried = claim(store, "host:2:b")
+    assert (retried.granted, retried.taken_over, retried.row.attempts) == (True, False, 3)
+
+
+def test_a_lapsed_claim_is_taken_over_and_says_so(store):
+    add(store)
+    claim(store, "host:1:dead", lease=timedelta(milliseconds=20))
+    time.sleep(0.05)
+    taken = claim(store, "host:2:next")
+    assert (taken.granted, taken.taken_over, taken.row.status, taken.row.attempts) == (True, True, "uploading", 2)
+    assert not claim(store, "host:1:dead").granted
+
+
+def test_a_run_whose_claim_was_taken_over_cannot_fail_the_successors_post(store):
+    add(store)
+    claim(store, "host:1:slow", lease=timedelta(milliseconds=20))
+    time.sleep(0.05)
+    claim(store, "host:2:next")
+    store.fail_publish("demo-20261128-01", "youtube", "demo", "ProviderError: late", owner="host:1:slow")
+    assert store.publication("demo-20261128-01", "youtube", "demo").status == "uploading"
+    store.finish_publish(Publication("youtube", "demo", "demo-20261128-01", "abc", "https://y/abc", NOW), "host:2:next")
+    store.fail_publish("demo-20261128-01", "youtube", "demo", "ProviderError: late")
+    row = store.publication("demo-20261128-01", "youtube", "demo")
+    assert (row.status, row.remote_id) == ("published", "abc")
+    assert not claim(store, "host:3:later").granted
+
+
+def test_a_claim_renews_only_for_its_owner(store):
+    add(store)
+    claim(store, "host:1:a")
+    assert store.renew_claim("demo-20261128-01", "youtube", "demo", "host:1:a")
+    assert not store.renew_claim("demo-20261128-01", "youtube", "demo", "host:2:b")
+
+
+def test_a_claim_needs_an_owner_and_a_positive_lease(store):
+    add(store)
+    with pytest.raises(ValueError, match="owner"):
+        claim(store, "")
+    with pytest.raises(ValueError, match="lease"):
+        claim(store, "host:1:a", lease=timedelta(0))

@@ -1,19 +1,29 @@
-"""publish_one against the fake YouTube server: the publish states a person or a later run acts on."""
+"""Publishing against the fake YouTube server: the publish states a person or a later run acts on,
+and exactly one post per video when runs overlap, die mid-post or lose their database."""
 
-from datetime import date
+import multiprocessing
+import time
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
-from shorts_assets.core.errors import AuthRevoked, BudgetExhausted
+from shorts_assets.core.errors import AuthRevoked, BatchFailed, BudgetExhausted, ProviderError
+from shorts_assets.core.state import MemoryStateStore
+from shorts_assets.core.types import PublishRequest
 from shorts_assets.db.state_store import DatabaseStateStore
 from shorts_assets.db.store import Store
 from shorts_assets.fakes.server import FakeServer
 from shorts_assets.fakes.youtube_server import FakeYouTube
-from shorts_assets.loop.publishing import publish_one
+from shorts_assets.loop.publishing import CLAIMED_ELSEWHERE, publish_batch, publish_one
+from shorts_assets.providers.platforms.marker import carries_marker
+from shorts_assets.providers.platforms.simulated import SimulatedPlatform
 from shorts_assets.providers.platforms.youtube import YouTubeAdapter
 from shorts_assets_tests.helpers import Sleeps, media, script_json
 
 DAY = date(2026, 11, 21)
+NOW_SLOT = datetime(2026, 11, 21, 9, tzinfo=timezone.utc)
 ARMS = {
     "topic": "ocean",
     "hook": "question",
@@ -56,7 +66,7 @@ def store(tmp_path):
 
 
 def adapter(server, app, store, **overrides):
-    return YouTubeAdapter(
+    kwargs = dict(
         client_id=app.client_id,
         client_secret=app.client_secret,
         refresh_token="1//refresh-token-value",
@@ -67,8 +77,8 @@ def adapter(server, app, store, **overrides):
         analytics_base_url=f"{server.url}/v2",
         token_url=f"{server.url}/token",
         sleep=Sleeps(),
-        **overrides,
     )
+    return YouTubeAdapter(**{**kwargs, **overrides})
 
 
 def test_a_revoked_login_waits_for_a_person_and_is_not_retried(store):
@@ -104,3 +114,217 @@ def test_a_post_is_made_once_and_then_recognised(store):
         assert publish_one(store, adapter(server, app, store), row) == "already published"
     (record,) = store.publications("demo", DAY)
     assert record.status == "published" and app.created_videos == 1
+
+
+# ##### overlapping runs, dead owners, lost databases
+
+
+class Quiet:
+    def info(self, msg: str) -> None:
+        pass
+
+    def warning(self, msg: str) -> None:
+        pass
+
+
+def rendered_batch(store: Store, tmp_path, count: int = 3, width: int = 1080, height: int = 1920) -> list[str]:
+    """`count` rendered videos of the DAY batch; their ids."""
+    ids = []
+    for position in range(1, count + 1):
+        video_id = f"demo-20261121-{position:02d}"
+        video, thumb = media(tmp_path, name=f"short-{position}.mp4")
+        store.add_script(
+            video_id=video_id,
+            channel="demo",
+            batch_date=DAY,
+            position=position,
+            strategy_version="demo:prior",
+            arms=ARMS,
+            writer="template",
+            script=script_json(video_id, title=f"Fact {position}", description="A fact.", tags=["ocean"], arms=ARMS),
+        )
+        store.complete_stage(
+            video_id,
+            "render",
+            {
+                "video_path": str(video),
+                "thumbnail_path": str(thumb),
+                "duration_s": 30.0,
+                "width": width,
+                "height": height,
+                "files": [str(video), str(thumb)],
+            },
+        )
+        ids.append(video_id)
+    return ids
+
+
+def request_for(row) -> PublishRequest:
+    render = row.outputs["render"]
+    return PublishRequest(
+        video_id=row.video_id,
+        title=row.script.title,
+        description=row.script.description,
+        tags=row.script.tags,
+        video_path=Path(render["video_path"]),
+        thumbnail_path=Path(render["thumbnail_path"]),
+        scheduled_at=NOW_SLOT,
+        duration_s=render["duration_s"],
+    )
+
+
+def youtube_at(url: str, store: Store) -> YouTubeAdapter:
+    """The real YouTube adapter against a fake server at `url`, its state in the store's database."""
+    return YouTubeAdapter(
+        client_id=FakeYouTube().client_id,
+        client_secret=FakeYouTube().client_secret,
+        refresh_token="1//refresh-token-value",
+        state=DatabaseStateStore(store),
+        account="demo",
+        api_base_url=f"{url}/youtube/v3",
+        upload_base_url=f"{url}/upload/youtube/v3",
+        analytics_base_url=f"{url}/v2",
+        token_url=f"{url}/token",
+        sleep=Sleeps(),
+    )
+
+
+def publish_in_a_process(database_url: str, server_url: str, start, results) -> None:
+    """One run's publication of the DAY batch, in its own process, released by `start` with the others."""
+    store = Store(database_url)
+    rows = store.batch("demo", DAY)
+    with youtube_at(server_url, store) as publisher:
+        start.wait(timeout=60)
+        outcome = publish_batch(Quiet(), store, publisher, rows)
+    results.put((outcome.outcomes, outcome.attempted, outcome.failed))
+    store.dispose()
+
+
+def test_runs_started_together_in_separate_processes_upload_each_video_once(database_url, tmp_path):
+    store = Store(database_url)
+    ids = rendered_batch(store, tmp_path)
+    app = FakeYouTube()
+    runs = 3
+    spawn = multiprocessing.get_context("spawn")
+    start, results = spawn.Barrier(runs), spawn.Queue()
+    with FakeServer(app) as server:
+        processes = [
+            spawn.Process(target=publish_in_a_process, args=(database_url, server.url, start, results))
+            for _ in range(runs)
+        ]
+        for process in processes:
+            process.start()
+        reports = [results.get(timeout=120) for _ in processes]
+        for process in processes:
+            process.join(timeout=60)
+    assert [p.exitcode for p in processes] == [0] * runs
+
+    assert app.created_videos == len(ids)  # one upload per video, whichever run made it
+    records = {p.video_id: p for p in store.publications("demo", DAY, "youtube")}
+    assert {v: records[v].status for v in ids} == dict.fromkeys(ids, "published")
+    assert {records[v].remote_id for v in ids} == set(app.videos)
+    for video_id in ids:
+        outcomes = sorted(outcomes[video_id] for outcomes, _, _ in reports)
+        assert outcomes.count("published") == 1, outcomes
+        assert set(outcomes) <= {"published", "already published", CLAIMED_ELSEWHERE}, outcomes
+        assert carries_marker(app.videos[records[video_id].remote_id].snippet["description"], video_id)
+    assert sum(attempted for _, attempted, _ in reports) == len(ids)  # a claim held elsewhere is no attempt
+    assert sum(failed for _, _, failed in reports) == 0
+
+
+def test_a_live_claim_of_another_run_is_left_alone(database_url, tmp_path):
+    store = Store(database_url)
+    (video_id,) = rendered_batch(store, tmp_path, count=1)
+    (row,) = store.batch("demo", DAY)
+    held = store.begin_publish(
+        video_id=video_id,
+        channel="demo",
+        batch_date=DAY,
+        platform="youtube",
+        account="demo",
+        scheduled_at=NOW_SLOT,
+        owner="other-host:1:live",
+    )
+    app = FakeYouTube()
+    with FakeServer(app) as server, youtube_at(server.url, store) as publisher:
+        outcome = publish_batch(Quiet(), store, publisher, [row])
+
+    assert held.granted and outcome.outcomes == {video_id: CLAIMED_ELSEWHERE}
+    assert (outcome.attempted, outcome.failed) == (0, 0)
+    assert sum(app.calls.values()) == 0
+    record = store.publication(video_id, "youtube", "demo")
+    assert (record.status, record.attempts) == ("uploading", 1)
+
+
+def test_a_lapsed_claim_of_a_run_that_died_after_uploading_is_recovered_from_the_platform(database_url, tmp_path):
+    store = Store(database_url)
+    (video_id,) = rendered_batch(store, tmp_path, count=1)
+    (row,) = store.batch("demo", DAY)
+    app = FakeYouTube()
+    with FakeServer(app) as server:
+        # The dead run: claimed with a short lease, uploaded, and died before anything was recorded.
+        store.begin_publish(
+            video_id=video_id,
+            channel="demo",
+            batch_date=DAY,
+            platform="youtube",
+            account="demo",
+            scheduled_at=NOW_SLOT,
+            owner="dead-host:1:run",
+            lease=timedelta(milliseconds=50),
+        )
+        with adapter(server, app, store, state=MemoryStateStore()) as dead:
+            uploaded = dead.publish(request_for(row))
+        time.sleep(0.1)  # the lease lapses
+        with youtube_at(server.url, store) as publisher:
+            outcome = publish_one(store, publisher, row)
+
+    assert outcome == "recovered from the platform"
+    assert app.created_videos == 1
+    record = store.publication(video_id, "youtube", "demo")
+    assert (record.status, record.remote_id, record.attempts) == ("published", uploaded.remote_id, 2)
+
+
+def test_a_database_lost_after_the_upload_does_not_upload_again(tmp_path):
+    app = FakeYouTube()
+    with FakeServer(app) as server:
+        first = Store(f"sqlite:///{tmp_path / 'first.db'}")
+        (video_id,) = rendered_batch(first, tmp_path, count=1)
+        with youtube_at(server.url, first) as publisher:
+            assert publish_one(first, publisher, first.batch("demo", DAY)[0]) == "published"
+        uploaded = first.publication(video_id, "youtube", "demo").remote_id
+
+        replacement = Store(f"sqlite:///{tmp_path / 'replacement.db'}")
+        rendered_batch(replacement, tmp_path, count=1)
+        with youtube_at(server.url, replacement) as publisher:
+            outcome = publish_one(replacement, publisher, replacement.batch("demo", DAY)[0])
+
+    assert outcome == "recovered from the platform"
+    assert app.created_videos == 1
+    assert replacement.publication(video_id, "youtube", "demo").remote_id == uploaded
+
+
+def test_a_draft_render_is_refused_by_a_real_publisher_naming_render_profile(database_url, tmp_path):
+    store = Store(database_url)
+    rendered_batch(store, tmp_path, count=2, width=540, height=960)
+    rows = store.batch("demo", DAY)
+    app = FakeYouTube()
+    with FakeServer(app) as server, youtube_at(server.url, store) as publisher:
+        with pytest.raises(ProviderError, match=r"540x960.*RENDER_PROFILE=final"):
+            publish_one(store, publisher, rows[0])
+        with pytest.raises(BatchFailed, match="RENDER_PROFILE"):
+            publish_batch(Quiet(), store, publisher, rows)
+
+    assert sum(app.calls.values()) == 0
+    assert store.publications("demo", DAY) == []
+
+
+def test_a_draft_render_is_still_posted_to_the_simulated_platform(database_url, tmp_path):
+    store = Store(database_url)
+    rendered_batch(store, tmp_path, count=1, width=540, height=960)
+    (row,) = store.batch("demo", DAY)
+    with SimulatedPlatform(tmp_path / "outbox", "youtube", account="demo") as publisher:
+        assert publish_one(store, publisher, row) == "published"
+    (record,) = store.publications("demo", DAY)
+    assert record.status == "published"
+    assert urlsplit(record.url).hostname == "simulated.invalid"

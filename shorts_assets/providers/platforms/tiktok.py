@@ -6,8 +6,12 @@ creator disabled stay disabled. The file is uploaded in chunks by TikTok's rules
 5 MB; otherwise ``floor(size / chunk)`` chunks of 5–64 MB, the last absorbing the remainder) with
 ``Content-Range``, then the post's status is polled to PUBLISH_COMPLETE (and its public id) or
 FAILED with its reason. The publish id is stored the moment it is issued, so a lost answer or a
-dead process resumes by reading the status instead of posting again. AI-made videos carry
-``is_aigc``. Refresh tokens rotate: the newest is stored on every refresh.
+dead process resumes by reading the status instead of posting again. The caption ends with the
+video's marker (see ``marker``): when nothing local knows a video, ``find`` lists the creator's
+videos (``/v2/video/list/``, 20 a page, newest first) and recognises it there, so even a lost
+database does not post it twice. That listing holds the creator's public posts only: a post made
+SELF_ONLY (an unaudited app) cannot be found this way. AI-made videos carry ``is_aigc``. Refresh
+tokens rotate: the newest is stored on every refresh.
 
 Metrics come from the video query endpoint, 20 ids per call; it reports no watch time, so
 ``avg_view_pct`` and ``watch_time_s`` are -1 (unknown). Comments cannot be read by ordinary apps.
@@ -19,7 +23,7 @@ import json
 import logging
 import time
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +35,7 @@ from shorts_assets.core.protocols import Closing
 from shorts_assets.core.state import StateStore
 from shorts_assets.core.types import Comment, MetricSnapshot, Publication, PublishRequest
 from shorts_assets.providers.net.http import HttpClient, Redactor, RetryPolicy, StoredToken, Verdict, safe_json
+from shorts_assets.providers.platforms.marker import MARKER_CHARS, carries_marker, with_marker
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +45,7 @@ MIN_CHUNK = 5 * MB
 MAX_CHUNK = 64 * MB
 MAX_CAPTION_UTF16 = 2200
 IDS_PER_QUERY = 20
+LIST_PAGE = 20  # /v2/video/list/ returns at most 20 videos a call
 PRIVACY_PREFERENCE = ("PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "FOLLOWER_OF_CREATOR", "SELF_ONLY")
 BUDGET_CODES = {
     "spam_risk_too_many_posts",
@@ -110,6 +116,7 @@ class TikTokAdapter(Closing):
         disable_stitch: bool = False,
         status_polls: int = 60,
         status_poll_interval_s: float = 5.0,
+        max_find_pages: int = 5,
     ) -> None:
         if not MIN_CHUNK <= chunk_size <= MAX_CHUNK:
             raise ValueError(f"chunk_size must be within 5-64 MB, got {chunk_size}")
@@ -123,6 +130,7 @@ class TikTokAdapter(Closing):
         self.disable_stitch = disable_stitch
         self.status_polls = status_polls
         self.status_poll_interval_s = status_poll_interval_s
+        self.max_find_pages = max_find_pages
         self.clock = clock
         self._client_key = client_key
         self._client_secret = client_secret
@@ -196,9 +204,16 @@ class TikTokAdapter(Closing):
     def creator_info(self) -> dict[str, Any]:
         return self._post("/v2/post/publish/creator_info/query/", what="creator_info")
 
-    def _record(self, video_id: str, post_id: str, username: str) -> Publication:
-        url = f"https://www.tiktok.com/@{username}/video/{post_id}"
-        published_at = self.clock()
+    def _record(
+        self,
+        video_id: str,
+        post_id: str,
+        username: str,
+        url: str | None = None,
+        published_at: datetime | None = None,
+    ) -> Publication:
+        url = url or f"https://www.tiktok.com/@{username}/video/{post_id}"
+        published_at = published_at or self.clock()
         record = {"remote_id": post_id, "url": url, "published_at": published_at.isoformat()}
         self.state.put(POST_NS, self._key(video_id), json.dumps(record))
         self.state.delete(PUBLISH_NS, self._key(video_id))
@@ -228,6 +243,38 @@ class TikTokAdapter(Closing):
             ids = data.get("publicaly_available_post_id") or []
             if data.get("status") == "PUBLISH_COMPLETE" and ids:
                 return self._record(video_id, str(ids[0]), marker["username"])
+            if data.get("status") in {"PROCESSING_UPLOAD", "PROCESSING_DOWNLOAD"}:
+                return None  # not posted yet, so no listing can hold it
+        return self._listed(video_id)
+
+    def _listed(self, video_id: str) -> Publication | None:
+        """The creator's post whose caption carries the video's marker, newest posts first."""
+        cursor: int | None = None
+        for _ in range(self.max_find_pages):
+            body: dict[str, Any] = {"max_count": LIST_PAGE}
+            if cursor is not None:
+                body["cursor"] = cursor
+            data = self._post(
+                "/v2/video/list/",
+                what=f"video list (looking for {video_id})",
+                params={"fields": "id,create_time,share_url,video_description,title"},
+                body=body,
+            )
+            for video in data.get("videos") or []:
+                if not isinstance(video, dict) or not video.get("id"):
+                    continue
+                if carries_marker(video.get("video_description"), video_id) or carries_marker(
+                    video.get("title"), video_id
+                ):
+                    created = video.get("create_time")
+                    published_at = datetime.fromtimestamp(int(created), tz=timezone.utc) if created else self.clock()
+                    logger.info(f"tiktok: {video_id} is already posted as {video['id']}; recorded, not posted again")
+                    return self._record(
+                        video_id, str(video["id"]), self.account, url=video.get("share_url"), published_at=published_at
+                    )
+            if not data.get("has_more") or data.get("cursor") in (None, cursor):
+                return None
+            cursor = int(data["cursor"])
         return None
 
     def _marker(self, video_id: str) -> dict[str, Any] | None:
@@ -235,11 +282,13 @@ class TikTokAdapter(Closing):
         return json.loads(raw) if raw else None
 
     def caption(self, request: PublishRequest) -> str:
+        """Title, description and hashtags, cut to fit TikTok's limit, and the video's marker last."""
         tags = " ".join(f"#{''.join(c for c in t if c.isalnum() or c == '_')}" for t in request.tags)
         caption = "\n".join(p for p in (request.title.strip(), request.description.strip(), tags) if p)
-        while len(caption.encode("utf-16-le")) // 2 > MAX_CAPTION_UTF16:
+        room = MAX_CAPTION_UTF16 - MARKER_CHARS - 2
+        while len(caption.encode("utf-16-le")) // 2 > room:
             caption = caption[: len(caption) - 100].rstrip()
-        return caption
+        return with_marker(caption, request.video_id)
 
     def publish(self, request: PublishRequest) -> Publication:
         video_id = request.video_id

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+import httpx
 import pytest
 
 from shorts_assets.core.errors import AuthRevoked, BudgetExhausted, ProviderError
@@ -12,6 +13,7 @@ from shorts_assets.core.types import Publication
 from shorts_assets.fakes.server import FakeServer, Fault
 from shorts_assets.fakes.tiktok_server import FakeTikTok
 from shorts_assets.providers.net.http import RetryPolicy
+from shorts_assets.providers.platforms.marker import marker
 from shorts_assets.providers.platforms.tiktok import MB, TikTokAdapter, chunk_plan
 from shorts_assets_tests.helpers import DyingTransport, ProcessDied, Sleeps, media, publish_request
 
@@ -216,3 +218,55 @@ def test_comments_are_unsupported(make):
         adapter.fetch_comments(
             Publication("tiktok", "demo", "v", "7", "u", datetime.now(timezone.utc)), datetime.now(timezone.utc)
         )
+
+
+def test_the_caption_ends_with_the_videos_marker_even_when_it_is_cut_to_fit(make, tmp_path):
+    video, thumb = media(tmp_path)
+    adapter = make()
+    short = adapter.caption(publish_request(video, thumb, video_id="vid-0042"))
+    long = adapter.caption(publish_request(video, thumb, video_id="vid-0042", description="word " * 900))
+
+    assert short.splitlines()[-1] == long.splitlines()[-1] == marker("vid-0042")
+    assert len(long.encode("utf-16-le")) // 2 <= 2200
+
+
+def test_a_lost_local_state_finds_the_post_by_listing_the_creators_videos_instead_of_posting_again(
+    fake, make, tmp_path
+):
+    app, _ = fake
+    video, thumb = media(tmp_path)
+    first = make().publish(publish_request(video, thumb, video_id="vid-0042"))
+    before = len(app.requests)
+    for n in range(45):  # newer posts push it to the third page of 20
+        app.add_video(caption=f"other\n\n{marker(f'other-{n}')}")
+
+    fresh = make(state=MemoryStateStore(), refresh_token=next(iter(app.refresh_tokens)))  # the rotated one
+    found = fresh.find("vid-0042")
+
+    assert found is not None and found.remote_id == first.remote_id
+    assert found.url == f"https://www.tiktok.com/@demo.shorts/video/{first.remote_id}"
+    assert app.posted == 1
+    lists = [r for name, r in app.requests[before:] if name == "video.list"]
+    assert len(lists) == 3 and "cursor" not in lists[0].json()
+    cursors = [r.json()["cursor"] for r in lists[1:]]
+    assert cursors[0] > cursors[1]  # each page goes further back in time
+    assert all(r.json()["max_count"] == 20 for r in lists)
+
+
+def test_a_private_post_is_not_in_the_creators_list(fake, make):
+    app, _ = fake
+    app.add_video(caption=f"mine\n\n{marker('vid-0042')}", privacy_level="SELF_ONLY")
+    assert make().find("vid-0042") is None
+    assert app.calls["video.list"] == 1
+
+
+def test_the_video_list_refuses_what_the_real_one_refuses(fake, make):
+    app, server = fake
+    make().find("vid-0042")
+    token = next(iter(app.access_tokens))
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    with httpx.Client(base_url=server.url, headers=headers) as client:
+        too_many = client.post("/v2/video/list/", params={"fields": "id"}, json={"max_count": 21})
+        no_fields = client.post("/v2/video/list/", json={"max_count": 5})
+        unknown = client.post("/v2/video/list/", params={"fields": "id,secret"}, json={})
+    assert [r.json()["error"]["code"] for r in (too_many, no_fields, unknown)] == ["invalid_params"] * 3

@@ -6,14 +6,16 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta, timezone
 
+import httpx
 import pytest
 
-from shorts_assets.core.errors import AuthRevoked, BudgetExhausted, PartialResultError, ProviderError
+from shorts_assets.core.errors import AuthRevoked, BudgetExhausted, NeedsManual, PartialResultError, ProviderError
 from shorts_assets.core.state import MemoryStateStore
 from shorts_assets.core.types import Publication
 from shorts_assets.fakes.server import FakeServer, Fault
 from shorts_assets.fakes.youtube_server import FakeYouTube
 from shorts_assets.providers.net.http import RetryPolicy
+from shorts_assets.providers.platforms.marker import marker
 from shorts_assets.providers.platforms.youtube import CHUNK_ALIGN, YouTubeAdapter
 from shorts_assets_tests.helpers import DyingTransport, ProcessDied, Sleeps, media, publish_request
 
@@ -478,3 +480,81 @@ def test_state_records_are_plain_json(fake, make, state, tmp_path):
     publication = make().publish(publish_request(video, thumb))
     record = json.loads(state.get("youtube.video", "demo:vid-0001"))
     assert record["remote_id"] == publication.remote_id
+
+
+def test_the_upload_carries_the_videos_marker_on_its_last_line(fake, make, tmp_path):
+    app, _ = fake
+    video, thumb = media(tmp_path)
+    publication = make().publish(publish_request(video, thumb, video_id="vid-0042"))
+
+    description = app.videos[publication.remote_id].snippet["description"]
+    assert description.splitlines()[-1] == marker("vid-0042")
+    assert description.startswith("Three hearts, blue blood.")
+
+
+def test_a_lost_local_state_finds_the_upload_by_listing_the_channel_instead_of_uploading_again(fake, make, tmp_path):
+    app, _ = fake
+    video, thumb = media(tmp_path)
+    first = make().publish(publish_request(video, thumb, video_id="vid-0042"))
+    before = len(app.requests)
+    for n in range(120):  # newer uploads push it to the third page of 50
+        app.add_video(snippet={"title": f"other {n}", "description": f"other\n\n{marker(f'other-{n}')}"})
+
+    fresh = make(state=MemoryStateStore())
+    found = fresh.find("vid-0042")
+    again = fresh.publish(publish_request(video, thumb, video_id="vid-0042"))
+
+    assert found is not None and found.remote_id == first.remote_id == again.remote_id
+    assert found.url == f"https://www.youtube.com/shorts/{first.remote_id}"
+    assert app.created_videos == 1
+    pages = [r for name, r in app.requests[before:] if name == "playlistItems.list"]
+    assert [p.query.get("pageToken") for p in pages[:3]] == [None, "RVAp50", "RVAp100"]
+    assert {p.query["playlistId"] for p in pages} == {app.uploads_playlist}
+    assert app.calls["channels.list"] == 2  # once per adapter: the first upload's look, and the fresh one's
+
+
+def test_a_listing_without_the_marker_finds_nothing_and_costs_a_unit_a_page(fake, make):
+    app, _ = fake
+    app.add_video(snippet={"title": "someone else's", "description": f"text\n\n{marker('vid-0043')}x"})
+    app.add_video(snippet={"title": "same words", "description": "vid-0042"})
+    adapter = make()
+
+    assert adapter.find("vid-0042") is None
+    assert app.calls["channels.list"] == 1 and app.calls["playlistItems.list"] == 1
+    assert adapter.quota_used() == 2 == app.quota_used
+
+
+def test_a_listed_upload_whose_processing_failed_waits_for_a_person(fake, make, state, tmp_path):
+    app, _ = fake
+    app.add_video(
+        "AAAAAAAAAAB",
+        snippet={"title": "t", "description": f"d\n\n{marker('vid-0042')}"},
+        status={"uploadStatus": "rejected", "rejectionReason": "duplicate", "privacyStatus": "public"},
+    )
+    video, thumb = media(tmp_path)
+    adapter = make()
+
+    assert adapter.find("vid-0042") is None
+    with pytest.raises(NeedsManual, match="rejected"):
+        adapter.publish(publish_request(video, thumb, video_id="vid-0042"))
+    assert app.created_videos == 0
+
+
+def test_the_listing_follows_the_real_request_shapes(fake, make):
+    app, server = fake
+    make().find("vid-0042")
+    (channels,) = [r for name, r in app.requests if name == "channels.list"]
+    assert channels.query["mine"] == "true" and channels.query["part"] == "contentDetails"
+    with httpx.Client(base_url=f"{server.url}/youtube/v3") as client:
+        token = next(iter(app.access_tokens))
+        headers = {"Authorization": f"Bearer {token}"}
+        unknown = client.get("/playlistItems", params={"part": "snippet", "playlistId": "UUnope"}, headers=headers)
+        too_many = client.get(
+            "/playlistItems",
+            params={"part": "snippet", "playlistId": app.uploads_playlist, "maxResults": 51},
+            headers=headers,
+        )
+        unauthorised = client.get("/channels", params={"part": "contentDetails", "mine": "true"})
+    assert unknown.status_code == 404 and unknown.json()["error"]["errors"][0]["reason"] == "playlistNotFound"
+    assert too_many.status_code == 400
+    assert unauthorised.status_code == 401
