@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from shorts_assets.defs.checks import build_render_checks
+from shorts_assets.defs.checks import build_failed_video_checks, build_render_checks
 from shorts_assets.defs.create.clips import clips
 from shorts_assets.defs.create.renders import renders
 from shorts_assets.defs.create.scripts import scripts
@@ -15,14 +15,22 @@ from shorts_assets.defs.publish.publications import publication_assets
 from shorts_assets.defs.resources import RendererResource, build_resources
 from shorts_assets.defs.schedules import daily_batch_schedule, daily_strategy_schedule
 from shorts_assets.defs.sensors import metrics_after_publish_sensor
+from shorts_assets.loop.stages import CLIPS_STAGE, RENDER_STAGE, VOICEOVER_STAGE
 from shorts_assets.settings import Settings
 
 loop_assets = [scripts, clips, voiceovers, renders, *publication_assets, metrics, comments, strategy]
 
 
 def loop_checks(renderer: RendererResource) -> list[dg.AssetChecksDefinition]:
-    """The blocking checks on the loop's renders, against the contract of the configured renderer."""
-    return build_render_checks(renders.key, **renderer.contract())
+    """The blocking checks on the loop's renders, against the contract of the configured renderer, and
+    the non-blocking checks that warn when some videos of a batch failed at a per-video stage."""
+    return [
+        *build_render_checks(renders.key, **renderer.contract()),
+        *build_failed_video_checks(
+            {clips.key: CLIPS_STAGE, voiceovers.key: VOICEOVER_STAGE, renders.key: RENDER_STAGE},
+            scripts_asset_key=scripts.key,
+        ),
+    ]
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:

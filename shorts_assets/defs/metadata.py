@@ -9,7 +9,7 @@ from typing import Any
 
 import dagster as dg
 
-from shorts_assets.core.errors import BatchFailed
+from shorts_assets.core.errors import BatchFailed, ConfigError, ProviderError
 from shorts_assets.db.store import Store, VideoRow
 from shorts_assets.loop.batch import StageOutcome, run_per_video
 
@@ -22,11 +22,18 @@ def partition_of(context: dg.AssetExecutionContext) -> tuple[str, date]:
 
 @contextmanager
 def batch_failure() -> Iterator[None]:
-    """A failure of the whole batch fails the asset, with its reason and counts as the run shows them."""
+    """A failure of the whole batch fails the asset with a plain message: its reason and counts.
+
+    Besides `BatchFailed`, a provider or configuration error that escapes the per-video runner (an
+    adapter that cannot be built, a missing key) stops the whole batch too; each becomes a
+    `dg.Failure` whose description is the reason, with no chained stack trace of our code.
+    """
     try:
         yield
     except BatchFailed as exc:
         raise dg.Failure(description=str(exc), metadata=exc.metadata) from None
+    except (ProviderError, ConfigError) as exc:
+        raise dg.Failure(description=f"{type(exc).__name__}: {exc}") from None
 
 
 def run_stage(
@@ -58,23 +65,63 @@ def arm_summary(arms: Mapping[str, str]) -> str:
     return " · ".join(f"{k}={v}" for k, v in arms.items())
 
 
-def stage_report(rows: list[VideoRow], outcome: StageOutcome, detail: Callable[[VideoRow], str]) -> dict[str, Any]:
-    """The metadata every per-video stage reports: counts and a table of the batch's videos.
+COLUMN_TYPES = {str: "string", int: "int", float: "float", bool: "bool"}
 
-    `rows` should be read after the stage ran, so `detail` sees its outputs.
+
+def column(name: str, kind: type = str, description: str | None = None) -> dg.TableColumn:
+    """A column of a batch table; `kind` is the Python type of its cells (str, int, float or bool)."""
+    return dg.TableColumn(name, type=COLUMN_TYPES[kind], description=description)
+
+
+def video_status(row: VideoRow, outcome: StageOutcome, stage: str) -> tuple[str, str]:
+    """A video's status at `stage` in this run, and the full reason when it failed or waits on a failure."""
+    status = outcome.status_of(row.video_id)
+    if row.video_id in outcome.failed:
+        return status, outcome.failed[row.video_id]
+    if row.status == "failed" and row.failed_stage == stage:
+        return "failed", row.error or ""
+    if status.startswith("waiting") and row.status == "failed":
+        return status, f"{row.failed_stage} failed: {row.error or ''}"
+    return status, ""
+
+
+def stage_report(
+    rows: list[VideoRow],
+    outcome: StageOutcome,
+    stage: str,
+    columns: list[dg.TableColumn],
+    cells: Callable[[VideoRow], Mapping[str, Any]],
+) -> dict[str, Any]:
+    """The metadata every per-video stage reports: counts and the batch as a table, a row per video.
+
+    `columns` are the stage's own columns between the video's arms and its status; `cells` gives
+    their values for a video (None where it has none). `rows` should be read after the stage ran,
+    so `cells` sees its outputs. The error column holds the full reason, never cut.
     """
-    table = markdown_table(
-        ["video", "title", "arms", "status", "output"],
-        [
-            [
-                r.video_id,
-                r.script.title,
-                arm_summary(r.arms),
-                outcome.status_of(r.video_id)
-                + (f": {outcome.failed[r.video_id][:120]}" if r.video_id in outcome.failed else ""),
-                detail(r),
-            ]
-            for r in rows
-        ],
+    schema = dg.TableSchema(
+        columns=[
+            column("video", description="video id"),
+            column("title"),
+            column("arms", description="the content arms the strategy chose"),
+            *columns,
+            column("status", description="done, kept from an earlier run, waiting on upstream, or failed"),
+            column("error", description="why the video failed, in full"),
+        ]
     )
-    return {"videos": len(rows), **outcome.metadata(), "batch": table}
+    records = []
+    for r in rows:
+        status, error = video_status(r, outcome, stage)
+        own = cells(r)
+        records.append(
+            dg.TableRecord(
+                {
+                    "video": r.video_id,
+                    "title": r.script.title,
+                    "arms": arm_summary(r.arms),
+                    **{c.name: own.get(c.name) for c in columns},
+                    "status": status,
+                    "error": error,
+                }
+            )
+        )
+    return {"videos": len(rows), **outcome.metadata(), "batch": dg.MetadataValue.table(records, schema)}

@@ -6,10 +6,15 @@ from shorts_assets.core.records import to_json
 from shorts_assets.db.store import VideoRow
 from shorts_assets.defs.constants import CREATE, VIDEO_GEN_POOL
 from shorts_assets.defs.create.scripts import scripts
-from shorts_assets.defs.metadata import partition_of, run_stage, stage_report
+from shorts_assets.defs.metadata import batch_failure, column, partition_of, run_stage, stage_report
 from shorts_assets.defs.partitions import loop_partitions
 from shorts_assets.defs.resources import ClipGeneratorResource, DatabaseResource, MediaResource, SpendingResource
 from shorts_assets.loop.stages import CLIPS_STAGE
+
+CLIP_COLUMNS = [
+    column("clips", int, "scene clips generated"),
+    column("cost_usd", float, "what the video's clips cost"),
+]
 
 
 @dg.asset(partitions_def=loop_partitions, group_name=CREATE, deps=[scripts], pool=VIDEO_GEN_POOL, kinds={"ffmpeg"})
@@ -35,16 +40,15 @@ def clips(
             "cost_usd": round(budget.spent_usd() - spent_before, 6),
         }
 
-    with clip_generator.adapter(channel, budget, store) as generator:
+    with batch_failure(), clip_generator.adapter(channel, budget, store) as generator:
         outcome = run_stage(context, store, store.batch(channel, day), CLIPS_STAGE, (), work)
     rows = store.batch(channel, day)
-    metadata = stage_report(
-        rows,
-        outcome,
-        lambda r: "{} clips, ${:.4f}".format(
-            len(r.outputs.get(CLIPS_STAGE, {}).get("files", [])), r.outputs.get(CLIPS_STAGE, {}).get("cost_usd", 0.0)
-        ),
-    )
+
+    def cells(row: VideoRow) -> dict:
+        made = row.outputs.get(CLIPS_STAGE)
+        return {"clips": len(made.get("files", [])), "cost_usd": made.get("cost_usd", 0.0)} if made else {}
+
+    metadata = stage_report(rows, outcome, CLIPS_STAGE, CLIP_COLUMNS, cells)
     metadata["generator"] = generator.name
     metadata["cost_usd"] = round(sum(r.outputs.get(CLIPS_STAGE, {}).get("cost_usd", 0.0) for r in rows), 6)
     return dg.MaterializeResult(metadata=metadata)

@@ -1,17 +1,95 @@
-"""renders: the finished vertical shorts, one MP4 and thumbnail per video."""
+"""renders: the finished vertical shorts, one MP4 and thumbnail per video, shown on the asset's page.
+
+Each video's thumbnail and a contact sheet of its frames are inlined in the metadata, so a person can
+see the shorts in the UI; the batch is a table with each video's duration, loudness, render profile,
+status and full error, and each MP4's path (and URL, where the media is served) is listed.
+"""
+
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
 
 import dagster as dg
 
+from shorts_assets.core.errors import ProviderError
 from shorts_assets.core.records import clips_from_json, voiceover_from_json
 from shorts_assets.db.store import VideoRow
 from shorts_assets.defs.constants import CREATE, RENDER_POOL
 from shorts_assets.defs.create.clips import clips
 from shorts_assets.defs.create.voiceovers import voiceovers
-from shorts_assets.defs.metadata import partition_of, run_stage, stage_report
+from shorts_assets.defs.metadata import batch_failure, column, partition_of, run_stage, stage_report
 from shorts_assets.defs.partitions import loop_partitions
+from shorts_assets.defs.previews import THUMBNAIL_WIDTH, contact_sheet, inline_file, inline_image
 from shorts_assets.defs.resources import DatabaseResource, MediaResource, RendererResource, SpendingResource
 from shorts_assets.loop.stages import CLIPS_STAGE, RENDER_STAGE, VOICEOVER_STAGE
-from shorts_assets.providers.render.quality import reject_if_below_contract
+from shorts_assets.providers.render.ffmpeg import PROFILES
+from shorts_assets.providers.render.quality import CheckResult, check_render, reject_if_below_contract
+
+_LUFS_RE = re.compile(r"^(-?[\d.]+|-inf) LUFS")
+
+RENDER_COLUMNS = [
+    column("duration_s", float, "length of the short in seconds"),
+    column("LUFS", float, "integrated loudness of the finished short"),
+    column("profile", description="render profile and size: final is what platforms get, draft is for previews"),
+]
+
+
+def integrated_lufs(checks: list[CheckResult]) -> float | None:
+    """The integrated loudness `check_render` measured, or None when it measured none (or silence)."""
+    for name, _, detail in checks:
+        found = _LUFS_RE.match(detail) if name == "loudness" else None
+        if found and found.group(1) != "-inf":
+            return round(float(found.group(1)), 1)
+    return None
+
+
+def profile_of(render: Mapping[str, Any]) -> str:
+    """The render profile whose size the output has, with the size (`draft 540×960`)."""
+    size = (render.get("width"), render.get("height"))
+    names = [name for name, p in PROFILES.items() if (p.width, p.height) == size]
+    return " ".join([*names[:1], f"{size[0]}×{size[1]}"])
+
+
+def contact_sheet_path(video_path: str | Path) -> Path:
+    """Where a short's contact sheet lives: beside it, `short.contact.jpg` for `short.mp4`."""
+    video_path = Path(video_path)
+    return video_path.with_name(f"{video_path.stem}.contact.jpg")
+
+
+def media_url(base_url: str, data_dir: str, path: str | Path) -> str | None:
+    """The URL of a file under the data root where the data root is served at `base_url`."""
+    if not base_url:
+        return None
+    try:
+        relative = Path(path).resolve().relative_to(Path(data_dir).resolve())
+    except ValueError:
+        return None
+    return f"{base_url.rstrip('/')}/{quote(relative.as_posix())}"
+
+
+def _preview(log: Any, row: VideoRow, render: Mapping[str, Any], url: str | None) -> str:
+    """Markdown for one finished video: its title, thumbnail and contact sheet, and its URL if served."""
+    lines = [f"**{row.video_id}** · {row.script.title}", ""]
+    images = []
+    try:
+        images.append(inline_image(render["thumbnail_path"], THUMBNAIL_WIDTH).markdown("thumbnail"))
+    except (OSError, ProviderError, ValueError) as exc:
+        log.warning(f"{row.video_id}: no thumbnail preview: {exc}")
+    video_path = Path(render["video_path"])
+    sheet = contact_sheet_path(video_path)
+    try:
+        # A sheet older than its short belongs to an earlier render of it.
+        if not sheet.is_file() or sheet.stat().st_mtime < video_path.stat().st_mtime:
+            contact_sheet(video_path, sheet, render["duration_s"])
+        images.append(inline_file(sheet).markdown("contact sheet"))
+    except (OSError, ProviderError, ValueError) as exc:
+        log.warning(f"{row.video_id}: no contact sheet: {exc}")
+    lines.append(" ".join(images) or "_no preview could be made; see the run's log_")
+    if url:
+        lines += ["", f"[{url}]({url})"]
+    return "\n".join(lines)
 
 
 @dg.asset(
@@ -32,6 +110,7 @@ def renders(
     channel, day = partition_of(context)
     store = database.store()
     budget = spending.budget(channel, store)
+    contract = renderer.contract()
 
     def work(row: VideoRow) -> dict:
         out_path = media.video_dir(channel, day, row.video_id) / "short.mp4"
@@ -42,7 +121,9 @@ def renders(
             row.script,
             out_path,
         )
-        reject_if_below_contract(result.video_path, renderer.contract())
+        checks = check_render(result.video_path, **contract)
+        if not all(passed for _, passed, _ in checks):
+            reject_if_below_contract(result.video_path, contract)  # moves the file aside and says why
         return {
             "video_path": str(result.video_path),
             "thumbnail_path": str(result.thumbnail_path),
@@ -50,20 +131,35 @@ def renders(
             "width": result.width,
             "height": result.height,
             "fps": result.fps,
+            "lufs": integrated_lufs(checks),
             "files": [str(result.video_path), str(result.thumbnail_path)],
             "cost_usd": round(budget.spent_usd() - spent_before, 6),
         }
 
-    with renderer.adapter(channel, budget, store) as engine:
+    with batch_failure(), renderer.adapter(channel, budget, store) as engine:
         outcome = run_stage(
             context, store, store.batch(channel, day), RENDER_STAGE, (CLIPS_STAGE, VOICEOVER_STAGE), work
         )
     rows = store.batch(channel, day)
-    finished = [r.outputs[RENDER_STAGE] for r in rows if RENDER_STAGE in r.outputs]
-    metadata = stage_report(rows, outcome, lambda r: r.outputs.get(RENDER_STAGE, {}).get("video_path", ""))
+    finished = [(r, r.outputs[RENDER_STAGE]) for r in rows if RENDER_STAGE in r.outputs]
+
+    def cells(row: VideoRow) -> dict[str, Any]:
+        render = row.outputs.get(RENDER_STAGE)
+        if not render:
+            return {}
+        return {"duration_s": round(render["duration_s"], 2), "LUFS": render.get("lufs"), "profile": profile_of(render)}
+
+    metadata = stage_report(rows, outcome, RENDER_STAGE, RENDER_COLUMNS, cells)
+    urls = {r.video_id: media_url(renderer.media_base_url, media.data_dir, f["video_path"]) for r, f in finished}
     if finished:
-        metadata["first_short"] = dg.MetadataValue.path(finished[0]["video_path"])
-        metadata["total_seconds"] = round(sum(f["duration_s"] for f in finished), 1)
+        metadata["previews"] = dg.MetadataValue.md(
+            "\n\n---\n\n".join(_preview(context.log, r, f, urls[r.video_id]) for r, f in finished)
+        )
+    for row, render in finished:
+        metadata[f"mp4 {row.video_id}"] = dg.MetadataValue.path(render["video_path"])
+        if urls[row.video_id]:
+            metadata[f"url {row.video_id}"] = dg.MetadataValue.url(urls[row.video_id])
+    metadata["total_seconds"] = round(sum(f["duration_s"] for _, f in finished), 1)
     metadata["renderer"] = engine.name
-    metadata["cost_usd"] = round(sum(f.get("cost_usd", 0.0) for f in finished), 6)
+    metadata["cost_usd"] = round(sum(f.get("cost_usd", 0.0) for _, f in finished), 6)
     return dg.MaterializeResult(metadata=metadata)

@@ -6,10 +6,15 @@ from shorts_assets.core.records import to_json
 from shorts_assets.db.store import VideoRow
 from shorts_assets.defs.constants import CREATE
 from shorts_assets.defs.create.scripts import scripts
-from shorts_assets.defs.metadata import partition_of, run_stage, stage_report
+from shorts_assets.defs.metadata import batch_failure, column, partition_of, run_stage, stage_report
 from shorts_assets.defs.partitions import loop_partitions
 from shorts_assets.defs.resources import DatabaseResource, MediaResource, SpendingResource, VoiceResource
 from shorts_assets.loop.stages import VOICEOVER_STAGE
+
+VOICEOVER_COLUMNS = [
+    column("duration_s", float, "length of the narration in seconds"),
+    column("words", int, "words spoken, each with its timing"),
+]
 
 
 @dg.asset(partitions_def=loop_partitions, group_name=CREATE, deps=[scripts], kinds={"python"})
@@ -35,15 +40,15 @@ def voiceovers(
             "cost_usd": round(budget.spent_usd() - spent_before, 6),
         }
 
-    with voice.adapter(channel, budget) as narrator:
+    with batch_failure(), voice.adapter(channel, budget) as narrator:
         outcome = run_stage(context, store, store.batch(channel, day), VOICEOVER_STAGE, (), work)
     rows = store.batch(channel, day)
 
-    def detail(row: VideoRow) -> str:
+    def cells(row: VideoRow) -> dict:
         spoken = row.outputs.get(VOICEOVER_STAGE)
-        return f"{spoken['duration_s']:.1f} s, {len(spoken['words'])} words" if spoken else ""
+        return {"duration_s": round(spoken["duration_s"], 2), "words": len(spoken["words"])} if spoken else {}
 
-    metadata = stage_report(rows, outcome, detail)
+    metadata = stage_report(rows, outcome, VOICEOVER_STAGE, VOICEOVER_COLUMNS, cells)
     metadata["voice"] = narrator.name
     metadata["cost_usd"] = round(sum(r.outputs.get(VOICEOVER_STAGE, {}).get("cost_usd", 0.0) for r in rows), 6)
     return dg.MaterializeResult(metadata=metadata)
