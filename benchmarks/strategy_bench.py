@@ -31,6 +31,7 @@ import sys
 import tempfile
 import time
 import zlib
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from datetime import time as dtime
 from pathlib import Path
@@ -45,7 +46,7 @@ from shorts_assets.core.types import PLATFORMS, Publication
 from shorts_assets.learning import Observation, Reference, choose_arms, score, signals  # noqa: E402
 from shorts_assets.learning.experiments import ENDED, Experiment  # noqa: E402
 from shorts_assets.loop.strategy import MemoryLedger, learn  # noqa: E402
-from shorts_assets.providers.platforms.audience import AudiencePreferences, SimulatedAudience  # noqa: E402
+from shorts_assets.providers.platforms.audience import PROFILES, AudiencePreferences, SimulatedAudience  # noqa: E402
 
 START = date(2026, 1, 1)
 WINDOW_DAYS = 7
@@ -155,10 +156,15 @@ class Oracle(Policy):
     name = "oracle"
 
     def __init__(self, preferences: AudiencePreferences):
-        self.best = preferences.best_arms()
+        self.preferences = preferences
+        self.best: dict[date, dict[str, str]] = {}
 
     def choose(self, day, n, rng):
-        return [dict(self.best) for _ in range(n)]
+        on = START + timedelta(days=day)
+        key = on if self.preferences.shift_on and on >= self.preferences.shift_on else START
+        if key not in self.best:
+            self.best[key] = self.preferences.best_arms(on=key)
+        return [dict(self.best[key]) for _ in range(n)]
 
 
 def post(outbox: Path, account: str, platform: str, video_id: str, arms: dict[str, str], day: date) -> Publication:
@@ -193,21 +199,32 @@ def snapshot_dict(s) -> dict[str, Any]:
     }
 
 
+@dataclass
+class SeedResult:
+    rewards: dict[str, list[list[float]]]  # policy -> day -> the 7-day rewards of that day's posts
+    arms: dict[str, list[list[dict[str, str]]]]  # policy -> day -> the arms of that day's videos
+    experiments: dict[str, int]
+    preferences: AudiencePreferences
+
+
 def run_seed(
-    seed: int, days: int, per_day: int, outbox: Path, experiments: bool = True
-) -> tuple[dict[str, list[list[float]]], dict[str, int]]:
-    """Per policy, per day: the 7-day rewards of that day's (video, platform) posts; the engine's experiments."""
-    preferences = AudiencePreferences.from_seed(seed)
-    audience = SimulatedAudience(outbox, seed)
+    seed: int, days: int, per_day: int, outbox: Path, experiments: bool = True, profile: str = "additive"
+) -> SeedResult:
+    """Every policy over `days` days against one seeded audience."""
+    preferences = AudiencePreferences.from_seed(seed, profile)
+    audience = SimulatedAudience(outbox, seed, profile)
     engine = Engine(seed, experiments, preferences.effects)
     policies: list[Policy] = [engine, Heuristic(), Random(), Oracle(preferences)]
     posts: dict[str, list[list[tuple[Publication, dict[str, str]]]]] = {p.name: [] for p in policies}
+    chosen: dict[str, list[list[dict[str, str]]]] = {p.name: [] for p in policies}
     for policy in policies:
         rng = np.random.default_rng([seed, zlib.crc32(policy.name.encode())])
         for d in range(days):
             day = START + timedelta(days=d)
             today = []
-            for i, arms in enumerate(policy.choose(d, per_day, rng)):
+            picks = policy.choose(d, per_day, rng)
+            chosen[policy.name].append(picks)
+            for i, arms in enumerate(picks):
                 video_id = f"s{seed}-{day:%Y%m%d}-{i:02d}"
                 for platform in PLATFORMS:
                     today.append((post(outbox, policy.name, platform, video_id, arms, day), arms))
@@ -237,11 +254,31 @@ def run_seed(
     scored = {
         name: [[score(s, yardstick) or 0.0 for s in cohort] for cohort in by_day] for name, by_day in matured.items()
     }
-    return scored, engine.experiment_counts()
+    return SeedResult(scored, chosen, engine.experiment_counts(), preferences)
+
+
+def normalised(result: SeedResult, window: range) -> dict[str, float]:
+    """Per policy: 100 × (its videos' true expected quality − random's) / (the oracle's − random's),
+    each day's random and oracle taken exactly over every combination of arms."""
+    prefs = result.preferences
+    bounds: dict[bool, tuple[float, float]] = {}
+    scores: dict[str, list[float]] = {name: [] for name in result.arms}
+    for d in window:
+        on = START + timedelta(days=d)
+        shifted = bool(prefs.shift_on and on >= prefs.shift_on)
+        if shifted not in bounds:
+            ranked = prefs.ranked_recipes(on)
+            bounds[shifted] = (float(np.mean([q for q, _ in ranked])), ranked[0][0])
+        random_q, oracle_q = bounds[shifted]
+        for name, by_day in result.arms.items():
+            for arms in by_day[d]:
+                scores[name].append(100.0 * (prefs.expected_quality(arms, None, on) - random_q) / (oracle_q - random_q))
+    return {name: float(np.mean(values)) for name, values in scores.items()}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--audience", choices=PROFILES, default="additive", help="the simulated audience's profile")
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--first-seed", type=int, default=1)
     parser.add_argument("--days", type=int, default=60)
@@ -252,33 +289,47 @@ def main() -> None:
 
     started = time.perf_counter()
     pct: dict[str, list[float]] = {"engine": [], "heuristic": [], "random": []}
+    pre: dict[str, list[float]] = {"engine": [], "heuristic": []}
+    post: dict[str, list[float]] = {"engine": [], "heuristic": []}
     wins = 0
     seeds = list(range(args.first_seed, args.first_seed + args.seeds))
     with tempfile.TemporaryDirectory(prefix="strategy-bench-") as tmp:
         for seed in seeds:
-            rewards, tests = run_seed(
-                seed, args.days, args.videos_per_day, Path(tmp) / f"seed{seed}", not args.no_experiments
+            result = run_seed(
+                seed, args.days, args.videos_per_day, Path(tmp) / f"seed{seed}", not args.no_experiments, args.audience
             )
+            rewards = result.rewards
             last = {n: float(np.mean([r for c in by_day[-args.last :] for r in c])) for n, by_day in rewards.items()}
-            first = {n: float(np.mean([r for c in by_day[:7] for r in c])) for n, by_day in rewards.items()}
             for name in pct:
                 pct[name].append(100.0 * last[name] / last["oracle"])
-            wins += last["engine"] > last["heuristic"]
+            # Before the shift: the 14 days that end the day before it (mid-run for an audience that never shifts).
+            shift_day = (result.preferences.shift_on - START).days if result.preferences.shift_on else args.days // 2
+            before = normalised(result, range(max(0, shift_day - args.last), min(shift_day, args.days)))
+            after = normalised(result, range(max(0, args.days - args.last), args.days))
+            for name in pre:
+                pre[name].append(before[name])
+                post[name].append(after[name])
+            wins += after["engine"] > after["heuristic"]
             print(
-                f"seed {seed}: last {args.last} days mean reward "
+                f"seed {seed}: normalised score before the shift (day {shift_day}) engine={before['engine']:.1f} "
+                f"heuristic={before['heuristic']:.1f}, last {args.last} days engine={after['engine']:.1f} "
+                f"heuristic={after['heuristic']:.1f} | mean reward last {args.last} days "
                 + "  ".join(f"{n}={v:.3f}" for n, v in last.items())
-                + "  | first week "
-                + "  ".join(f"{n}={v:.3f}" for n, v in first.items())
-                + "  | experiments "
-                + " ".join(f"{k}={v}" for k, v in tests.items()),
+                + " | experiments "
+                + " ".join(f"{k}={v}" for k, v in result.experiments.items()),
                 flush=True,
             )
     for name, values in pct.items():
-        print(f"{name}: % of oracle per seed " + " ".join(f"{v:.1f}" for v in values))
-    print(f"wall {time.perf_counter() - started:.1f} s")
+        print(f"{name}: % of the oracle's reward per seed " + " ".join(f"{v:.1f}" for v in values))
     print(
-        f"RESULT engine_pct_oracle={np.mean(pct['engine']):.1f} heuristic_pct_oracle={np.mean(pct['heuristic']):.1f} "
-        f"random_pct_oracle={np.mean(pct['random']):.1f} seeds={len(seeds)} engine_beats_heuristic={wins}/{len(seeds)}"
+        f"reward view: engine_pct_oracle={np.mean(pct['engine']):.1f} heuristic_pct_oracle={np.mean(pct['heuristic']):.1f} "
+        f"random_pct_oracle={np.mean(pct['random']):.1f} engine_beats_heuristic={wins}/{len(seeds)}"
+    )
+    print(f"wall {time.perf_counter() - started:.1f} s")
+    worst = min(min(a, b) for a, b in zip(pre["engine"], post["engine"]))
+    print(
+        f"RESULT profile={args.audience} engine_pre={np.mean(pre['engine']):.1f} engine_post={np.mean(post['engine']):.1f} "
+        f"engine_worst={worst:.1f} heuristic_post={np.mean(post['heuristic']):.1f} seeds={len(seeds)}"
     )
 
 

@@ -11,11 +11,13 @@ the manifest and the time asked about, so repeated reads agree and counters neve
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from itertools import product
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -41,6 +43,21 @@ EFFECT_SCALES: MappingProxyType[str, float] = MappingProxyType(
 )
 
 DEFAULT_EFFECT_SCALE = 0.1
+
+# Audience profiles. "additive": tastes add up over the arms, are the same on every platform and never
+# change. "shifting": what real audiences do — a hook works for one topic and not another, TikTok
+# rewards other lengths and hours than YouTube, a topic's appeal jumps on a day of its own, and luck
+# is heavy-tailed (now and then a video goes viral).
+PROFILES: tuple[str, ...] = ("additive", "shifting")
+INTERACTION_SCALE = 0.25  # topic x hook
+PLATFORM_EFFECT_SCALES: MappingProxyType[str, float] = MappingProxyType({"length": 0.3, "posting_hour": 0.25})
+# The shift: between these many days after SHIFT_EPOCH, the favourite topic loses and another gains this much.
+SHIFT_EPOCH = date(2026, 1, 1)
+SHIFT_WINDOW_DAYS = (40, 55)
+SHIFT_SIZE = 0.8
+LUCK_DF = 3.0  # Student-t degrees of freedom of a video's luck in the shifting profile
+VIRAL_P = 0.01
+VIRAL_VIEWS = 30.0
 
 IDIOSYNCRATIC_SD = 0.3
 VIEWS_SIGMA = 0.7
@@ -201,9 +218,17 @@ class AudiencePreferences:
     wished_topics: tuple[str, ...]
     wish_weights: tuple[float, ...]
     handles: tuple[str, ...]
+    profile: str = "additive"
+    interactions: Mapping[tuple[str, str], float] = field(default_factory=dict)  # (topic, hook) -> effect
+    # platform -> dimension -> value -> effect
+    platform_effects: Mapping[str, Mapping[str, Mapping[str, float]]] = field(default_factory=dict)
+    shift_on: date | None = None
+    shift: Mapping[str, float] = field(default_factory=dict)  # topic -> change of its effect from shift_on on
 
     @classmethod
-    def from_seed(cls, seed: int) -> AudiencePreferences:
+    def from_seed(cls, seed: int, profile: str = "additive") -> AudiencePreferences:
+        if profile not in PROFILES:
+            raise ValueError(f"unknown audience profile {profile!r}; known: {', '.join(PROFILES)}")
         rng = _rng("preferences", seed)
         effects: dict[str, Mapping[str, float]] = {}
         for dimension, values in ARM_SPACE.items():
@@ -240,7 +265,7 @@ class AudiencePreferences:
             if handle not in handles:
                 handles.append(handle)
 
-        return cls(
+        base = cls(
             seed=seed,
             effects=MappingProxyType(effects),
             baselines=MappingProxyType(baselines),
@@ -248,9 +273,69 @@ class AudiencePreferences:
             wish_weights=tuple(float(w) for w in weights),
             handles=tuple(handles),
         )
+        return base if profile == "additive" else base._shifting()
 
-    def best_arms(self) -> dict[str, str]:
-        return {d: max(values, key=values.__getitem__) for d, values in self.effects.items()}
+    def _shifting(self) -> AudiencePreferences:
+        """The same tastes with interactions, platform differences and a shift drawn on top."""
+        rng = _rng("shifting", self.seed)
+        topics, hooks = ARM_SPACE["topic"], ARM_SPACE["hook"]
+        matrix = rng.normal(0.0, INTERACTION_SCALE, (len(topics), len(hooks)))
+        matrix -= matrix.mean(axis=1, keepdims=True)  # pure interaction: no change to either main effect
+        matrix -= matrix.mean(axis=0, keepdims=True)
+        interactions = {(t, h): float(matrix[i, j]) for i, t in enumerate(topics) for j, h in enumerate(hooks)}
+        platform_effects = {}
+        for platform in PLATFORMS:
+            per_dimension = {}
+            for dimension, scale in PLATFORM_EFFECT_SCALES.items():
+                draws = rng.normal(0.0, scale, len(ARM_SPACE[dimension]))
+                per_dimension[dimension] = MappingProxyType(
+                    {v: float(d) for v, d in zip(ARM_SPACE[dimension], draws - draws.mean())}
+                )
+            platform_effects[platform] = MappingProxyType(per_dimension)
+        shift_on = SHIFT_EPOCH + timedelta(days=int(rng.integers(SHIFT_WINDOW_DAYS[0], SHIFT_WINDOW_DAYS[1] + 1)))
+        tastes = dataclasses.replace(
+            self,
+            profile="shifting",
+            interactions=MappingProxyType(interactions),
+            platform_effects=MappingProxyType(platform_effects),
+        )
+        # The topic of the best recipe falls out of favour; one of the others rises.
+        loser = tastes.ranked_recipes()[0][1]["topic"]
+        others = [t for t in topics if t != loser]
+        winner = others[int(rng.integers(len(others)))]
+        return dataclasses.replace(
+            tastes, shift_on=shift_on, shift=MappingProxyType({loser: -SHIFT_SIZE, winner: SHIFT_SIZE})
+        )
+
+    def expected_quality(
+        self, features: Mapping[str, str], platform: str | None = None, on: date | None = None
+    ) -> float:
+        """A video's quality before luck: its arms' effects, their interaction, the platform's own
+        tastes (averaged over platforms when none is named), and the shift once it has happened."""
+        quality = self.feature_effect(features)
+        quality += self.interactions.get((features.get("topic", ""), features.get("hook", "")), 0.0)
+        platforms = [platform] if platform else list(self.platform_effects)
+        if platforms and self.platform_effects:
+            quality += sum(
+                self.platform_effects.get(p, {}).get(d, {}).get(features.get(d, ""), 0.0)
+                for p in platforms
+                for d in PLATFORM_EFFECT_SCALES
+            ) / len(platforms)
+        if self.shift_on is not None and on is not None and on >= self.shift_on:
+            quality += self.shift.get(features.get("topic", ""), 0.0)
+        return quality
+
+    def ranked_recipes(self, on: date | None = None) -> list[tuple[float, dict[str, str]]]:
+        """Every combination of arms with its expected quality averaged over the platforms, best first."""
+        dimensions = list(ARM_SPACE)
+        recipes = [dict(zip(dimensions, values)) for values in product(*(ARM_SPACE[d] for d in dimensions))]
+        return sorted(((self.expected_quality(r, None, on), r) for r in recipes), key=lambda x: -x[0])
+
+    def best_arms(self, on: date | None = None) -> dict[str, str]:
+        """The best combination on `on` (for the additive profile, each dimension's best value)."""
+        if self.profile == "additive":
+            return {d: max(values, key=values.__getitem__) for d, values in self.effects.items()}
+        return self.ranked_recipes(on)[0][1]
 
     def worst_arms(self) -> dict[str, str]:
         return {d: min(values, key=values.__getitem__) for d, values in self.effects.items()}
@@ -327,10 +412,10 @@ class SimulatedAudience(Closing):
 
     name = "simulated audience"
 
-    def __init__(self, outbox_dir: Path, seed: int) -> None:
+    def __init__(self, outbox_dir: Path, seed: int, profile: str = "additive") -> None:
         self.outbox_dir = Path(outbox_dir)
         self.seed = seed
-        self._preferences = AudiencePreferences.from_seed(seed)
+        self._preferences = AudiencePreferences.from_seed(seed, profile)
 
     def _post(self, publication: Publication) -> _Post:
         platform = publication.platform
@@ -353,19 +438,26 @@ class SimulatedAudience(Closing):
         raw_features = manifest.get("features") or {}
         features = {str(k): str(v) for k, v in raw_features.items()}
 
-        idiosyncratic = _rng("video", self.seed, manifest["video_id"]).normal(0.0, IDIOSYNCRATIC_SD)
-        quality = prefs.feature_effect(features) + float(idiosyncratic)
+        luck = _rng("video", self.seed, manifest["video_id"])  # shared by the video's posts on every platform
+        published_at = datetime.fromisoformat(manifest["published_at"])
+        viral = 1.0
+        if prefs.profile == "additive":
+            quality = prefs.feature_effect(features) + float(luck.normal(0.0, IDIOSYNCRATIC_SD))
+        else:
+            quality = prefs.expected_quality(features, platform, published_at.date())
+            quality += IDIOSYNCRATIC_SD * float(luck.standard_t(LUCK_DF)) / math.sqrt(LUCK_DF / (LUCK_DF - 2))
+            viral = VIRAL_VIEWS if luck.random() < VIRAL_P else 1.0
 
         rng = _rng("post", self.seed, platform, manifest["remote_id"])
         views_draw, retention_draw, bias_draw, like_draw, comment_draw, share_draw = rng.normal(0.0, 1.0, 6)
         return _Post(
             platform=platform,
             remote_id=manifest["remote_id"],
-            published_at=datetime.fromisoformat(manifest["published_at"]),
+            published_at=published_at,
             duration_s=float(manifest["duration_s"]),
             features=MappingProxyType(features),
             quality=quality,
-            final_views=baseline.views_scale * math.exp(quality + VIEWS_SIGMA * views_draw),
+            final_views=viral * baseline.views_scale * math.exp(quality + VIEWS_SIGMA * views_draw),
             retention_logit=_logit(baseline.retention_base)
             + RETENTION_QUALITY_SLOPE * quality
             + RETENTION_VIDEO_SD * retention_draw,

@@ -353,3 +353,46 @@ def test_a_large_sample_has_spam_requests_and_sentiment_that_follows_quality(out
         return labels.count("praise") / (labels.count("praise") + labels.count("criticism"))
 
     assert praise_share(tone["best"]) > praise_share(tone["worst"]) + 0.3
+
+
+# --- the shifting profile ------------------------------------------------------------------------------
+
+
+def test_the_shifting_profile_keeps_the_additive_tastes_and_adds_what_real_audiences_do():
+    additive = AudiencePreferences.from_seed(3)
+    shifting = AudiencePreferences.from_seed(3, "shifting")
+    assert shifting.effects == additive.effects
+    assert additive.interactions == {} and additive.shift_on is None
+    # A hook's worth depends on the topic, and the interaction leaves the main effects alone.
+    by_topic = {}
+    for (topic, hook), effect in shifting.interactions.items():
+        by_topic.setdefault(topic, []).append(effect)
+    assert all(abs(sum(v)) < 1e-9 for v in by_topic.values())
+    assert max(shifting.interactions.values()) - min(shifting.interactions.values()) > 0.2
+    # Platforms disagree about length and posting hour.
+    lengths = {p: max(e["length"], key=e["length"].get) for p, e in shifting.platform_effects.items()}
+    hours = {p: max(e["posting_hour"], key=e["posting_hour"].get) for p, e in shifting.platform_effects.items()}
+    assert len(set(lengths.values()) | set(hours.values())) > 1
+
+
+def test_after_the_shift_the_favourite_topic_is_no_longer_the_best():
+    prefs = AudiencePreferences.from_seed(5, "shifting")
+    day_before = prefs.shift_on - timedelta(days=1)
+    before, after = prefs.best_arms(on=day_before), prefs.best_arms(on=prefs.shift_on)
+    (loser,) = [t for t, change in prefs.shift.items() if change < 0]
+    assert before["topic"] == loser != after["topic"]
+    recipe = {**before}
+    assert prefs.expected_quality(recipe, None, prefs.shift_on) < prefs.expected_quality(recipe, None, day_before)
+
+
+def test_the_best_recipe_of_the_shifting_profile_is_the_best_of_every_combination():
+    prefs = AudiencePreferences.from_seed(2, "shifting")
+    ranked = prefs.ranked_recipes()
+    assert len(ranked) == 5 * 4 * 3 * 2 * 3 * 4
+    assert ranked[0][0] == max(prefs.expected_quality(r) for _, r in ranked)
+    assert prefs.best_arms() == ranked[0][1]
+
+
+def test_an_unknown_profile_is_refused_by_name():
+    with pytest.raises(ValueError, match="unknown audience profile 'fickle'; known: additive, shifting"):
+        AudiencePreferences.from_seed(1, "fickle")
