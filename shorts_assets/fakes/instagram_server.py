@@ -5,7 +5,9 @@ It enforces: REELS containers with either ``video_url`` or ``upload_type=resumab
 limits; rupload ``offset``/``file_size`` headers and contiguity (a ``GET`` on the upload URL tells
 how many bytes are held); the container status machine (IN_PROGRESS, FINISHED, ERROR, EXPIRED,
 PUBLISHED); 9007/2207027 when publishing a container that is not ready; the 50-per-24-hours cap
-(9/2207042); retired insight metrics refused (code 100); code 190 for an invalid token. Mount the
+(9/2207042); retired insight metrics refused (code 100); code 190 for an invalid token; the
+account's media listed newest first with only the ``fields`` asked for, ``limit`` (default 25, at
+most 100) and cursor paging (``paging.cursors.after``, ``paging.next`` while more remain). Mount the
 adapter's graph base at ``/v21.0``, its rupload base at ``/rupload/ig-api-upload/v21.0`` and its
 token refresh URL at ``/refresh_access_token``.
 """
@@ -33,6 +35,8 @@ CURRENT = {
     "ig_reels_avg_watch_time",
     "ig_reels_video_view_total_time",
 }
+
+MEDIA_FIELDS = {"id", "caption", "timestamp", "permalink", "media_product_type", "media_type"}
 
 
 def graph_error(
@@ -298,17 +302,46 @@ class FakeInstagram(FakeApp):
     def list_media(self, request: Request) -> Response:
         if (denied := self._token(request)) is not None:
             return denied
-        items = [
-            {
+        q = request.query
+        fields = [f for f in q.get("fields", "id").split(",") if f]
+        if not set(fields) <= MEDIA_FIELDS:
+            return graph_error(
+                100, f"(#100) Tried accessing nonexisting field ({sorted(set(fields) - MEDIA_FIELDS)[0]})"
+            )
+        try:
+            limit = int(q.get("limit", "25"))
+        except ValueError:
+            return graph_error(100, "(#100) limit must be an integer")
+        if not 1 <= limit <= 100:
+            return graph_error(100, "(#100) limit must be within 1..100")
+        newest_first = list(reversed(list(self.media.values())))
+        start = 0
+        if "after" in q:
+            match = re.fullmatch(r"QVFI(\d+)", q["after"])
+            if not match or int(match.group(1)) > len(newest_first):
+                return graph_error(100, "(#100) The after cursor is invalid")
+            start = int(match.group(1))
+        page = newest_first[start : start + limit]
+        items = []
+        for m in page:
+            item = {
                 "id": m.id,
                 "caption": m.caption,
                 "timestamp": m.timestamp,
                 "permalink": f"https://www.instagram.com/reel/{m.id[-8:]}/",
                 "media_product_type": "REELS",
+                "media_type": "VIDEO",
             }
-            for m in reversed(list(self.media.values()))
-        ]
-        return json_response(200, {"data": items[: int(request.query.get("limit", "25"))]})
+            items.append({k: v for k, v in item.items() if k in fields or k == "id"})
+        body: dict[str, Any] = {"data": items}
+        if page:
+            body["paging"] = {"cursors": {"before": f"QVFI{start}", "after": f"QVFI{start + len(page)}"}}
+            if start + len(page) < len(newest_first):
+                body["paging"]["next"] = (
+                    f"{self.base_url}/{VERSION}/{self.user_id}/media?fields={','.join(fields)}"
+                    f"&limit={limit}&after=QVFI{start + len(page)}"
+                )
+        return json_response(200, body)
 
     def media_get(self, request: Request) -> Response:
         if (denied := self._token(request)) is not None:

@@ -5,8 +5,11 @@ container is created with ``upload_type=resumable`` and its id stored at once; t
 sent to the container's rupload URL (resuming from the offset the upload URL reports after an
 interruption); the container's ``status_code`` is polled until FINISHED (ERROR and EXPIRED drop the
 container so the next attempt starts a new one); then ``media_publish``, retried while the media is
-not ready (9007/2207027). A lost answer to ``media_publish`` is resolved by reading the container:
-PUBLISHED means the post exists, and it is found among the account's media by its caption.
+not ready (9007/2207027). The caption ends with the video's marker (see ``marker``). A lost answer
+to ``media_publish`` is resolved by reading the container: PUBLISHED means the post exists, and it is
+found among the account's media by that marker; when nothing local knows a video at all, ``find``
+lists the account's media (``/{ig-user-id}/media`` with captions, page by page) the same way, so even
+a lost database does not post it twice.
 
 Metrics come from the current media insights (``views``, not the retired ``plays``/``impressions``);
 average watch percentage needs the video's duration, remembered at publish time, and is -1 when
@@ -32,6 +35,7 @@ from shorts_assets.core.protocols import Closing
 from shorts_assets.core.state import StateStore
 from shorts_assets.core.types import Comment, MetricSnapshot, Publication, PublishRequest
 from shorts_assets.providers.net.http import HttpClient, Redactor, RetryPolicy, StoredToken, Verdict, safe_json
+from shorts_assets.providers.platforms.marker import MARKER_CHARS, carries_marker, with_marker
 
 logger = logging.getLogger(__name__)
 
@@ -122,6 +126,7 @@ class InstagramAdapter(Closing):
         status_poll_interval_s: float = 10.0,
         publish_not_ready_attempts: int = 6,
         max_comment_pages: int = 50,
+        max_find_pages: int = 4,
     ) -> None:
         self.user_id = user_id
         self.account = account
@@ -135,6 +140,7 @@ class InstagramAdapter(Closing):
         self.status_poll_interval_s = status_poll_interval_s
         self.publish_not_ready_attempts = publish_not_ready_attempts
         self.max_comment_pages = max_comment_pages
+        self.max_find_pages = max_find_pages
         self.clock = clock
         self._initial_token = access_token
         redactor = Redactor([access_token])
@@ -215,21 +221,28 @@ class InstagramAdapter(Closing):
                 hashtags.append(f"#{word}")
         existing = request.description.count("#")
         hashtags = hashtags[: max(0, MAX_HASHTAGS - existing)]
+        room = MAX_CAPTION - MARKER_CHARS - 2  # the video's marker takes the last line
         caption = "\n\n".join(
             part for part in (request.title.strip(), request.description.strip(), " ".join(hashtags)) if part
         )
-        if len(caption) > MAX_CAPTION:
+        if len(caption) > room:
             caption = "\n\n".join(part for part in (request.title.strip(), request.description.strip()) if part)
-        if len(caption) > MAX_CAPTION:
+        if len(caption) > room:
             raise ProviderError(
-                f"instagram upload of {request.video_id}: caption has {len(caption)} characters, over {MAX_CAPTION}"
+                f"instagram upload of {request.video_id}: caption has {len(caption)} characters, over {room} "
+                f"({MAX_CAPTION} less the line of the video's marker)"
             )
+        caption = with_marker(caption, request.video_id)
         if caption.count("#") > MAX_HASHTAGS:
             raise ProviderError(f"instagram upload of {request.video_id}: over {MAX_HASHTAGS} hashtags")
         return caption
 
     def _record(self, video_id: str, media_id: str, fallback_time: datetime) -> Publication:
         item = self._graph_json("GET", media_id, what=f"media {media_id}", params={"fields": "id,permalink,timestamp"})
+        return self._remember(video_id, media_id, item, fallback_time)
+
+    def _remember(self, video_id: str, media_id: str, item: dict[str, Any], fallback_time: datetime) -> Publication:
+        """Keep the media a video became (its permalink and time from `item`) and forget its container."""
         published_at = _parse_time(item.get("timestamp")) or fallback_time
         url = str(item.get("permalink") or f"https://www.instagram.com/p/{media_id}/")
         record = {"remote_id": media_id, "url": url, "published_at": published_at.isoformat()}
@@ -250,18 +263,24 @@ class InstagramAdapter(Closing):
         )
         return str(item.get("status_code") or ""), str(item.get("status") or "")
 
-    def _find_published(self, video_id: str, container: dict[str, Any]) -> Publication | None:
-        """The media a PUBLISHED container became, found among the account's recent media by caption."""
-        listing = self._graph_json(
-            "GET",
-            f"{self.user_id}/media",
-            what="media list",
-            params={"fields": "id,caption,timestamp,permalink", "limit": 50},
-        )
-        for item in listing.get("data") or []:
-            if item.get("caption") == container["caption"]:
-                return self._record(video_id, str(item["id"]), self.clock())
+    def _listed(self, video_id: str) -> Publication | None:
+        """The account's media whose caption carries the video's marker, newest first, page by page."""
+        params: dict[str, Any] = {"fields": "id,caption,timestamp,permalink", "limit": 50}
+        for _ in range(self.max_find_pages):
+            listing = self._graph_json("GET", f"{self.user_id}/media", what="media list", params=params)
+            for item in listing.get("data") or []:
+                if isinstance(item, dict) and item.get("id") and carries_marker(item.get("caption"), video_id):
+                    return self._record_listed(video_id, item)
+            paging = listing.get("paging") or {}
+            after = (paging.get("cursors") or {}).get("after")
+            if not paging.get("next") or not after:
+                return None
+            params = {**params, "after": after}
         return None
+
+    def _record_listed(self, video_id: str, item: dict[str, Any]) -> Publication:
+        logger.info(f"instagram: {video_id} is already posted as {item['id']}; recorded, not posted again")
+        return self._remember(video_id, str(item["id"]), item, self.clock())
 
     def find(self, video_id: str) -> Publication | None:
         self.auth.check_revoked()
@@ -279,9 +298,9 @@ class InstagramAdapter(Closing):
         container = self._container(video_id)
         if container is not None:
             status, _ = self._status(container["id"])
-            if status == "PUBLISHED":
-                return self._find_published(video_id, container)
-        return None
+            if status != "PUBLISHED":
+                return None  # the container is not a post yet, so no listing holds it
+        return self._listed(video_id)
 
     def _check_cap(self, video_id: str) -> None:
         payload = self._graph_json(
@@ -437,7 +456,7 @@ class InstagramAdapter(Closing):
                 logger.warning(f"{exc}; reading the container before publishing again")
                 status, _ = self._status(container["id"])
                 if status == "PUBLISHED":
-                    found = self._find_published(video_id, container)
+                    found = self._listed(video_id)
                     if found is not None:
                         return found
                     raise ProviderError(f"{exc}; the container is PUBLISHED but its media was not found yet") from None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+import httpx
 import pytest
 
 from shorts_assets.core.errors import AuthRevoked, BudgetExhausted, PartialResultError, ProviderError
@@ -14,6 +15,7 @@ from shorts_assets.fakes.instagram_server import FakeInstagram
 from shorts_assets.fakes.server import FakeServer, Fault
 from shorts_assets.providers.net.http import RetryPolicy
 from shorts_assets.providers.platforms.instagram import InstagramAdapter
+from shorts_assets.providers.platforms.marker import marker
 from shorts_assets_tests.helpers import DyingTransport, ProcessDied, Sleeps, media, publish_request
 
 
@@ -264,3 +266,52 @@ def test_comments_with_replies_and_pagination(fake, make):
     assert app.calls["comments"] == 3 and len(got) == 121
     reply = next(c for c in got if c.comment_id == "18020003")
     assert reply.parent_id == "18010003" and reply.author == "me"
+
+
+def test_the_caption_ends_with_the_videos_marker(fake, make, tmp_path):
+    app, _ = fake
+    video, thumb = media(tmp_path)
+    make().publish(publish_request(video, thumb, video_id="vid-0042"))
+    create = next(r for name, r in app.requests if name == "media.create").form()
+    assert create["caption"].splitlines()[-1] == marker("vid-0042")
+    with pytest.raises(ProviderError, match="caption has 2190 characters, over 2183"):
+        make().caption(publish_request(video, thumb, title="t" * 2190, description="", tags=()))
+
+
+def test_a_lost_local_state_finds_the_post_by_listing_the_accounts_media_instead_of_posting_again(fake, make, tmp_path):
+    app, _ = fake
+    video, thumb = media(tmp_path)
+    first = make().publish(publish_request(video, thumb, video_id="vid-0042"))
+    before = len(app.requests)
+    for n in range(120):  # newer media push it to the third page of 50
+        app.add_media(f"1781{n:013d}", caption=f"other\n\n{marker(f'other-{n}')}")
+
+    fresh = make(state=MemoryStateStore())
+    found = fresh.find("vid-0042")
+    again = fresh.publish(publish_request(video, thumb, video_id="vid-0042"))
+
+    assert found is not None and found.remote_id == first.remote_id == again.remote_id
+    assert found.url == first.url and found.published_at == first.published_at
+    assert app.published_24h == 1 and len(app.containers) == 1
+    lists = [r for name, r in app.requests[before:] if name == "media.list"]
+    assert [r.query.get("after") for r in lists[:3]] == [None, "QVFI50", "QVFI100"]
+    assert lists[0].query["fields"] == "id,caption,timestamp,permalink"
+
+
+def test_media_with_another_videos_marker_is_not_taken_for_this_one(fake, make):
+    app, _ = fake
+    app.add_media("17800000000000001", caption=f"text\n\n{marker('vid-0043')}")
+    app.add_media("17800000000000002", caption="about vid-0042")
+    assert make().find("vid-0042") is None
+    assert app.calls["media.list"] == 1
+
+
+def test_the_media_listing_refuses_what_the_graph_api_refuses(fake, make):
+    app, server = fake
+    with httpx.Client(base_url=f"{server.url}/v21.0") as client:
+        auth = {"Authorization": "Bearer IGQVJlong-lived-token-0"}
+        unknown_field = client.get(f"/{app.user_id}/media", params={"fields": "id,secret"}, headers=auth)
+        too_many = client.get(f"/{app.user_id}/media", params={"limit": 101}, headers=auth)
+        bad_cursor = client.get(f"/{app.user_id}/media", params={"after": "nope"}, headers=auth)
+        no_token = client.get(f"/{app.user_id}/media")
+    assert [r.json()["error"]["code"] for r in (unknown_field, too_many, bad_cursor, no_token)] == [100, 100, 100, 190]
