@@ -38,7 +38,13 @@ def script_from_json(data: Mapping[str, Any]) -> Script:
 
 def clips_from_json(data: Mapping[str, Any]) -> list[Clip]:
     return [
-        Clip(path=Path(c["path"]), duration_s=c["duration_s"], width=c["width"], height=c["height"])
+        Clip(
+            path=Path(c["path"]),
+            duration_s=c["duration_s"],
+            width=c["width"],
+            height=c["height"],
+            credit={str(k): str(v) for k, v in (c.get("credit") or {}).items()},
+        )
         for c in data["clips"]
     ]
 

@@ -57,6 +57,9 @@ class Clip:
     duration_s: float
     width: int
     height: int
+    # Where a found clip came from (stock, library, AI still): provider, clip_id, source_url, author,
+    # licence. Empty for clips the engine made itself.
+    credit: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 ``PriceTable`` holds estimated list prices in US dollars: per million input and output tokens for
 language models, per generated (or rendered) second for video models and cloud renderers, per
-million characters for speech. The defaults are estimates to be overridden from configuration
+million characters for speech, per generated image (by model, quality and size) for image models. The defaults are estimates to be overridden from configuration
 (``PriceTable.from_json``); a model missing from the table is priced at the table's fallback, which
 is deliberately high so an unknown model never looks free.
 
@@ -40,6 +40,7 @@ DEFAULT_TOKEN_PRICES: dict[str, tuple[float, float]] = {
     "claude-sonnet-4-5": (3.00, 15.00),
     "claude-haiku-4-5": (1.00, 5.00),
     "claude-opus-4-1": (15.00, 75.00),
+    "gpt-image-1": (5.00, 40.00),  # its prompt text in; the image out is priced per image below
 }
 
 DEFAULT_SECOND_PRICES: dict[str, float] = {
@@ -71,6 +72,18 @@ DEFAULT_CHARACTER_PRICES: dict[str, float] = {
     "eleven_flash_v2": 50.00,
 }
 
+# USD per generated image, keyed "model/quality/size": gpt-image-1 bills its image output tokens
+# (272 / 1056 / 4160 for a low / medium / high 1024x1024) at $40 per million.
+DEFAULT_IMAGE_PRICES: dict[str, float] = {
+    f"gpt-image-1/{quality}/{size}": round(tokens * 40.00 / 1_000_000, 6)
+    for quality, per_size in {
+        "low": {"1024x1024": 272, "1024x1536": 408, "1536x1024": 400},
+        "medium": {"1024x1024": 1056, "1024x1536": 1584, "1536x1024": 1568},
+        "high": {"1024x1024": 4160, "1024x1536": 6240, "1536x1024": 6208},
+    }.items()
+    for size, tokens in per_size.items()
+}
+
 
 class BudgetExceeded(BudgetExhausted):
     """A paid call would take the channel's spending for the day past its limit; it was not made."""
@@ -81,24 +94,29 @@ class PriceTable:
     token_prices: Mapping[str, tuple[float, float]] = field(default_factory=lambda: dict(DEFAULT_TOKEN_PRICES))
     second_prices: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_SECOND_PRICES))
     character_prices: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_CHARACTER_PRICES))
+    image_prices: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_IMAGE_PRICES))
     fallback_token_price: tuple[float, float] = (15.00, 75.00)
     fallback_second_price: float = 0.50
     fallback_character_price: float = 300.00
+    fallback_image_price: float = 0.50
 
     @classmethod
     def from_json(cls, text: str) -> PriceTable:
-        """A table from ``{"tokens": {model: [in, out]}, "seconds": {model: usd}, "characters": {model: usd}}``
-        (characters: USD per million), over the defaults."""
+        """A table from ``{"tokens": {model: [in, out]}, "seconds": {model: usd}, "characters": {model: usd},
+        "images": {"model/quality/size": usd}}`` (characters: USD per million), over the defaults."""
         try:
             data = json.loads(text) if text.strip() else {}
         except ValueError as exc:
             raise ValueError(f"price table: not valid JSON: {exc}") from None
         if not isinstance(data, dict):
-            raise ValueError("price table: expected a JSON object with 'tokens', 'seconds' and/or 'characters'")
+            raise ValueError(
+                "price table: expected a JSON object with 'tokens', 'seconds', 'characters' and/or 'images'"
+            )
         return cls().with_overrides(
             tokens=data.get("tokens") or {},
             seconds=data.get("seconds") or {},
             characters=data.get("characters") or {},
+            images=data.get("images") or {},
         )
 
     def with_overrides(
@@ -106,6 +124,7 @@ class PriceTable:
         tokens: Mapping[str, Any] | None = None,
         seconds: Mapping[str, Any] | None = None,
         characters: Mapping[str, Any] | None = None,
+        images: Mapping[str, Any] | None = None,
     ) -> PriceTable:
         token_prices = dict(self.token_prices)
         for model, pair in (tokens or {}).items():
@@ -134,7 +153,24 @@ class PriceTable:
             if value < 0:
                 raise ValueError(f"price table: characters.{model} must not be negative")
             character_prices[model] = value
-        return replace(self, token_prices=token_prices, second_prices=second_prices, character_prices=character_prices)
+        image_prices = dict(self.image_prices)
+        for key, price in (images or {}).items():
+            if len(str(key).split("/")) != 3:
+                raise ValueError(f"price table: images.{key} must be named model/quality/size")
+            try:
+                value = float(price)
+            except (TypeError, ValueError):
+                raise ValueError(f"price table: images.{key} must be USD per generated image") from None
+            if value < 0:
+                raise ValueError(f"price table: images.{key} must not be negative")
+            image_prices[str(key)] = value
+        return replace(
+            self,
+            token_prices=token_prices,
+            second_prices=second_prices,
+            character_prices=character_prices,
+            image_prices=image_prices,
+        )
 
     def tokens_usd(self, model: str, input_tokens: int, output_tokens: int) -> float:
         inp, out = self.token_prices.get(model, self.fallback_token_price)
@@ -145,6 +181,15 @@ class PriceTable:
 
     def characters_usd(self, model: str, characters: int) -> float:
         return self.character_prices.get(model, self.fallback_character_price) * characters / 1_000_000
+
+    def images_usd(self, model: str, quality: str, size: str, count: int = 1) -> float:
+        """``count`` images; an ``auto`` quality or size is priced at the dearest the model has listed."""
+        prices = [
+            usd
+            for key, usd in self.image_prices.items()
+            if (parts := key.split("/"))[0] == model and quality in (parts[1], "auto") and size in (parts[2], "auto")
+        ]
+        return (max(prices) if prices else self.fallback_image_price) * count
 
 
 def estimate_tokens(text: str) -> int:
@@ -227,3 +272,9 @@ class Budget:
 
     def charge_characters(self, what: str, model: str, characters: int) -> Charge:
         return self.charge(what, self.prices.characters_usd(model, characters))
+
+    def charge_images(self, what: str, model: str, quality: str, size: str, prompt_tokens: int = 0) -> Charge:
+        """One generated image, and the prompt it reads (priced as the model's input tokens)."""
+        return self.charge(
+            what, self.prices.images_usd(model, quality, size) + self.prices.tokens_usd(model, prompt_tokens, 0)
+        )
