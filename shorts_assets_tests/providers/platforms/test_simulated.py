@@ -1,4 +1,5 @@
-"""The simulated platform: platform-shaped ids, an idempotent outbox, checked limits, rejections."""
+"""The simulated platform: platform-shaped ids on a host that says it is simulated, an idempotent outbox,
+checked limits, rejections."""
 
 from __future__ import annotations
 
@@ -8,11 +9,13 @@ import os
 import re
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
 from shorts_assets.core.errors import ProviderError
 from shorts_assets.core.types import PLATFORMS, PublishRequest
+from shorts_assets.providers.platforms.marker import marker
 from shorts_assets.providers.platforms.simulated import MAX_DURATION_S, SimulatedPlatform, load_manifest
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=timezone.utc)
@@ -273,3 +276,31 @@ def test_constructor_rejects_unknown_platform_and_bad_arguments(outbox):
         SimulatedPlatform(outbox, "youtube", account="../escape")
     with pytest.raises(ValueError, match="reject_rate"):
         SimulatedPlatform(outbox, "youtube", reject_rate=1.5)
+
+
+REAL_DOMAINS = ("youtube.com", "youtu.be", "tiktok.com", "instagram.com", "facebook.com")
+
+
+@pytest.mark.parametrize("name", PLATFORMS)
+def test_a_simulated_post_says_it_is_simulated_and_never_points_at_a_real_platform(outbox, media, name):
+    publication = platform(outbox, name, account="acme").publish(make_request(media))
+    host = urlsplit(publication.url).hostname
+
+    assert host == "simulated.invalid"
+    assert not any(host == d or host.endswith("." + d) for d in REAL_DOMAINS)
+    assert SimulatedPlatform.simulated is True
+
+
+@pytest.mark.parametrize("name", PLATFORMS)
+def test_a_simulated_post_carries_the_videos_marker_as_a_real_one_does(outbox, media, name):
+    publication = platform(outbox, name).publish(make_request(media))
+    manifest = load_manifest(outbox, name, publication.remote_id)
+
+    assert manifest["marker"] == marker("vid-001")
+    assert manifest["description"].splitlines()[-1] == marker("vid-001")
+    assert manifest["description"].startswith("Sound needs something to travel through.")
+
+
+def test_a_new_publisher_over_the_same_outbox_finds_the_post(outbox, media):
+    made = platform(outbox, "tiktok").publish(make_request(media))
+    assert platform(outbox, "tiktok").find("vid-001") == made
