@@ -1,5 +1,8 @@
 """The strategy asset on a database seeded by hand: it learns, pools, tests, hints, reports and decides without data."""
 
+import base64
+import io
+import re
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -7,11 +10,12 @@ import dagster as dg
 import joblib
 import numpy as np
 import pytest
+from PIL import Image
 
 from shorts_assets.core.arms import ARM_SPACE
 from shorts_assets.core.types import Comment, MetricSnapshot
 from shorts_assets.db.store import Store
-from shorts_assets.defs.learn.strategy import strategy
+from shorts_assets.defs.learn.strategy import changes_since, strategy
 from shorts_assets.defs.resources import ScriptWriterResource
 from shorts_assets.learning.model import RewardModel, rank_scripts
 from shorts_assets_tests.conftest import loop_resources
@@ -97,7 +101,7 @@ def seed_videos(store: Store, days: int = 5, per_day: int = 6) -> None:
 def test_without_data_it_still_decides_and_says_what_it_lacked(tmp_path, database_url):
     metadata = materialise(tmp_path, database_url)
     assert "no scored metrics" in metadata["lacking"].value
-    allocation = metadata["allocation_json"].value
+    allocation = metadata["raw_allocation_json"].value
     for shares in allocation.values():
         assert sum(shares.values()) == pytest.approx(1.0, abs=1e-2)
     assert Path(metadata["report_plot"].value).read_bytes()[:4] == b"\x89PNG"
@@ -113,8 +117,10 @@ def test_it_favours_what_the_metrics_reward_and_records_requests(tmp_path, datab
     assert saved.allocation["topic"]["space"] > 0.5
     assert saved.summary["observations"] == 60
     assert saved.summary["candidate_topics"] == {"volcanoes": 30}
-    assert "share" in metadata["allocation"].value and "space" in metadata["report"].value
-    assert metadata["model"].value["fitted"] is True
+    allocation = metadata["allocation"]
+    assert [c.name for c in allocation.schema.columns][:3] == ["dimension", "arm", "share"]
+    assert any(r.data["arm"] == "space ★" for r in allocation.records) and "space" in metadata["report"].value
+    assert metadata["raw_model_json"].value["fitted"] is True
     importances = metadata["feature_importances"].value
     assert set(ARM_SPACE) <= set(importances) and "hook_words" in importances
 
@@ -166,7 +172,7 @@ def test_without_enough_data_no_model_file_is_written_or_recorded(tmp_path, data
     store = Store(database_url)
     seed_videos(store, days=1, per_day=3)
     metadata = materialise(tmp_path, database_url)
-    assert metadata["model"].value["fitted"] is False
+    assert metadata["raw_model_json"].value["fitted"] is False
     assert "model_path" not in store.latest_strategy("demo", on=DAY).summary
     assert not list((tmp_path / "data" / "reports").rglob("*.joblib"))
 
@@ -185,7 +191,7 @@ def test_a_new_channel_starts_from_what_other_channels_learned(tmp_path, databas
     )
     metadata = materialise(tmp_path, database_url)
     assert metadata["pooled_from_channels"].value == 1
-    assert metadata["allocation_json"].value["topic"]["ocean"] > 0.7
+    assert metadata["raw_allocation_json"].value["topic"]["ocean"] > 0.7
 
 
 def test_the_writer_is_told_the_best_and_worst_videos_and_what_viewers_ask_for(tmp_path, database_url):
@@ -202,7 +208,7 @@ def test_the_writer_is_told_the_best_and_worst_videos_and_what_viewers_ask_for(t
     assert best["reward"] >= hints["top_performers"][-1]["reward"] > hints["bottom_performers"][0]["reward"]
     assert hints["requested_topics"] == ["volcanoes"]
     assert hints["winning_arms"]["topic"] == "space"
-    assert metadata["writer_hints"].value == hints
+    assert metadata["raw_writer_hints_json"].value == hints
 
 
 def test_close_contenders_are_put_to_an_even_test(tmp_path, database_url):
@@ -217,7 +223,11 @@ def test_close_contenders_are_put_to_an_even_test(tmp_path, database_url):
         shares = saved.allocation[e.dimension]
         assert shares[e.arm_a] == shares[e.arm_b] == max(shares.values())
     assert {e["dimension"] for e in saved.summary["experiments"]} == {e.dimension for e in running}
-    assert "| dimension | A | B |" in metadata["experiments"].value
+    table = metadata["experiments"]
+    assert [c.name for c in table.schema.columns][1:4] == ["dimension", "A", "B"]
+    assert {(r.data["dimension"], r.data["A"], r.data["B"]) for r in table.records} == {
+        (e.dimension, e.arm_a, e.arm_b) for e in running
+    }
     assert "**Experiments**" in metadata["report"].value
     # the same partition again opens nothing new
     materialise(tmp_path, database_url)
@@ -315,3 +325,69 @@ def test_bad_input_never_fails_the_partition(tmp_path, database_url):
     }
     summary = store.latest_strategy("demo", on=DAY).summary
     assert summary["hints"]["top_performers"] == [] and summary["hints"]["requested_topics"] == []
+
+
+PLOT = re.compile(r"!\[[^\]]*\((?P<w>\d+)×(?P<h>\d+)\)\]\(data:image/png;base64,(?P<data>[^)]+)\)")
+
+
+def test_the_page_shows_the_plot_inline_and_the_allocation_and_experiments_as_tables(tmp_path, database_url):
+    metadata = materialise(tmp_path, database_url)
+    found = PLOT.fullmatch(metadata["plot"].value)
+    assert found, metadata["plot"].value[:200]
+    png = base64.b64decode(found["data"])
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    decoded = Image.open(io.BytesIO(png))
+    assert decoded.format == "PNG" and decoded.size == (int(found["w"]), int(found["h"]))
+    full = Image.open(metadata["report_plot"].value)
+    assert decoded.width == min(640, full.width) < full.width * 2
+    allocation = metadata["allocation"]
+    assert len(allocation.records) == sum(len(values) for values in ARM_SPACE.values())
+    assert {r.data["dimension"] for r in allocation.records} == set(ARM_SPACE)
+    experiments = metadata["experiments"]
+    assert experiments.records == [] and "reason" in [c.name for c in experiments.schema.columns]
+    assert metadata["changes_since_yesterday"].value == "first strategy of the channel (from a uniform prior)"
+
+
+def test_the_change_since_yesterday_names_the_share_that_moved_most(tmp_path, database_url):
+    store = Store(database_url)
+    uniform = {d: {v: 1 / len(values) for v in values} for d, values in ARM_SPACE.items()}
+    store.save_strategy(
+        channel="demo",
+        strategy_date=DAY - timedelta(days=1),
+        videos_per_day=3,
+        allocation=uniform,
+        state={},
+        summary={},
+    )
+    seed_videos(store)
+    metadata = materialise(tmp_path, database_url)
+    now = store.latest_strategy("demo", on=DAY).allocation["topic"]["space"]
+    was = uniform["topic"]["space"]
+    line = metadata["changes_since_yesterday"].value
+    assert line.startswith(f"topic: space {100 * was:.0f}% → {100 * now:.0f}% ({100 * (now - was):+.0f})"), line
+
+
+def test_the_change_line_tells_of_experiments_opened_and_decided_that_day():
+    previous = {"length": {"short": 0.5, "long": 0.5}}
+    allocation = {"length": {"short": 0.5, "long": 0.5}}
+    experiments = [
+        {"dimension": "length", "arm_a": "short", "arm_b": "long", "started_on": "2026-11-01"}
+        | {"status": "decided", "decided_on": DAY.isoformat(), "winner": "long"},
+        {"dimension": "hook", "arm_a": "question", "arm_b": "story", "started_on": DAY.isoformat()}
+        | {"status": "running", "decided_on": None, "winner": None},
+    ]
+    line = changes_since(previous, allocation, experiments, DAY)
+    assert line == (
+        "no share moved by a percentage point, experiment on length decided: long, "
+        "experiment on hook opened: question vs story"
+    )
+
+
+def test_the_change_line_keeps_the_biggest_moves_one_per_dimension():
+    previous = {"topic": {"a": 0.5, "b": 0.5}, "hook": {"x": 0.5, "y": 0.5}, "voice": {"m": 0.5, "n": 0.5}}
+    allocation = {"topic": {"a": 0.6, "b": 0.4}, "hook": {"x": 0.2, "y": 0.8}, "voice": {"m": 0.503, "n": 0.497}}
+    line = changes_since(previous, allocation, [], DAY)
+    assert line == "hook: y 50% → 80% (+30), topic: a 50% → 60% (+10)"
+    assert changes_since(previous, {**allocation, "length": {"new": 1.0}}, [], DAY, most=1) == (
+        "length: new 0% → 100% (+100)"
+    )
