@@ -76,7 +76,10 @@ def _kept_alive(store: Store, publisher: Publisher, video_id: str, owner: str, l
 
     def renew() -> None:
         while not stop.wait(lease.total_seconds() / 3):
-            store.renew_claim(video_id, publisher.platform, publisher.account, owner, lease)
+            try:
+                store.renew_claim(video_id, publisher.platform, publisher.account, owner, lease)
+            except Exception:  # the database is briefly unreachable: try again at the next tick
+                continue
 
     thread = threading.Thread(target=renew, name=f"claim-{video_id}", daemon=True)
     thread.start()

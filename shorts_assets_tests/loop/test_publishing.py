@@ -14,7 +14,7 @@ from shorts_assets.core.state import MemoryStateStore
 from shorts_assets.core.types import PublishRequest
 from shorts_assets.db.state_store import DatabaseStateStore
 from shorts_assets.db.store import Store
-from shorts_assets.fakes.server import FakeServer
+from shorts_assets.fakes.server import FakeServer, Fault
 from shorts_assets.fakes.youtube_server import FakeYouTube
 from shorts_assets.loop.publishing import CLAIMED_ELSEWHERE, publish_batch, publish_one
 from shorts_assets.providers.platforms.marker import carries_marker
@@ -328,3 +328,33 @@ def test_a_draft_render_is_still_posted_to_the_simulated_platform(database_url, 
     (record,) = store.publications("demo", DAY)
     assert record.status == "published"
     assert urlsplit(record.url).hostname == "simulated.invalid"
+
+
+def test_a_long_post_keeps_its_claim_alive_so_no_other_run_takes_it_over(database_url, tmp_path):
+    store = Store(database_url)
+    (video_id,) = rendered_batch(store, tmp_path, count=1)
+    (row,) = store.batch("demo", DAY)
+    app = FakeYouTube()
+    app.inject("videos.insert", Fault.answer(503, {"error": {"code": 503, "message": "busy"}}))
+    rivals = []
+
+    def slow_backoff(seconds: float) -> None:
+        time.sleep(0.5)  # the post outlasts its lease several times over
+        rival = store.begin_publish(
+            video_id=video_id,
+            channel="demo",
+            batch_date=DAY,
+            platform="youtube",
+            account="demo",
+            scheduled_at=NOW_SLOT,
+            owner="rival-host:2:run",
+        )
+        rivals.append(rival.granted)
+
+    with FakeServer(app) as server, adapter(server, app, store, sleep=slow_backoff) as publisher:
+        assert publish_one(store, publisher, row, lease=timedelta(milliseconds=150)) == "published"
+
+    assert rivals == [False]
+    assert app.created_videos == 1
+    record = store.publication(video_id, "youtube", "demo")
+    assert (record.status, record.attempts) == ("published", 1)
