@@ -172,13 +172,16 @@ def start_process(command: list[str], **popen_kwargs: object) -> subprocess.Pope
 
 
 def stop_process(process: subprocess.Popen) -> None:
-    """Kill `process` and everything in its group, and reap it."""
+    """Kill `process` and everything in its group, reap it and close its pipes."""
     if process.poll() is None:
         try:
             os.killpg(process.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             process.kill()
     process.wait()
+    for pipe in (process.stdin, process.stdout, process.stderr):
+        if pipe is not None:
+            pipe.close()
 
 
 def run_process(

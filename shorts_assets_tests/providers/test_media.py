@@ -495,3 +495,13 @@ def test_a_file_that_is_not_media_fails_verification_naming_it(tmp_path: Path) -
         verify_complete(junk, "clip 3")
 
     assert raised.value.path == junk
+
+
+def test_an_ffmpeg_run_that_times_out_is_killed_with_its_group_before_the_error_is_raised() -> None:
+    marker = f"anullsrc=r={8000 + os.getpid() % 1000}"
+
+    with pytest.raises(ProviderError, match="timed out after 0.5 s"):
+        run_ffmpeg(["-re", "-f", "lavfi", "-i", marker, "-t", "600", "-f", "null", "-"], "silence", timeout_s=0.5)
+
+    running = [pid for pid in _children_of(os.getpid()) if marker.encode() in Path(f"/proc/{pid}/cmdline").read_bytes()]
+    assert running == []

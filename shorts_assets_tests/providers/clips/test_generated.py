@@ -398,3 +398,18 @@ def test_a_download_that_is_not_video_is_rejected(tmp_path):
         with pytest.raises(ProviderError, match="not a video"):
             clips(runway(server, app, sleeps), MemoryStateStore(), sleeps).generate(SCRIPT, tmp_path)
     assert not (Path(tmp_path) / "scene_01.mp4").exists()
+
+
+def test_a_download_cut_short_is_rejected_though_its_header_says_it_is_whole(tmp_path, mp4):
+    whole = tmp_path / "whole.mp4"
+    source = tmp_path / "source.mp4"
+    source.write_bytes(mp4)
+    run_ffmpeg(["-i", f"file:{source}", "-c", "copy", "-movflags", "+faststart", f"file:{whole}"], "faststart")
+    cut = whole.read_bytes()[: whole.stat().st_size // 2]
+    app = FakeRunway(video_bytes=cut)
+    out = tmp_path / "out"
+    with serve(app) as server:
+        sleeps = Sleeps()
+        with pytest.raises(ProviderError, match=r"not a whole one: .*decodes to only"):
+            clips(runway(server, app, sleeps), MemoryStateStore(), sleeps).generate(SCRIPT, out)
+    assert not (out.exists() and any(out.iterdir()))

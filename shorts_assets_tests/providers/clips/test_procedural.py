@@ -199,3 +199,17 @@ def test_every_look_a_script_may_name_has_a_recipe():
     from shorts_assets.core import types
 
     assert set(VISUALS) == set(types.VISUALS)
+
+
+def test_a_clip_cut_short_in_place_is_drawn_again_though_its_header_still_says_it_is_whole(tmp_path: Path) -> None:
+    script = make_script("vid-cut", ("starfield", 1.0))
+    generator = ProceduralClips(width=180, height=320)
+    [first] = generator.generate(script, tmp_path)
+    whole = first.path.read_bytes()
+    first.path.write_bytes(whole[: len(whole) // 2])
+    assert probe(first.path).duration_s == pytest.approx(first.duration_s)
+
+    [second] = generator.generate(script, tmp_path)
+
+    assert second == first
+    assert second.path.read_bytes() == whole

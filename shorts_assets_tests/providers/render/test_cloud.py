@@ -339,6 +339,23 @@ def test_a_download_that_is_not_a_video_or_is_gone_leaves_no_half_written_output
     assert not world.out_path.with_suffix(".jpg").exists()
 
 
+def test_a_download_cut_short_is_rejected_and_an_earlier_one_cut_short_is_not_reused(world, tmp_path):
+    state = MemoryStateStore()
+    result = world.render(world.renderer(state))
+    whole = result.video_path.read_bytes()
+    cut = whole[: len(whole) // 2]
+    assert b"moov" in cut[:4096]  # the header survives the cut
+
+    result.video_path.write_bytes(cut)
+    world.app.inject("cdn", Fault.answer(200, cut, {"Content-Type": "video/mp4"}))
+    with pytest.raises(ProviderError, match=r"not a whole one: .*decodes to only"):
+        world.render(world.renderer(state))
+    assert leftovers(world) == []
+
+    again = world.render(world.renderer(state))
+    assert again.video_path.read_bytes() == whole
+
+
 # --- refused before anything is sent ----------------------------------------------------------------
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 import dataclasses
 import re
 import subprocess
+import tempfile
+import uuid
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +18,7 @@ import pytest
 from shorts_assets.core.errors import ProviderError
 from shorts_assets.core.types import Clip, RenderResult, Scene, Script, Voiceover, WordTiming
 from shorts_assets.providers.clips.procedural import ProceduralClips
-from shorts_assets.providers.media import ffmpeg_exe, probe, run_ffmpeg
+from shorts_assets.providers.media import BadMediaFile, ffmpeg_exe, probe, run_ffmpeg
 from shorts_assets.providers.render import ffmpeg as ffmpeg_renderer
 from shorts_assets.providers.render.ffmpeg import (
     CAPTION_STYLES,
@@ -464,6 +466,40 @@ def test_a_corrupt_clip_names_the_file_and_leaves_nothing_at_out_path(tmp_path: 
     assert "vid-broken" in str(raised.value)
     assert not out_path.exists()
     assert not out_path.with_suffix(".jpg").exists()
+
+
+def test_a_clip_cut_short_fails_the_render_as_a_bad_media_file_naming_it(tmp_path: Path) -> None:
+    [clip] = ProceduralClips(width=180, height=320).generate(make_script("vid-cut", "boxed", (1.0,)), tmp_path)
+    clip.path.write_bytes(clip.path.read_bytes()[: clip.path.stat().st_size // 2])
+    voiceover = make_voiceover(tmp_path / "voice.wav", 1.0, ("Cut",))
+    out_path = tmp_path / "out" / "cut.mp4"
+
+    with pytest.raises(BadMediaFile, match=r"vid-cut: clip 1 .*scene_01\.mp4 reads to only") as raised:
+        FfmpegRenderer(profile="draft").render([clip], voiceover, make_script("vid-cut", "boxed", (1.0,)), out_path)
+
+    assert raised.value.path == clip.path
+    assert not out_path.exists()
+
+
+@pytest.mark.slow
+def test_a_render_removes_the_work_folder_a_dead_render_left_and_leaves_none_of_its_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    temp_root = tmp_path / "tmp"
+    temp_root.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp_root))
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    left = temp_root / f"shorts-render-{dead.pid}-{uuid.uuid4().hex}"
+    left.mkdir()
+    (left / "picture.mp4").write_bytes(b"half a picture")
+    script = make_script("vid-tidy", "boxed", (1.0,))
+    clips = ProceduralClips(width=180, height=320).generate(script, tmp_path / "clips")
+    voiceover = make_voiceover(tmp_path / "voice.wav", 1.0, ("Tidy",))
+
+    FfmpegRenderer(profile="draft", music=False).render(clips, voiceover, script, tmp_path / "out" / "tidy.mp4")
+
+    assert list(temp_root.iterdir()) == []
 
 
 @pytest.mark.slow

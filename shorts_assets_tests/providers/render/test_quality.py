@@ -82,6 +82,7 @@ def test_a_rendered_short_passes_every_check(good_short: Path) -> None:
         "no_black_stretch",
         "no_silent_stretch",
         "file_size",
+        "decodes_fully",
     }
 
 
@@ -100,6 +101,19 @@ def test_a_black_silent_wrong_sized_video_fails_what_it_should(black_silent: Pat
         results
     )
     assert "duration" not in failed(results) and "audio_present" not in failed(results)
+
+
+def test_a_short_cut_short_keeps_its_header_duration_but_fails_decodes_fully(good_short: Path, tmp_path: Path) -> None:
+    cut = tmp_path / "short.mp4"
+    whole = good_short.read_bytes()
+    cut.write_bytes(whole[: len(whole) // 2])
+
+    results = {name: (passed, detail) for name, passed, detail in check_render(cut, **DRAFT)}
+
+    assert results["duration"][0] and results["readable"][0]  # the header still says it is whole
+    passed, detail = results["decodes_fully"]
+    assert not passed and "decoded of the" in detail
+    assert check_render(good_short, **DRAFT)[-1] != ("decodes_fully", False, detail)
 
 
 def test_an_unreadable_file_fails_readable(tmp_path: Path) -> None:
