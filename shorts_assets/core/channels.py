@@ -17,7 +17,8 @@ from shorts_assets.core.arms import ARM_SPACE
 from shorts_assets.core.errors import ConfigError
 from shorts_assets.core.types import PLATFORMS
 
-CHANNEL_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+# Matched whole (fullmatch): with re.match, "$" would also accept a name ending in a newline.
+CHANNEL_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
 DEFAULT_CHANNEL = "demo"
 
 
@@ -48,7 +49,7 @@ class ChannelConfig:
         if unknown:
             raise ConfigError(f"{where}: unknown channel field(s) {', '.join(sorted(unknown))}")
         name = raw.get("name")
-        if not isinstance(name, str) or not CHANNEL_NAME.match(name):
+        if not isinstance(name, str) or not CHANNEL_NAME.fullmatch(name):
             raise ConfigError(f"{where}: channel name {name!r} must match {CHANNEL_NAME.pattern}")
         kwargs: dict[str, Any] = {"name": name, "audience_seed": default_seed(name)}
         if "videos_per_day" in raw:

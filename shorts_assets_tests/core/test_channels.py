@@ -1,0 +1,17 @@
+"""A channel's name: lower-case letters, digits, '-' and '_', at most 40 characters, matched whole."""
+
+import pytest
+
+from shorts_assets.core.channels import ChannelConfig
+from shorts_assets.core.errors import ConfigError
+
+
+@pytest.mark.parametrize("name", ["demo", "space-facts", "k_2", "a" * 40])
+def test_a_well_formed_name_makes_a_channel(name):
+    assert ChannelConfig.from_dict({"name": name}, "SHORTS_CHANNELS_FILE=x.json").name == name
+
+
+@pytest.mark.parametrize("name", ["demo\n", "demo\r\n", "\ndemo", "demo ", "Demo", "-demo", "a" * 41, "", "de|mo", 7])
+def test_a_name_with_anything_around_or_beyond_the_pattern_is_refused_naming_where_it_was_written(name):
+    with pytest.raises(ConfigError, match=r"^SHORTS_CHANNELS_FILE=x\.json: channel name"):
+        ChannelConfig.from_dict({"name": name}, "SHORTS_CHANNELS_FILE=x.json")
