@@ -12,12 +12,17 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
+
+import sqlalchemy as sa
 
 from shorts_assets.core.arms import ARM_SPACE
 from shorts_assets.core.channels import DEFAULT_CHANNEL, ChannelConfig, default_seed
 from shorts_assets.core.credentials import channel_variable, credential
 from shorts_assets.core.errors import ConfigError
+from shorts_assets.db.secrets import VARIABLE as SECRET_KEY_VARIABLE
+from shorts_assets.db.secrets import SecretKeys
 from shorts_assets.providers.net.costs import PriceTable
 from shorts_assets.providers.registry import SEAMS, base_url_variables
 
@@ -54,6 +59,8 @@ class Settings:
     cloud_render_media_base_url: str = ""  # where the data root is served for the cloud renderer to fetch
     cloud_render_poll_interval_s: float = 5.0
     cloud_render_timeout_s: float = 1800.0
+    # SHORTS_SECRET_KEY: seals the credentials kept in the database; None when unset
+    secret_keys: SecretKeys | None = field(default=None, repr=False)
 
     @property
     def simulation(self) -> bool:
@@ -122,9 +129,49 @@ def _channels(env: Mapping[str, str]) -> tuple[ChannelConfig, ...]:
 
 def _start_date(env: Mapping[str, str]) -> str:
     value = env.get("SHORTS_START_DATE", "").strip() or "2026-01-01"
-    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-        raise ConfigError(f"SHORTS_START_DATE={value!r} must be a date like 2026-01-01")
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        try:
+            date.fromisoformat(value)
+            return value
+        except ValueError:
+            pass  # shaped like a date, but no such day
+    raise ConfigError(f"SHORTS_START_DATE={value!r} must be a date like 2026-01-01")
+
+
+def _database_url(env: Mapping[str, str], data_dir: Path) -> str:
+    """DATABASE_URL, which must name its database; never echoed, as it may hold a password."""
+    value = env.get("DATABASE_URL", "").strip()
+    if not value:
+        return f"sqlite:///{data_dir / 'shorts.db'}"
+    try:
+        url = sa.engine.make_url(value) if "://" in value else None
+    except (sa.exc.ArgumentError, ValueError):  # a malformed URL, or a port that is no number
+        url = None
+    if url is None:
+        raise ConfigError("DATABASE_URL must be a SQLAlchemy URL such as postgresql+psycopg2://host/db")
+    if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
+        raise ConfigError(
+            "DATABASE_URL names no database file: use sqlite:///<path> (an in-memory database would not "
+            "outlive one connection)"
+        )
+    if not url.database:
+        raise ConfigError(
+            "DATABASE_URL names no database: end it with /<database name>, or the server's default database "
+            "would be used"
+        )
     return value
+
+
+def _secret_keys(env: Mapping[str, str], real_publishers: tuple[str, ...]) -> SecretKeys | None:
+    """SHORTS_SECRET_KEY, required by a real publisher: its tokens are kept in the database, sealed."""
+    keys = SecretKeys.parse(env.get(SECRET_KEY_VARIABLE, ""))
+    if keys is None and real_publishers:
+        switched_on = ", ".join(f"PUBLISHER_{p.upper()}=true" for p in real_publishers)
+        raise ConfigError(
+            f"{switched_on} needs {SECRET_KEY_VARIABLE}: the platform's tokens are kept in the database "
+            "encrypted with it (a Fernet key, or several comma-separated to rotate)"
+        )
+    return keys
 
 
 def _reject_rate(env: Mapping[str, str]) -> float:
@@ -306,9 +353,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read and validate every variable; raise ConfigError naming the first bad one."""
     env = os.environ if env is None else env
     data_dir = Path(env.get("SHORTS_DATA_DIR", "").strip() or "data").resolve()
-    database_url = env.get("DATABASE_URL", "").strip() or f"sqlite:///{data_dir / 'shorts.db'}"
-    if "://" not in database_url:
-        raise ConfigError("DATABASE_URL must be a SQLAlchemy URL such as postgresql+psycopg2://host/db")
+    database_url = _database_url(env, data_dir)
     location = load_location(env)
     log_level, channels = location.log_level, location.channels
     real_publishers = tuple(
@@ -342,6 +387,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         cloud_render_media_base_url=_media_base_url(env, renderer_provider),
         cloud_render_poll_interval_s=_number(env, "CLOUD_RENDER_POLL_INTERVAL_S", 5.0, 0.0, 600.0),
         cloud_render_timeout_s=_number(env, "CLOUD_RENDER_TIMEOUT_S", 1800.0, 1.0, 86400.0),
+        secret_keys=_secret_keys(env, real_publishers),
     )
 
 

@@ -66,8 +66,12 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 def loop_resources(data_dir: Path, database_url: str, videos_per_day: int = 2, reject_rate: float = 0.0) -> dict:
-    """The offline resources of the loop, rooted in a temporary data folder."""
+    """The offline resources of the loop, rooted in a temporary data folder, credentials sealed with a
+    fresh key."""
+    from cryptography.fernet import Fernet
+
     from shorts_assets.core.channels import ChannelConfig
+    from shorts_assets.db.secrets import SecretKeys
     from shorts_assets.defs.resources import (
         ChannelsResource,
         ClipGeneratorResource,
@@ -80,7 +84,7 @@ def loop_resources(data_dir: Path, database_url: str, videos_per_day: int = 2, r
         VoiceResource,
     )
 
-    database = DatabaseResource(url=database_url)
+    database = DatabaseResource(url=database_url, secret_keys=SecretKeys([Fernet.generate_key().decode()]))
     return {
         "database": database,
         "media": MediaResource(data_dir=str(data_dir)),

@@ -3,9 +3,12 @@
 import json
 
 import pytest
+from cryptography.fernet import Fernet
 
 from shorts_assets.core.errors import ConfigError
 from shorts_assets.settings import load_settings
+
+KEY = Fernet.generate_key().decode()
 
 
 def test_nothing_set_gives_the_embedded_default(tmp_path):
@@ -165,6 +168,7 @@ def test_a_publisher_with_its_credentials_is_switched_on_and_a_channel_may_have_
         "SHORTS_CHANNELS": "demo,cooking",
         "YOUTUBE_REFRESH_TOKEN_DEMO": "r1",
         "YOUTUBE_REFRESH_TOKEN_COOKING": "r2",
+        "SHORTS_SECRET_KEY": KEY,
     }
     assert load_settings(env).real_publishers == ("youtube",)
     assert not load_settings(env).simulation
@@ -200,3 +204,65 @@ def test_the_cloud_renderer_needs_its_key_and_where_the_data_root_is_served():
     assert settings.renderer_provider == "cloud"
     assert settings.cloud_render_media_base_url == "https://cdn.example.com/shorts"
     assert settings.cloud_render_timeout_s == 600.0
+
+
+@pytest.mark.parametrize("value", ["2026-13-45", "2026-02-30", "2026-00-10"])
+def test_a_start_date_that_is_no_calendar_day_is_refused_by_name(value):
+    with pytest.raises(ConfigError, match=f"SHORTS_START_DATE='{value}'"):
+        load_settings({"SHORTS_START_DATE": value})
+    assert load_settings({"SHORTS_START_DATE": "2024-02-29"}).start_date == "2024-02-29"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://shorts:hunter2@127.0.0.1:5432/",
+        "postgresql+psycopg2://shorts:hunter2@127.0.0.1:5432",
+        "sqlite://",
+        "sqlite:///:memory:",
+    ],
+)
+def test_a_database_url_without_a_database_is_refused_without_echoing_it(url, tmp_path):
+    with pytest.raises(ConfigError, match="DATABASE_URL names no database") as caught:
+        load_settings({"DATABASE_URL": url, "SHORTS_DATA_DIR": str(tmp_path)})
+    assert "hunter2" not in str(caught.value)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_malformed_database_url_is_refused_without_echoing_it():
+    with pytest.raises(ConfigError, match="DATABASE_URL must be a SQLAlchemy URL") as caught:
+        load_settings({"DATABASE_URL": "postgresql://shorts:hunter2@127.0.0.1:port/shorts"})
+    assert "hunter2" not in str(caught.value)
+    assert load_settings({"DATABASE_URL": "postgresql://127.0.0.1:5432/shorts"}).database_url.endswith("/shorts")
+
+
+def test_the_secret_key_is_one_fernet_key_or_several_and_never_echoed():
+    assert load_settings({}).secret_keys is None
+    assert load_settings({"SHORTS_SECRET_KEY": KEY}).secret_keys.count == 1
+    other = Fernet.generate_key().decode()
+    keys = load_settings({"SHORTS_SECRET_KEY": f" {KEY} , {other} "}).secret_keys
+    assert keys.count == 2
+    assert KEY not in repr(keys) and KEY not in repr(load_settings({"SHORTS_SECRET_KEY": KEY}))
+    for bad in ("not-a-key", f"{KEY},", f"{KEY},,{other}", KEY[:-4]):
+        with pytest.raises(ConfigError, match="SHORTS_SECRET_KEY") as caught:
+            load_settings({"SHORTS_SECRET_KEY": bad})
+        assert KEY not in str(caught.value)
+
+
+def test_a_real_publisher_needs_the_secret_key_its_tokens_are_sealed_with():
+    env = {
+        "PUBLISHER_INSTAGRAM": "true",
+        "INSTAGRAM_USER_ID": "17841400000000001",
+        "INSTAGRAM_ACCESS_TOKEN": "IGQVJ-long-lived",
+    }
+    with pytest.raises(ConfigError, match="PUBLISHER_INSTAGRAM=true needs SHORTS_SECRET_KEY") as caught:
+        load_settings(env)
+    assert "IGQVJ-long-lived" not in str(caught.value)
+    assert load_settings({**env, "SHORTS_SECRET_KEY": KEY}).real_publishers == ("instagram",)
+
+
+def test_a_channel_name_ending_in_a_newline_is_refused_naming_the_file(tmp_path):
+    path = tmp_path / "channels.json"
+    path.write_text(json.dumps({"channels": [{"name": "demo\n"}]}))
+    with pytest.raises(ConfigError, match="SHORTS_CHANNELS_FILE=.*channel name 'demo\\\\n'"):
+        load_settings({"SHORTS_CHANNELS_FILE": str(path)})

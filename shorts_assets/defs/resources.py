@@ -1,17 +1,30 @@
-"""Dagster resources: thin wrappers that pick each provider's adapter from configuration."""
+"""Dagster resources: thin wrappers that pick each provider's adapter from configuration.
 
-from __future__ import annotations
+Everything a resource holds comes from the environment the code location was loaded with, never from
+a run's config: where credentials are sent (base URLs), whether posts are real, the spending limits,
+the database and the data root. So every field is a ``dg.ResourceDependency``: Dagster leaves those
+out of the resource's config schema, which is therefore empty (a run config that sets anything under
+``resources.<name>.config`` fails validation before any step starts, and the Launchpad offers
+nothing to set), and hands the value unchanged to the copy of the resource it makes for each run.
+Plain pydantic fields would be run config; private attributes would be dropped by that copy.
 
+In Python a resource is built with its constructor, ``ScriptWriterResource(provider="openai", ...)``,
+or all of them from validated settings with ``build_resources``.
+"""
+
+# No `from __future__ import annotations`: Dagster must see the ResourceDependency annotations as types.
 import json
 import os
 from datetime import date
 from pathlib import Path
 
 import dagster as dg
+from pydantic import Field
 
 from shorts_assets.core.channels import ChannelConfig
 from shorts_assets.core.errors import ConfigError
 from shorts_assets.core.protocols import Audience, ClipGenerator, Publisher, Renderer, ScriptWriter, Voice
+from shorts_assets.db.secrets import SecretKeys
 from shorts_assets.db.state_store import DatabaseStateStore
 from shorts_assets.db.store import Store
 from shorts_assets.providers import registry
@@ -21,18 +34,25 @@ from shorts_assets.settings import Settings
 
 
 class DatabaseResource(dg.ConfigurableResource):
-    """The application database (DATABASE_URL), migrated to the newest schema on first use."""
+    """The application database (DATABASE_URL), migrated to the newest schema on first use; the
+    credentials the platform adapters keep in it are sealed with SHORTS_SECRET_KEY."""
 
-    url: str
+    # Both may hold secrets (a password in the URL, the keys): kept out of the repr as well.
+    url: dg.ResourceDependency[str] = Field(repr=False)
+    secret_keys: dg.ResourceDependency[SecretKeys | None] = Field(default=None, repr=False)
 
     def store(self) -> Store:
         return Store(self.url)
+
+    def state(self, store: Store | None = None) -> DatabaseStateStore:
+        """The adapters' durable state in this database, credentials sealed with the configured keys."""
+        return DatabaseStateStore(store or self.store(), self.secret_keys)
 
 
 class MediaResource(dg.ConfigurableResource):
     """The data root (SHORTS_DATA_DIR): media laid out by channel/date/video id, and the outbox."""
 
-    data_dir: str
+    data_dir: dg.ResourceDependency[str]
 
     def video_dir(self, channel: str, batch_date: date, video_id: str) -> Path:
         path = Path(self.data_dir) / "media" / channel / batch_date.isoformat() / video_id
@@ -47,7 +67,7 @@ class MediaResource(dg.ConfigurableResource):
 class ChannelsResource(dg.ConfigurableResource):
     """The configured channels (SHORTS_CHANNELS or SHORTS_CHANNELS_FILE), as the JSON document the file holds."""
 
-    channels: str  # {"channels": [{"name": ..., "videos_per_day": ...}, ...]}
+    channels: dg.ResourceDependency[str]  # {"channels": [{"name": ..., "videos_per_day": ...}, ...]}
 
     def configs(self) -> tuple[ChannelConfig, ...]:
         return tuple(ChannelConfig.from_dict(c, "the channels resource") for c in json.loads(self.channels)["channels"])
@@ -61,7 +81,7 @@ class ChannelsResource(dg.ConfigurableResource):
         raise ConfigError(f"unknown channel {name!r}: SHORTS_CHANNELS defines {known}")
 
     @classmethod
-    def from_configs(cls, channels: tuple[ChannelConfig, ...]) -> ChannelsResource:
+    def from_configs(cls, channels: tuple[ChannelConfig, ...]) -> "ChannelsResource":
         return cls(channels=json.dumps({"channels": [c.to_dict() for c in channels]}))
 
 
@@ -69,8 +89,8 @@ class SpendingResource(dg.ConfigurableResource):
     """Each channel's daily limit on paid provider calls (SHORTS_DAILY_BUDGET_USD) and the price table
     its costs are estimated from (SHORTS_PRICES_FILE)."""
 
-    daily_limits_usd: dict[str, float] = {}  # a channel left out has no limit
-    prices_file: str = ""
+    daily_limits_usd: dg.ResourceDependency[dict[str, float]] = {}  # a channel left out has no limit
+    prices_file: dg.ResourceDependency[str] = ""
 
     def prices(self) -> PriceTable:
         if not self.prices_file:
@@ -85,11 +105,11 @@ class ScriptWriterResource(dg.ConfigurableResource):
     """Writes scripts (SCRIPT_PROVIDER): the offline template writer, OpenAI or Anthropic; SCRIPT_CANDIDATES
     of them per video, of which the reward model keeps the best."""
 
-    provider: str = "template"
-    model: str = ""  # SCRIPT_MODEL; empty: the provider's default
-    candidates: int = 1  # SCRIPT_CANDIDATES
-    openai_api: str = "responses"  # OPENAI_SCRIPT_API
-    base_urls: dict[str, str] = {}
+    provider: dg.ResourceDependency[str] = "template"
+    model: dg.ResourceDependency[str] = ""  # SCRIPT_MODEL; empty: the provider's default
+    candidates: dg.ResourceDependency[int] = 1  # SCRIPT_CANDIDATES
+    openai_api: dg.ResourceDependency[str] = "responses"  # OPENAI_SCRIPT_API
+    base_urls: dg.ResourceDependency[dict[str, str]] = {}
 
     @property
     def writes_any_topic(self) -> bool:
@@ -113,10 +133,10 @@ class ClipGeneratorResource(dg.ConfigurableResource):
     """Generates scene clips (VIDEO_GEN_PROVIDER): procedural clips made by ffmpeg, or Sora, Runway,
     Luma or Pika, whose jobs are recorded in the database so a retry resumes instead of paying again."""
 
-    provider: str = "stub"
-    model: str = ""  # VIDEO_GEN_MODEL; empty: the provider's default
-    poll_interval_s: float = 5.0
-    base_urls: dict[str, str] = {}
+    provider: dg.ResourceDependency[str] = "stub"
+    model: dg.ResourceDependency[str] = ""  # VIDEO_GEN_MODEL; empty: the provider's default
+    poll_interval_s: dg.ResourceDependency[float] = 5.0
+    base_urls: dg.ResourceDependency[dict[str, str]] = {}
 
     def adapter(self, channel: str, budget: Budget, store: Store) -> ClipGenerator:
         return registry.build(
@@ -135,10 +155,10 @@ class ClipGeneratorResource(dg.ConfigurableResource):
 class VoiceResource(dg.ConfigurableResource):
     """Speaks the narration with word timings (TTS_PROVIDER): espeak-ng in-process, OpenAI or ElevenLabs."""
 
-    provider: str = "espeak"
-    model: str = ""  # TTS_MODEL; empty: the provider's default
-    voices: dict[str, str] = {}  # TTS_VOICES: voice arm -> the provider's voice
-    base_urls: dict[str, str] = {}
+    provider: dg.ResourceDependency[str] = "espeak"
+    model: dg.ResourceDependency[str] = ""  # TTS_MODEL; empty: the provider's default
+    voices: dg.ResourceDependency[dict[str, str]] = {}  # TTS_VOICES: voice arm -> the provider's voice
+    base_urls: dg.ResourceDependency[dict[str, str]] = {}
 
     def adapter(self, channel: str, budget: Budget) -> Voice:
         return registry.build(
@@ -157,13 +177,13 @@ class RendererResource(dg.ConfigurableResource):
     """Renders the vertical short (RENDERER_PROVIDER): ffmpeg on this machine, or Creatomate's cloud API
     fetching the media from where the data root is served, its render ids kept in the database."""
 
-    provider: str = "ffmpeg"
-    profile: str = "final"  # final: 1080×1920 for publishing; draft: smaller and faster
-    data_dir: str = ""
-    media_base_url: str = ""  # CLOUD_RENDER_MEDIA_BASE_URL
-    poll_interval_s: float = 5.0
-    timeout_s: float = 1800.0
-    base_urls: dict[str, str] = {}
+    provider: dg.ResourceDependency[str] = "ffmpeg"
+    profile: dg.ResourceDependency[str] = "final"  # final: 1080×1920 for publishing; draft: smaller and faster
+    data_dir: dg.ResourceDependency[str] = ""
+    media_base_url: dg.ResourceDependency[str] = ""  # CLOUD_RENDER_MEDIA_BASE_URL
+    poll_interval_s: dg.ResourceDependency[float] = 5.0
+    timeout_s: dg.ResourceDependency[float] = 1800.0
+    base_urls: dg.ResourceDependency[dict[str, str]] = {}
 
     def adapter(self, channel: str = "", budget: Budget | None = None, store: Store | None = None) -> Renderer:
         return registry.build(
@@ -195,11 +215,11 @@ class PlatformsResource(dg.ConfigurableResource):
     and their durable state (upload sessions, rotated tokens, quota) kept in the database.
     """
 
-    data_dir: str
+    data_dir: dg.ResourceDependency[str]
     database: DatabaseResource
-    reject_rate: float = 0.0
-    real: list[str] = []
-    base_urls: dict[str, str] = {}
+    reject_rate: dg.ResourceDependency[float] = 0.0
+    real: dg.ResourceDependency[list[str]] = []
+    base_urls: dg.ResourceDependency[dict[str, str]] = {}
 
     @property
     def simulated(self) -> bool:
@@ -227,16 +247,13 @@ class PlatformsResource(dg.ConfigurableResource):
         return PlatformAudience({p: self._adapter(p, channel.name) for p in self.real if p in channel.platforms})
 
     def _adapter(self, platform: str, account: str) -> Audience:
-        state = DatabaseStateStore(self.database.store())
+        state = self.database.state()
         return registry.build("platform", platform, account, os.environ, base_urls=self.base_urls, state=state)
 
 
 def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
     """Every resource the loop needs, configured from validated settings."""
-    # A URL from the environment may hold a password: pass it by reference, never by value.
-    database = DatabaseResource(
-        url=dg.EnvVar("DATABASE_URL") if os.environ.get("DATABASE_URL") else settings.database_url
-    )
+    database = DatabaseResource(url=settings.database_url, secret_keys=settings.secret_keys)
     return {
         "database": database,
         "media": MediaResource(data_dir=str(settings.data_dir)),
