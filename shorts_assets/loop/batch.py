@@ -126,9 +126,10 @@ def verify_output(output: Mapping[str, Any] | None) -> str | None:
     return None
 
 
-def _invalidate(store: Store, row: VideoRow, need: str, reason: str) -> None:
-    """Mark `need`'s recorded output on `row` invalid, so `need` makes it again on its next run."""
-    store.complete_stage(row.video_id, need, {**row.outputs[need], INVALID: reason})
+def mark_invalid(store: Store, row: VideoRow, stage: str, reason: str) -> None:
+    """Mark `stage`'s recorded output on `row` invalid with `reason`, so `stage` makes it again on its
+    next run (for a caller that finds it unusable, e.g. a file that fails `verify_output` before upload)."""
+    store.complete_stage(row.video_id, stage, {**row.outputs[stage], INVALID: reason})
 
 
 def _upstream_of(row: VideoRow, needs: tuple[str, ...], bad: Path) -> str | None:
@@ -186,7 +187,7 @@ def run_per_video(
             upstream = _upstream_of(row, needs, exc.path) if isinstance(exc, BadMediaFile) else None
             if upstream is not None:
                 # The upstream stage's next run makes the file again; this stage then retries.
-                _invalidate(store, row, upstream, f"{stage} could not use {exc.path.name}: {message}")
+                mark_invalid(store, row, upstream, f"{stage} could not use {exc.path.name}: {message}")
                 message += f" ({upstream} makes {exc.path.name} again on its next run)"
                 outcome.failed[row.video_id] = message
                 outcome.invalid_upstream[row.video_id] = f"{upstream} output is invalid: {exc.path.name}"
@@ -217,7 +218,7 @@ def _blocked(log: Log, store: Store, row: VideoRow, stage: str, needs: tuple[str
         if output:
             reason = f"{need} output is invalid: {problem}; {need} makes it again on its next run"
             if not output.get(INVALID):
-                _invalidate(store, row, need, problem)
+                mark_invalid(store, row, need, problem)
             outcome.invalid_upstream[row.video_id] = reason
             log.warning(f"{row.video_id} waits at {stage}: {reason}")
         return True

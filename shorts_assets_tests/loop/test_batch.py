@@ -20,7 +20,7 @@ import pytest
 from shorts_assets.core.errors import BatchFailed
 from shorts_assets.core.records import clips_from_json, to_json, voiceover_from_json
 from shorts_assets.db.store import Store, VideoRow
-from shorts_assets.loop.batch import CHECKSUMS, INVALID, run_per_video, verify_output, with_checksums
+from shorts_assets.loop.batch import CHECKSUMS, INVALID, mark_invalid, run_per_video, verify_output, with_checksums
 from shorts_assets.providers.clips.procedural import ProceduralClips
 from shorts_assets.providers.render.ffmpeg import FfmpegRenderer
 from shorts_assets_tests.helpers import script_json
@@ -129,6 +129,18 @@ def test_a_kept_output_whose_file_changed_is_redone_and_the_outcome_says_why(
     assert any("redoing notes" in line and reason in line for line in log.lines)
     assert outcome.metadata()["redone_after_verification"] == 1
     assert verify_output(output(store, "notes")) is None
+
+
+def test_an_output_marked_invalid_by_a_later_user_is_redone_by_its_stage(store: Store, tmp_path: Path) -> None:
+    work = Notes(tmp_path)
+    run_per_video(Log(), store, rows(store), "notes", (), work)
+
+    mark_invalid(store, rows(store)[0], "notes", "the upload found notes.txt unreadable")
+    outcome = run_per_video(Log(), store, rows(store), "notes", (), work)
+
+    assert work.runs == 2
+    assert outcome.status_of(VIDEO) == "redone: the upload found notes.txt unreadable"
+    assert INVALID not in output(store, "notes")
 
 
 def test_verify_output_names_what_is_wrong_and_accepts_what_is_whole(tmp_path: Path) -> None:
