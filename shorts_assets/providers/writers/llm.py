@@ -118,7 +118,13 @@ def _excerpt(text: str, limit: int = 160) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-class _StructuredWriter(Closing):
+class StructuredWriter(Closing):
+    """The flow every language-model writer shares: the prompt, the strict schema, the one repair request.
+
+    A subclass sets ``service``, ``model``, ``max_output_tokens``, ``http`` and ``budget`` and answers
+    one request in ``_ask``.
+    """
+
     service = "llm"
 
     @property
@@ -183,7 +189,7 @@ class _StructuredWriter(Closing):
         raise NotImplementedError
 
 
-class OpenAIScriptWriter(_StructuredWriter):
+class OpenAIScriptWriter(StructuredWriter):
     """ScriptWriter over OpenAI's Responses API with a strict JSON schema.
 
     ``api="chat"`` uses Chat Completions instead; with ``api="responses"`` a server that does not
@@ -325,7 +331,7 @@ def _anthropic_classify(response: httpx.Response) -> Verdict | None:
     return None
 
 
-class AnthropicScriptWriter(_StructuredWriter):
+class AnthropicScriptWriter(StructuredWriter):
     """ScriptWriter over Anthropic's Messages API; the script comes back as a forced tool call."""
 
     service = "anthropic"
