@@ -259,10 +259,18 @@ def word_timings(text: str, boundaries: Sequence[Boundary], duration_s: float) -
                 if piece:
                     units.append((piece, boundary.start_s, boundary.end_s))
         elif inside:
-            units.append((word.text, min(b.start_s for _, _, b in inside), max(b.end_s for _, _, b in inside)))
+            # A boundary spanning several words ("New York") shares its time among them by characters.
+            start = min(_time_at(s, e, b, max(s, word.start)) for s, e, b in inside)
+            end = max(_time_at(s, e, b, min(e, word.end)) for s, e, b in inside)
+            units.append((word.text, start, end))
         else:
             units.append((word.text, None, None))
     return _finish(_fill_gaps(units, duration_s), duration_s)
+
+
+def _time_at(start: int, end: int, boundary: Boundary, index: int) -> float:
+    """When character ``index`` of the text is spoken, within a boundary found at [start, end)."""
+    return boundary.start_s + (boundary.end_s - boundary.start_s) * (index - start) / (end - start)
 
 
 def _fill_gaps(

@@ -139,6 +139,16 @@ def test_a_script_written_without_spaces_is_split_at_the_word_boundaries(edge, t
     assert_in_order(vo.words, vo.duration_s)
 
 
+def test_a_boundary_spanning_several_words_shares_its_time_among_them():
+    words = word_timings("Hello New York.", [Boundary("Hello", 0.0, 0.5), Boundary("New York", 0.5, 1.3)], 2.0)
+
+    assert [(w.word, w.start_s, w.end_s) for w in words] == [
+        ("Hello", 0.0, 0.5),
+        ("New", 0.5, 0.8),
+        ("York", 0.9, 1.3),
+    ]
+
+
 def test_words_the_service_gave_no_boundary_share_the_time_between_their_neighbours():
     text = "It is 100% true, really."
     boundaries = [
