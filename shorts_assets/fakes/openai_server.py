@@ -18,16 +18,29 @@ Speech (``/audio/speech``) enforces the ``model``, ``voice`` (fewer for tts-1 an
 for tts-1 and tts-1-hd. It answers with real speech at 24 kHz (the offline narrator's, ``fable``
 British, the rest American), in the format asked for: ``pcm`` raw, ``wav`` with the placeholder
 sizes of a streamed WAV, the others encoded by ffmpeg; ``speeches`` keeps what was spoken.
+
+Images (``/images/generations``) enforce the GPT image models, ``prompt`` (1 to 32 000 characters),
+``n`` (1 to 10), ``size`` (``1024x1024``, ``1024x1536``, ``1536x1024``, ``auto``), ``quality``,
+``output_format``, ``background`` and ``moderation``, and refuse ``response_format`` (GPT image
+models always answer base64); without ``model`` the request is DALL·E 2's, which has no portrait
+size. An answer holds real images of the size asked for as ``b64_json`` and the ``usage`` that is
+billed. ``image_answers`` queues failures: ``moderation`` (400 ``moderation_blocked``),
+``rate_limit`` (429 with ``retry-after-ms``), ``insufficient_quota`` (429) and ``unverified``
+(403, the organisation must be verified); ``images`` keeps the bodies served.
 Mount at ``/v1``.
 """
 
 from __future__ import annotations
 
+import base64
 import itertools
 import json
 import re
+import tempfile
+import time
 from collections import deque
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from shorts_assets.fakes.server import FakeApp, Request, Response, json_response
@@ -49,6 +62,17 @@ TTS_FORMATS = {
     "pcm": "audio/pcm",
 }
 TTS_INPUT_LIMIT = 4096
+IMAGE_MODELS = {"gpt-image-1", "gpt-image-1-mini", "gpt-image-1.5"}
+IMAGE_SIZES = {"1024x1024", "1024x1536", "1536x1024", "auto"}
+IMAGE_QUALITIES = {"low", "medium", "high", "auto"}
+IMAGE_FORMATS = {"png": "png", "jpeg": "mjpeg", "webp": "libwebp"}
+IMAGE_PROMPT_LIMIT = 32_000
+# Image output tokens billed per image (gpt-image-1), by quality and size.
+IMAGE_TOKENS = {
+    "low": {"1024x1024": 272, "1024x1536": 408, "1536x1024": 400},
+    "medium": {"1024x1024": 1056, "1024x1536": 1584, "1536x1024": 1568},
+    "high": {"1024x1024": 4160, "1024x1536": 6240, "1536x1024": 6208},
+}
 
 
 def error(
@@ -171,6 +195,9 @@ class FakeOpenAI(FakeApp):
         self.poll_after_ms: int | None = 1500
         self.content_not_ready = 0  # content requests answered 404 even after completion
         self.speeches: list[tuple[dict[str, Any], Any]] = []  # (request body, what was spoken)
+        self.image_answers: deque[str] = deque()  # failures for the next image requests
+        self.images: list[dict[str, Any]] = []  # image request bodies answered with images
+        self._image_cache: dict[tuple[str, str], bytes] = {}
 
     def route(self, request: Request):
         path = request.path
@@ -180,6 +207,8 @@ class FakeOpenAI(FakeApp):
             return "chat", self.chat
         if request.method == "POST" and path == "/v1/audio/speech":
             return "speech", self.speech
+        if request.method == "POST" and path == "/v1/images/generations":
+            return "images", self.generate_images
         if request.method == "POST" and path == "/v1/videos":
             return "videos.create", self.create_video
         match = re.fullmatch(r"/v1/videos/([^/]+)(/content)?", path)
@@ -386,5 +415,159 @@ class FakeOpenAI(FakeApp):
                 "Content-Type": TTS_FORMATS[response_format],
                 "x-ratelimit-limit-requests": "500",
                 "x-ratelimit-remaining-requests": "499",
+            },
+        )
+
+    # --- images ---------------------------------------------------------------------------------------
+
+    def _image_bytes(self, size: str, output_format: str) -> bytes:
+        """A real image of ``size`` in ``output_format``, drawn by ffmpeg (once per size and format)."""
+        key = (size, output_format)
+        if key not in self._image_cache:
+            from shorts_assets.providers.media import run_ffmpeg
+
+            with tempfile.TemporaryDirectory() as folder:
+                path = Path(folder) / f"image.{output_format}"
+                run_ffmpeg(
+                    [
+                        "-f",
+                        "lavfi",
+                        "-i",
+                        f"color=c=0x1b6f8a:s={size},drawbox=x=iw/4:y=ih/4:w=iw/2:h=ih/2:c=0xffb300:t=fill",
+                    ]
+                    + ["-frames:v", "1", "-c:v", IMAGE_FORMATS[output_format], "-f", "image2", f"file:{path}"],
+                    f"drawing a {size} {output_format} image",
+                )
+                self._image_cache[key] = path.read_bytes()
+        return self._image_cache[key]
+
+    def _image_failure(self, mode: str, model: str) -> Response:
+        if mode == "moderation":
+            return error(
+                400,
+                "Your request was rejected as a result of our safety system. Your request may contain content "
+                "that is not allowed by our safety system.",
+                type_="image_generation_user_error",
+                code="moderation_blocked",
+            )
+        if mode == "rate_limit":
+            return error(
+                429,
+                f"Rate limit reached for {model} in organization org-test on images per min (IPM): Limit 5, "
+                "Used 5, Requested 1. Please try again in 1.5s.",
+                type_="requests",
+                code="rate_limit_exceeded",
+                headers={
+                    "retry-after-ms": "1500",
+                    "x-ratelimit-limit-images": "5",
+                    "x-ratelimit-remaining-images": "0",
+                },
+            )
+        if mode == "insufficient_quota":
+            return error(
+                429,
+                "You exceeded your current quota, please check your plan and billing details.",
+                type_="insufficient_quota",
+                code="insufficient_quota",
+            )
+        if mode == "unverified":
+            return error(
+                403,
+                f"Your organization must be verified to use the model `{model}`. Please go to "
+                "https://platform.openai.com/settings/organization/general and click on Verify Organization.",
+            )
+        raise ValueError(f"unknown image failure mode {mode!r}")
+
+    def generate_images(self, request: Request) -> Response:
+        if (denied := self._unauthorized(request)) is not None:
+            return denied
+        try:
+            body = request.json()
+        except ValueError:
+            return error(400, "We could not parse the JSON body of your request.")
+        if not isinstance(body, dict):
+            return error(400, "The body must be a JSON object.")
+        model = body.get("model", "dall-e-2")
+        size = body.get("size", "auto" if model in IMAGE_MODELS else "1024x1024")
+        if model == "dall-e-2":
+            if size not in {"256x256", "512x512", "1024x1024"}:
+                return error(
+                    400,
+                    f"Invalid value: '{size}'. Supported values are: '256x256', '512x512', and '1024x1024'.",
+                    param="size",
+                    code="invalid_value",
+                )
+            return error(400, "dall-e-2 is not served here; send a GPT image model.", param="model")
+        if model not in IMAGE_MODELS:
+            return error(400, f"Invalid value for 'model': {model!r}.", param="model", code="invalid_value")
+        prompt = body.get("prompt")
+        if not isinstance(prompt, str) or not prompt:
+            return error(
+                400, "Missing required parameter: 'prompt'.", param="prompt", code="missing_required_parameter"
+            )
+        if len(prompt) > IMAGE_PROMPT_LIMIT:
+            return error(
+                400,
+                f"Invalid 'prompt': string too long. Expected a string with maximum length {IMAGE_PROMPT_LIMIT}, "
+                f"but got a string with length {len(prompt)} instead.",
+                param="prompt",
+                code="string_above_max_length",
+            )
+        if "response_format" in body:
+            return error(
+                400, "Unknown parameter: 'response_format'.", param="response_format", code="unknown_parameter"
+            )
+        n = body.get("n", 1)
+        if not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= 10:
+            return error(400, f"Invalid 'n': {n!r}; expected an integer from 1 to 10.", param="n")
+        if size not in IMAGE_SIZES:
+            return error(
+                400,
+                f"Invalid value: '{size}'. Supported values are: '1024x1024', '1024x1536', '1536x1024', and 'auto'.",
+                param="size",
+                code="invalid_value",
+            )
+        quality = body.get("quality", "auto")
+        if quality not in IMAGE_QUALITIES:
+            return error(400, f"Invalid value for 'quality': {quality!r}.", param="quality", code="invalid_value")
+        output_format = body.get("output_format", "png")
+        if output_format not in IMAGE_FORMATS:
+            return error(
+                400,
+                f"Invalid value for 'output_format': {output_format!r}.",
+                param="output_format",
+                code="invalid_value",
+            )
+        background = body.get("background", "auto")
+        if background not in {"transparent", "opaque", "auto"}:
+            return error(400, f"Invalid value for 'background': {background!r}.", param="background")
+        if background == "transparent" and output_format == "jpeg":
+            return error(400, "Transparent background requires png or webp output.", param="background")
+        if body.get("moderation", "auto") not in {"low", "auto"}:
+            return error(400, f"Invalid value for 'moderation': {body.get('moderation')!r}.", param="moderation")
+        if self.image_answers:
+            return self._image_failure(self.image_answers.popleft(), model)
+        served_size = "1024x1024" if size == "auto" else size
+        served_quality = "medium" if quality == "auto" else quality
+        image = base64.b64encode(self._image_bytes(served_size, output_format)).decode("ascii")
+        self.images.append(body)
+        prompt_tokens = len(prompt) // 4 + 1
+        image_tokens = IMAGE_TOKENS[served_quality][served_size] * n
+        return json_response(
+            200,
+            {
+                "created": int(time.time()),
+                "background": "opaque" if background == "auto" else background,
+                "output_format": output_format,
+                "quality": served_quality,
+                "size": served_size,
+                "data": [{"b64_json": image} for _ in range(n)],
+                "usage": {
+                    "input_tokens": prompt_tokens,
+                    "input_tokens_details": {"text_tokens": prompt_tokens, "image_tokens": 0},
+                    "output_tokens": image_tokens,
+                    "output_tokens_details": {"image_tokens": image_tokens, "text_tokens": 0},
+                    "total_tokens": prompt_tokens + image_tokens,
+                },
             },
         )

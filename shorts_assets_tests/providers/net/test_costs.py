@@ -121,3 +121,31 @@ def test_character_charges_count_against_the_same_daily_limit():
     with pytest.raises(BudgetExceeded, match="vid-2"):
         budget.charge_characters("voiceover vid-2: openai tts-1 speech", "tts-1", 2_000)
     assert budget.spent_usd() == pytest.approx(0.03)
+
+
+def test_images_are_priced_per_image_by_model_quality_and_size_with_auto_at_the_dearest():
+    table = PriceTable()
+    assert table.images_usd("gpt-image-1", "medium", "1024x1536") == pytest.approx(1584 * 40 / 1_000_000)
+    assert table.images_usd("gpt-image-1", "low", "1024x1024") == pytest.approx(272 * 40 / 1_000_000)
+    assert table.images_usd("gpt-image-1", "high", "1024x1536", count=2) == pytest.approx(2 * 6240 * 40 / 1e6)
+    assert table.images_usd("gpt-image-1", "auto", "1024x1024") == table.images_usd("gpt-image-1", "high", "1024x1024")
+    assert table.images_usd("gpt-image-1", "auto", "auto") == table.images_usd("gpt-image-1", "high", "1024x1536")
+    assert table.images_usd("mystery-image-model", "low", "1024x1024") == table.fallback_image_price
+    custom = PriceTable.from_json('{"images": {"gpt-image-1/medium/1024x1536": 0.05, "new-model/low/512x512": 0.01}}')
+    assert custom.images_usd("gpt-image-1", "medium", "1024x1536") == 0.05
+    assert custom.images_usd("new-model", "low", "512x512") == 0.01
+    assert custom.images_usd("gpt-image-1", "low", "1024x1024") == table.images_usd("gpt-image-1", "low", "1024x1024")
+    with pytest.raises(ValueError, match=r"images\.gpt-image-1 must be named model/quality/size"):
+        PriceTable.from_json('{"images": {"gpt-image-1": 0.05}}')
+    with pytest.raises(ValueError, match="must not be negative"):
+        PriceTable.from_json('{"images": {"a/b/c": -1}}')
+
+
+def test_an_image_charge_counts_its_prompt_and_is_refused_past_the_limit():
+    state, clock = MemoryStateStore(), Clock()
+    budget = Budget(state, "demo", daily_limit_usd=0.10, clock=clock)
+    charge = budget.charge_images("video vid-1, scene 1: still", "gpt-image-1", "medium", "1024x1536", 1000)
+    assert charge.usd == pytest.approx(0.06336 + 1000 * 5.00 / 1_000_000)
+    with pytest.raises(BudgetExceeded, match="video vid-1, scene 2"):
+        budget.charge_images("video vid-1, scene 2: still", "gpt-image-1", "medium", "1024x1536")
+    assert budget.spent_usd() == pytest.approx(charge.usd)
