@@ -25,7 +25,8 @@ refused (the service blocks clients that reuse connections).
 Faults, queued with ``inject`` and taken one per connection: ``throttle`` (429 at the handshake),
 ``busy`` (503), ``forbidden`` (403 whatever the token), ``drop_mid_stream`` (the TCP connection cut
 after half the audio, before ``turn.end``), ``no_audio`` (a turn that ends with no audio) and
-``truncated`` (every word boundary but only a third of the audio, then a normal end).
+``truncated`` (every word boundary but only a third of the audio, then a normal end) and ``stall``
+(silence after ``response`` until the client gives up).
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ ORIGIN = "chrome-extension://jdiccldimpdaibmpdkjnbmckianbfold"
 OUTPUT_FORMATS = {"audio-24khz-48kbitrate-mono-mp3"}
 SAMPLE_RATE = 24_000
 BITRATE = 48_000
-FAULTS = ("throttle", "busy", "forbidden", "drop_mid_stream", "no_audio", "truncated")
+FAULTS = ("throttle", "busy", "forbidden", "drop_mid_stream", "no_audio", "truncated", "stall")
 SSML_NS = "{http://www.w3.org/2001/10/synthesis}"
 # Edge voice -> the offline narrator's voice that speaks for it.
 VOICES = {
@@ -298,6 +299,10 @@ class FakeEdgeTTS:
                 {"context": {"serviceTag": stream_id}, "audio": {"type": "inline", "streamId": stream_id}},
             )
         )
+        if fault == "stall":  # says nothing more until the client gives up
+            async for _ in websocket:
+                pass
+            return None
         if fault == "no_audio":
             await websocket.send_str(_text_frame(request_id, "turn.end", {"context": {"serviceTag": stream_id}}))
             return await self._after_turn(websocket)

@@ -457,6 +457,9 @@ class EdgeVoice(Closing):
         self.base_delay_s = base_delay_s
         self.max_delay_s = max_delay_s
         self.timeout = aiohttp.ClientTimeout(total=None, sock_connect=connect_timeout_s, sock_read=receive_timeout_s)
+        # After the handshake only this bounds the wait for the next message.
+        self.ws_timeout = aiohttp.ClientWSTimeout(ws_receive=receive_timeout_s, ws_close=10.0)
+        self.receive_timeout_s = receive_timeout_s
         self.max_chunk_bytes = max_chunk_bytes
         self.proxy = proxy
         self.sleep = sleep
@@ -580,6 +583,7 @@ class EdgeVoice(Closing):
                     self._url(),
                     headers=DRM.headers_with_muid(WSS_HEADERS),
                     compress=15,
+                    timeout=self.ws_timeout,
                     proxy=self.proxy,
                     ssl=_ssl_context() if self.base_url.startswith("wss:") else True,
                 ) as websocket,
@@ -603,7 +607,11 @@ class EdgeVoice(Closing):
             if exc.status >= 500:
                 raise _Transient(f"HTTP {exc.status} at the handshake", _retry_after(headers)) from None
             raise _Refused(f"HTTP {exc.status} at the handshake") from None
-        except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+        except asyncio.TimeoutError:
+            raise _Transient(
+                f"the service went silent for {self.receive_timeout_s:g} s after {len(turn.audio)} bytes of audio"
+            ) from None
+        except (aiohttp.ClientError, OSError) as exc:
             raise _Transient(f"network error ({type(exc).__name__}: {exc})") from None
         if not turn.ended:
             if not turn.audio:

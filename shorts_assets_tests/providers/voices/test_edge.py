@@ -281,6 +281,17 @@ def test_a_passing_failure_is_retried_with_backoff(edge, tmp_path, fault):
     assert vo.words[-1].word == "body"
 
 
+def test_a_service_that_goes_silent_mid_turn_is_given_up_on_after_the_receive_timeout(edge, tmp_path):
+    sleeps = Sleeps()
+    edge.inject("stall", "stall")
+    with pytest.raises(ProviderError) as info:
+        voice(edge, sleeps, attempts=2, receive_timeout_s=0.3).synthesize(TEXT, "en-us", out(tmp_path))
+
+    assert "vid-1/voiceover.wav" in str(info.value) and "went silent for 0.3 s" in str(info.value)
+    assert len(edge.handshakes) == 2 and sleeps == [2.0]
+    assert not out(tmp_path).exists()
+
+
 def test_a_skewed_clock_is_corrected_from_the_services_date_once(tmp_path):
     with FakeEdgeTTS(clock_offset_s=3600.0) as edge:
         vo = voice(edge).synthesize(TEXT, "en-us", out(tmp_path))
