@@ -6,15 +6,19 @@ all, with every word of the text timed from the service's word boundaries; the r
 sends (query, headers, speech.config, one-voice SSML with the rate and pitch asked for); the voice
 chosen per voice arm and per language; and each of the service's silent failures (a dropped
 connection, a turn with no audio, audio cut short, throttling, a voice it lacks, a stale token)
-retried or turned into a clear error naming the voiceover.
+retried or turned into a clear error naming the voiceover. The fake is first shown to be the service
+as the edge-tts client knows it: that client, pointed at it, hears audio and word boundaries.
 """
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import wave
 from pathlib import Path
 
+import edge_tts
+import edge_tts.communicate
 import pytest
 from edge_tts.drm import DRM
 
@@ -70,6 +74,29 @@ def assert_in_order(words, duration_s: float) -> None:
     for word in words:
         assert previous_end <= word.start_s <= word.end_s <= duration_s
         previous_end = word.end_s
+
+
+# --- the fake is the service the reference client knows ---------------------------------------------
+
+
+def test_the_edge_tts_client_pointed_at_the_fake_hears_audio_and_word_boundaries(edge, monkeypatch):
+    monkeypatch.setattr(
+        edge_tts.communicate,
+        "WSS_URL",
+        f"ws://127.0.0.1:{edge.port}/consumer/speech/synthesize/readaloud/edge/v1"
+        f"?TrustedClientToken={edge_tts.constants.TRUSTED_CLIENT_TOKEN}",
+    )
+
+    async def listen() -> list[dict]:
+        client = edge_tts.Communicate(TEXT, "en-GB-RyanNeural", rate="+10%", boundary="WordBoundary")
+        return [chunk async for chunk in client.stream()]
+
+    chunks = asyncio.run(listen())
+
+    assert edge.rejections == []
+    assert sum(len(c["data"]) for c in chunks if c["type"] == "audio") == edge.turns[0].audio_bytes > 10_000
+    assert [c["text"] for c in chunks if c["type"] == "WordBoundary"] == [w.text for w in words_of(TEXT)]
+    assert edge.turns[0].voice == "en-GB-RyanNeural" and edge.turns[0].prosody["rate"] == "+10%"
 
 
 # --- speech and its timings --------------------------------------------------------------------------
