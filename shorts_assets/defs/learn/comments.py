@@ -9,9 +9,14 @@ from datetime import datetime, timezone
 import dagster as dg
 
 from shorts_assets.defs.learn.cohort import cohort_asset, read_cohort
-from shorts_assets.defs.metadata import markdown_table
+from shorts_assets.defs.metadata import column
 from shorts_assets.defs.resources import ChannelsResource, DatabaseResource, PlatformsResource
 from shorts_assets.learning.text import analyse, is_abuse, is_spam
+
+CLUSTER_SCHEMA = dg.TableSchema(columns=[column("cluster", int), column("top words")])
+LATEST_SCHEMA = dg.TableSchema(
+    columns=[column("video"), column("platform"), column("author"), column("comment", description="in full")]
+)
 
 
 @cohort_asset
@@ -59,14 +64,23 @@ def comments(
             "unsupported_platforms": ", ".join(sorted(unsupported)) or "none",
             "errors": dg.MetadataValue.json(errors),
             "requested_topics": dg.MetadataValue.json(dict(insights.requests.most_common(10))),
-            "topic_clusters": markdown_table(
-                ["cluster", "top words"], [[i + 1, ", ".join(words)] for i, words in enumerate(insights.topics)]
+            "topic_clusters": dg.MetadataValue.table(
+                [
+                    dg.TableRecord({"cluster": i + 1, "top words": ", ".join(words)})
+                    for i, words in enumerate(insights.topics)
+                ],
+                CLUSTER_SCHEMA,
             )
             if insights.topics
             else dg.MetadataValue.md(insights.topics_skipped or "no clusters"),
-            "latest": markdown_table(
-                ["video", "platform", "author", "comment"],
-                [[c["video_id"], c["platform"], c["author"], c["text"][:100]] for c in readable[-10:]],
+            "latest": dg.MetadataValue.table(
+                [
+                    dg.TableRecord(
+                        {"video": c["video_id"], "platform": c["platform"], "author": c["author"], "comment": c["text"]}
+                    )
+                    for c in readable[-10:]
+                ],
+                LATEST_SCHEMA,
             ),
         }
     )

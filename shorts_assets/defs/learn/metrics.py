@@ -9,9 +9,21 @@ from shorts_assets.core.errors import PartialResultError
 from shorts_assets.core.records import to_json
 from shorts_assets.core.types import Publication
 from shorts_assets.defs.learn.cohort import cohort_asset, read_cohort
-from shorts_assets.defs.metadata import markdown_table
+from shorts_assets.defs.metadata import column
 from shorts_assets.defs.resources import ChannelsResource, DatabaseResource, PlatformsResource
 from shorts_assets.learning import reward
+
+SNAPSHOT_SCHEMA = dg.TableSchema(
+    columns=[
+        column("video"),
+        column("platform"),
+        column("age_h", float, "hours since the post went up"),
+        column("views", int),
+        column("likes", int),
+        column("avg_view_pct", float, "average share of the video watched, in percent"),
+        column("reward", float, "the snapshot's reward, 0..1 (0.5 is the platform's typical video)"),
+    ]
+)
 
 
 @cohort_asset
@@ -46,21 +58,26 @@ def metrics(
                 context.log.warning(f"metrics from {platform} failed: {errors[platform]}")
     appended = store.append_snapshots((by_video[(s.platform, s.remote_id)], s) for s in snapshots)
     if errors and not snapshots:
-        raise dg.Failure(description=f"no metrics could be read: {errors}")
+        raise dg.Failure(
+            description="no metrics could be read: " + "; ".join(f"{p}: {e}" for p, e in sorted(errors.items())),
+            metadata={"platform_errors": dg.MetadataValue.json(errors)},
+        )
 
-    rows = []
+    records = []
     for s in sorted(snapshots, key=lambda s: (by_video[(s.platform, s.remote_id)], s.platform)):
         value = reward(to_json(s))
-        rows.append(
-            [
-                by_video[(s.platform, s.remote_id)],
-                s.platform,
-                f"{s.age_hours:.1f}",
-                s.views,
-                s.likes,
-                f"{s.avg_view_pct:.1f}",
-                "" if value is None else f"{value:.3f}",
-            ]
+        records.append(
+            dg.TableRecord(
+                {
+                    "video": by_video[(s.platform, s.remote_id)],
+                    "platform": s.platform,
+                    "age_h": round(s.age_hours, 1),
+                    "views": s.views,
+                    "likes": s.likes,
+                    "avg_view_pct": round(s.avg_view_pct, 1),
+                    "reward": None if value is None else round(value, 3),
+                }
+            )
         )
     return dg.MaterializeResult(
         metadata={
@@ -69,6 +86,6 @@ def metrics(
             "total_snapshots": store.snapshot_count(day_cohort.video_ids),
             "views": sum(s.views for s in snapshots),
             "platform_errors": dg.MetadataValue.json(errors),
-            "snapshot": markdown_table(["video", "platform", "age h", "views", "likes", "avg view %", "reward"], rows),
+            "snapshot": dg.MetadataValue.table(records, SNAPSHOT_SCHEMA),
         }
     )
