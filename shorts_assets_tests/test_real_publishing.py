@@ -81,7 +81,7 @@ def published(servers, environment, tmp_path_factory):
 
 def real_resources(tmp_path, settings):
     resources = loop_resources(tmp_path / "data", f"sqlite:///{tmp_path / 'shorts.db'}")
-    resources["renderer"] = RendererResource(profile="draft")
+    resources["renderer"] = RendererResource(profile="final")  # a real platform refuses drafts
     resources["platforms"] = PlatformsResource(
         data_dir=str(tmp_path / "data"),
         database=resources["database"],
