@@ -73,6 +73,7 @@ IMAGE_TOKENS = {
     "medium": {"1024x1024": 1056, "1024x1536": 1584, "1536x1024": 1568},
     "high": {"1024x1024": 4160, "1024x1536": 6240, "1536x1024": 6208},
 }
+_IMAGE_CACHE: dict[tuple[str, str], bytes] = {}  # (size, format) -> the image served
 
 
 def error(
@@ -197,7 +198,6 @@ class FakeOpenAI(FakeApp):
         self.speeches: list[tuple[dict[str, Any], Any]] = []  # (request body, what was spoken)
         self.image_answers: deque[str] = deque()  # failures for the next image requests
         self.images: list[dict[str, Any]] = []  # image request bodies answered with images
-        self._image_cache: dict[tuple[str, str], bytes] = {}
 
     def route(self, request: Request):
         path = request.path
@@ -423,7 +423,7 @@ class FakeOpenAI(FakeApp):
     def _image_bytes(self, size: str, output_format: str) -> bytes:
         """A real image of ``size`` in ``output_format``, drawn by ffmpeg (once per size and format)."""
         key = (size, output_format)
-        if key not in self._image_cache:
+        if key not in _IMAGE_CACHE:
             from shorts_assets.providers.media import run_ffmpeg
 
             with tempfile.TemporaryDirectory() as folder:
@@ -438,8 +438,8 @@ class FakeOpenAI(FakeApp):
                     + ["-frames:v", "1", "-c:v", IMAGE_FORMATS[output_format], "-f", "image2", f"file:{path}"],
                     f"drawing a {size} {output_format} image",
                 )
-                self._image_cache[key] = path.read_bytes()
-        return self._image_cache[key]
+                _IMAGE_CACHE[key] = path.read_bytes()
+        return _IMAGE_CACHE[key]
 
     def _image_failure(self, mode: str, model: str) -> Response:
         if mode == "moderation":

@@ -116,6 +116,7 @@ class StockClips(Closing):
     name = "stock"
     licence = ""
     per_page = 30
+    PER_PAGE: tuple[int, int] = (1, 80)  # what the API accepts
 
     def __init__(
         self,
@@ -127,6 +128,7 @@ class StockClips(Closing):
         window_days: int = 30,
         min_short_side: int = 1080,
         max_pages: int = 2,
+        per_page: int | None = None,
         max_wait_s: float = 60.0,
         cache_hours: float = 24.0,
         clock: Callable[[], datetime] = utc_now,
@@ -139,6 +141,11 @@ class StockClips(Closing):
             raise ProviderError(f"{self.name}: no API key")
         if window_days < 0:
             raise ValueError(f"{self.name}: window_days must not be negative, got {window_days}")
+        if per_page is not None:
+            low, high = self.PER_PAGE
+            if not low <= per_page <= high:
+                raise ValueError(f"{self.name}: per_page must be {low} to {high}, got {per_page}")
+            self.per_page = per_page
         self.channel = channel
         self.state = state
         self.base_url = base_url.rstrip("/")
@@ -326,7 +333,7 @@ class StockClips(Closing):
             raise NoMatch(f"{what}: {self.name} found no video for the keywords {keywords}")
         raise NoMatch(
             f"{what}: none of the {found} videos {self.name} found for the keywords {keywords} can be used: "
-            f"{passed} were used by channel {self.channel!r} in the last {self.window_days} days or by this "
+            f"{passed} of them were used by channel {self.channel!r} in the last {self.window_days} days or by this "
             "video, the others have no downloadable rendition"
         )
 
@@ -425,6 +432,7 @@ class PixabayClips(StockClips):
     name = "pixabay"
     licence = "Pixabay Content License (free to use; attribution not required)"
     per_page = 20
+    PER_PAGE = (3, 200)
     VIDEO_TYPES = ("all", "film", "animation")
     QUERY_CHARS = 100
     RENDITIONS = ("large", "medium", "small", "tiny")

@@ -159,6 +159,24 @@ def test_a_channel_never_reuses_a_clip_within_its_window_but_a_retried_video_kee
         assert reused[0].credit["clip_id"] in used
 
 
+def test_the_next_page_is_read_when_the_first_holds_only_used_clips_and_no_page_past_the_last(tmp_path, mp4):
+    app = FakePexels(video_bytes=mp4)
+    state, clock = MemoryStateStore(), Clock()
+    with FakeServer(app) as server, pexels(server, app, state, clock, per_page=1, max_pages=5) as adapter:
+        first = adapter.generate(script("vid-1", ("heart",)), tmp_path / "a")
+        second = adapter.generate(script("vid-2", ("heart",)), tmp_path / "b")
+        with pytest.raises(NoMatch, match="none of the 2 videos pexels found for the keywords heart"):
+            adapter.generate(script("vid-3", ("heart",)), tmp_path / "c")
+    assert (first[0].credit["clip_id"], second[0].credit["clip_id"]) == ("2499613", "2499615")
+    # Two portrait videos are tagged heart: page 2 has no next_page, so no third page is asked for,
+    # and pages already read come from the cache.
+    assert [r.query["page"] for r in requests(app, "search")] == ["1", "2"]
+    with pytest.raises(ValueError, match="per_page must be 1 to 80"):
+        PexelsClips(api_key="k" * 8, channel="demo", state=state, per_page=81)
+    with pytest.raises(ValueError, match="per_page must be 3 to 200"):
+        PixabayClips(api_key="k" * 8, channel="demo", state=state, per_page=2)
+
+
 def test_an_empty_search_is_a_no_match_naming_the_keywords_and_writes_nothing(tmp_path, mp4):
     app = FakePexels(video_bytes=mp4)
     app.empty = 10
