@@ -101,6 +101,10 @@ def test_the_readme_main_job_makes_a_short_recorded_under_its_partition(tmp_path
     assert list((data / "outbox").rglob("manifest.json"))
 
     with dg.DagsterInstance.from_config(home) as instance:
+        (loop_run,) = instance.get_runs()
+        # The UI lists the run under its partition, and the run queue's per-channel limit reads its channel.
+        assert loop_run.tags["dagster/partition"] == partition
+        assert loop_run.tags["dagster/partition/channel"] == partition.split("|")[0]
         for key in LOOP_ASSETS:
             assert instance.get_materialized_partitions(key) == {partition}, key.to_user_string()
             event = instance.get_latest_materialization_event(key)
@@ -162,6 +166,27 @@ def test_an_unknown_arm_value_is_refused_by_name_before_the_run(tmp_path):
         assert instance.get_runs() == []
 
 
+def test_the_readme_backfill_queues_a_channels_dates_oldest_first(tmp_path):
+    # Without a daemon the runs stay queued: what is checked is what the queue is given.
+    command = readme_command("backfill")
+    assert command.startswith("DAGSTER_HOME=$PWD ")
+    first, last = re.search(r'--from "([^"]+)" --to "([^"]+)"', command).groups()
+    home = dagster_home(tmp_path)
+    data = tmp_path / "data"
+    result = run(command.removeprefix("DAGSTER_HOME=$PWD "), {"DAGSTER_HOME": home, "SHORTS_DATA_DIR": str(data)})
+    assert result.returncode == 0, result.stderr[-3000:]
+    with dg.DagsterInstance.from_config(home) as instance:
+        queued = list(reversed(instance.get_runs()))  # newest first from the instance
+    keys = [r.tags["dagster/partition"] for r in queued]
+    days = [date.fromisoformat(k.split("|")[1]) for k in keys]
+    assert keys[0] == first and keys[-1] == last
+    assert days == sorted(days) and len(set(days)) == len(days) == (days[-1] - days[0]).days + 1
+    assert {r.status for r in queued} == {dg.DagsterRunStatus.QUEUED}
+    assert {r.job_name for r in queued} == {"shorts_loop_job"}
+    assert {r.tags["dagster/partition/channel"] for r in queued} == {first.split("|")[0]}
+    assert not (data / "media").exists()
+
+
 def test_a_bad_variable_stops_the_load_with_its_name(tmp_path):
     command = readme_command("main-job")
     result = run(
@@ -213,6 +238,7 @@ def test_the_postgres_instance_stores_runs_in_the_real_server(tmp_path, postgres
         materialized = conn.execute(
             sa.text("SELECT count(*) FROM event_logs WHERE dagster_event_type = 'ASSET_MATERIALIZATION'")
         ).scalar_one()
+        tags = dict(conn.execute(sa.text("SELECT key, value FROM run_tags WHERE key LIKE 'dagster/partition%'")).all())
         partitions = conn.execute(
             sa.text("SELECT DISTINCT partition FROM event_logs WHERE dagster_event_type = 'ASSET_MATERIALIZATION'")
         ).all()
@@ -220,4 +246,5 @@ def test_the_postgres_instance_stores_runs_in_the_real_server(tmp_path, postgres
     assert runs == [("learn_job", "SUCCESS")]
     assert materialized == 3
     assert partitions == [("demo|2026-11-01",)]
+    assert tags["dagster/partition"] == "demo|2026-11-01" and tags["dagster/partition/channel"] == "demo"
     assert not (home / "history").exists(), "run storage must not fall back to SQLite"
