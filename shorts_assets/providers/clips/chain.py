@@ -84,14 +84,16 @@ class WholeScript(Closing):
             script, video_id=f"{script.video_id}-s{index:02d}", scenes=(script.scenes[index - 1],)
         )
         work = Path(out_dir) / f".{self.name}-scene_{index:02d}"
-        made = self.generator.generate(one, work)
-        if len(made) != 1:
-            raise ProviderError(
-                f"video {script.video_id}, scene {index}: {self.name} made {len(made)} clips for one scene"
-            )
-        target = scene_path(out_dir, index, made[0].path.suffix)
-        os.replace(made[0].path, target)
-        shutil.rmtree(work, ignore_errors=True)
+        try:
+            made = self.generator.generate(one, work)
+            if len(made) != 1:
+                raise ProviderError(
+                    f"video {script.video_id}, scene {index}: {self.name} made {len(made)} clips for one scene"
+                )
+            target = scene_path(out_dir, index, made[0].path.suffix)
+            os.replace(made[0].path, target)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
         return with_provider(dataclasses.replace(made[0], path=target), self.name)
 
 

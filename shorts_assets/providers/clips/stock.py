@@ -216,7 +216,9 @@ class StockClips(Closing):
             return Verdict.FAIL  # handled here, from the provider's own headers
         return default_classify(response)
 
-    def _get(self, url: str, what: str, params: Mapping[str, Any] | None = None, headers=None) -> httpx.Response:
+    def _get(
+        self, url: str, what: str, params: Mapping[str, Any] | None = None, headers: Mapping[str, str] | None = None
+    ) -> httpx.Response:
         for _ in range(3):
             self._keep_to_limits(what)
             response = self.http.request(

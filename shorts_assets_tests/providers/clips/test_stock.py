@@ -242,6 +242,15 @@ def test_a_download_that_is_not_a_whole_video_fails_and_leaves_no_clip(tmp_path,
     assert not list(tmp_path.iterdir())
 
 
+def test_a_download_cut_off_mid_way_is_fetched_again_whole(tmp_path, mp4):
+    app = FakePexels(video_bytes=mp4)
+    app.inject("file", Fault.drop_after())
+    with FakeServer(app) as server, pexels(server, app, MemoryStateStore(), Clock()) as adapter:
+        clips = adapter.generate(script("vid-1", ("octopus",)), tmp_path)
+    assert app.calls["file"] == 2 and clips[0].path.read_bytes() == mp4
+    assert [p.name for p in tmp_path.iterdir()] == ["scene_01.mp4"]
+
+
 # --- Pixabay ----------------------------------------------------------------------------------------
 
 
