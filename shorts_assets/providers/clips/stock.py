@@ -235,7 +235,9 @@ class StockClips(Closing):
 
     def _search(self, query: str, page: int, what: str) -> tuple[list[Found], bool]:
         """One page of results, from the day's cache when it holds them."""
-        cache_key = f"{self.name}:{' '.join(query.lower().split())}:{page}:{self.per_page}"
+        normalised = " ".join(query.lower().split())
+        digest = hashlib.sha256(normalised.encode("utf-8")).hexdigest()[:24]  # keys stay short, queries may not
+        cache_key = f"{self.name}:{digest}:{page}:{self.per_page}"
         cached = load_record(self.state, SEARCH_CACHE, cache_key, "at")
         now = self._now()
         if cached is not None and now - float(cached["at"]) < self.cache_hours * 3600:

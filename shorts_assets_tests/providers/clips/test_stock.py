@@ -14,6 +14,8 @@ from shorts_assets.core.errors import ProviderError
 from shorts_assets.core.records import clips_from_json, to_json
 from shorts_assets.core.state import MemoryStateStore
 from shorts_assets.core.types import Scene, Script
+from shorts_assets.db.state_store import DatabaseStateStore
+from shorts_assets.db.store import Store
 from shorts_assets.fakes.pexels_server import FakePexels, make_mp4
 from shorts_assets.fakes.pixabay_server import FakePixabay
 from shorts_assets.fakes.server import FakeServer, Fault
@@ -175,6 +177,35 @@ def test_the_next_page_is_read_when_the_first_holds_only_used_clips_and_no_page_
         PexelsClips(api_key="k" * 8, channel="demo", state=state, per_page=81)
     with pytest.raises(ValueError, match="per_page must be 3 to 200"):
         PixabayClips(api_key="k" * 8, channel="demo", state=state, per_page=2)
+
+
+def test_the_clips_a_channel_used_are_remembered_in_the_database_across_runs(tmp_path, mp4, database_url):
+    app = FakePexels(video_bytes=mp4)
+    clock = Clock()
+    with FakeServer(app) as server:
+        used = []
+        for video_id in ("vid-1", "vid-2", "vid-3"):
+            store = Store(database_url)  # each run opens the database afresh
+            with pexels(server, app, DatabaseStateStore(store), clock) as adapter:
+                used += adapter.generate(script(video_id, ("octopus",)), tmp_path / video_id)
+            store.engine.dispose()
+        store = Store(database_url)
+        with pexels(server, app, DatabaseStateStore(store), clock) as adapter, pytest.raises(NoMatch):
+            adapter.generate(script("vid-4", ("octopus",)), tmp_path / "vid-4")  # three octopus clips, all used
+        store.engine.dispose()
+    assert sorted(c.credit["clip_id"] for c in used) == ["2499611", "2499612", "2499613"]
+    assert app.calls["search"] == 1  # the search answer itself was kept for the day
+
+
+def test_a_long_list_of_keywords_is_searched_and_cached_under_a_short_key(tmp_path, mp4, database_url):
+    app = FakePexels(video_bytes=mp4)
+    keywords = ("octopus", *(f"very-long-keyword-number-{n}" for n in range(12)))
+    store = Store(database_url)
+    with FakeServer(app) as server, pexels(server, app, DatabaseStateStore(store), Clock()) as adapter:
+        clips = adapter.generate(script("vid-1", keywords), tmp_path)
+    store.engine.dispose()
+    assert clips[0].credit["clip_id"] == "2499611"
+    assert len(requests(app, "search")[0].query["query"]) > 200
 
 
 def test_an_empty_search_is_a_no_match_naming_the_keywords_and_writes_nothing(tmp_path, mp4):
