@@ -66,9 +66,8 @@ def mp4(tmp_path_factory) -> bytes:
 
 def pexels(server, app, state, clock, **kwargs) -> PexelsClips:
     kwargs.setdefault("api_key", app.api_key)
-    return PexelsClips(
-        base_url=server.url, channel="demo", state=state, clock=clock, sleep=clock.sleep, retry=POLICY, **kwargs
-    )
+    kwargs.setdefault("channel", "demo")
+    return PexelsClips(base_url=server.url, state=state, clock=clock, sleep=clock.sleep, retry=POLICY, **kwargs)
 
 
 def pixabay(server, app, state, clock, **kwargs) -> PixabayClips:
@@ -159,6 +158,17 @@ def test_a_channel_never_reuses_a_clip_within_its_window_but_a_retried_video_kee
         with pexels(server, app, state, clock) as adapter:
             reused = adapter.generate(script("vid-4", ("octopus",)), tmp_path / "d")
         assert reused[0].credit["clip_id"] in used
+
+
+def test_another_channel_may_use_a_clip_this_channel_used(tmp_path, mp4):
+    app = FakePexels(video_bytes=mp4)
+    state, clock = MemoryStateStore(), Clock()
+    with FakeServer(app) as server:
+        with pexels(server, app, state, clock) as demo:
+            mine = demo.generate(script("vid-1", ("octopus",)), tmp_path / "demo")
+        with pexels(server, app, state, clock, channel="cooking") as cooking:
+            theirs = cooking.generate(script("vid-2", ("octopus",)), tmp_path / "cooking")
+    assert mine[0].credit["clip_id"] == theirs[0].credit["clip_id"] == "2499611"
 
 
 def test_the_next_page_is_read_when_the_first_holds_only_used_clips_and_no_page_past_the_last(tmp_path, mp4):
