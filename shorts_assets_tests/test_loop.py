@@ -109,7 +109,7 @@ def test_the_ui_sees_the_batch_table_and_the_allocation(loop):
     events = {e.asset_key.to_user_string(): e for e in loop["result"].get_asset_materialization_events()}
     renders = events["renders"].materialization.metadata
     assert "short.mp4" in renders["batch"].value and renders["videos"].value == 2
-    assert "youtube.com/shorts/" in events["publications/youtube"].materialization.metadata["batch"].value
+    assert "simulated.invalid/youtube/" in events["publications/youtube"].materialization.metadata["batch"].value
     assert "share" in events["strategy"].materialization.metadata["allocation"].value
 
 

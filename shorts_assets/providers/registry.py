@@ -104,6 +104,12 @@ def _anthropic_writer(w: Wiring):
     )
 
 
+def _ollama_writer(w: Wiring):
+    from shorts_assets.providers.writers.ollama import OllamaScriptWriter
+
+    return OllamaScriptWriter(model=w.model, max_output_tokens=SCRIPT_MAX_OUTPUT_TOKENS, **w.urls)
+
+
 def _procedural(w: Wiring):
     from shorts_assets.providers.clips.procedural import ProceduralClips
 
@@ -141,6 +147,18 @@ def _espeak(w: Wiring):
     from shorts_assets.providers.voices.espeak import EspeakVoice
 
     return EspeakVoice()
+
+
+def _edge(w: Wiring):
+    from shorts_assets.providers.voices.edge import EdgeVoice
+
+    return EdgeVoice(
+        voices=dict(w.options.get("voices") or {}) or None,
+        language=w.options.get("language") or None,
+        rate=w.options.get("edge_rate") or "+0%",
+        pitch=w.options.get("edge_pitch") or "+0Hz",
+        **w.urls,
+    )
 
 
 def _http_voice(class_name: str, key: str) -> Callable[[Wiring], Any]:
@@ -238,6 +256,8 @@ SEAMS: Mapping[str, Seam] = {
                 {"base_url": "ANTHROPIC_BASE_URL"},
                 "claude-sonnet-4-5",
             ),
+            # A local model through Ollama's own chat API: no key, no price.
+            "ollama": ProviderSpec("ollama", _ollama_writer, (), {"base_url": "OLLAMA_BASE_URL"}, "llama3.2"),
         },
     ),
     "video": Seam(
@@ -286,6 +306,8 @@ SEAMS: Mapping[str, Seam] = {
         "espeak",
         {
             "espeak": ProviderSpec("espeak", _espeak),
+            # Microsoft Edge's free neural voices: no key, no price.
+            "edge": ProviderSpec("edge", _edge, (), {"base_url": "EDGE_TTS_BASE_URL"}),
             "openai": ProviderSpec(
                 "openai",
                 _http_voice("OpenAIVoice", "OPENAI_API_KEY"),

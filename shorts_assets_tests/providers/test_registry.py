@@ -46,3 +46,16 @@ def test_every_base_url_variable_is_declared_once():
     variables = base_url_variables()
     assert len(variables) == len(set(variables))
     assert {"OPENAI_BASE_URL", "GOOGLE_OAUTH_TOKEN_URL", "CREATOMATE_API_BASE_URL"} <= set(variables)
+
+
+def test_free_providers_need_no_key_and_cost_nothing():
+    for seam, name in [("script", "ollama"), ("voice", "edge"), ("voice", "espeak"), ("script", "template")]:
+        assert not spec(seam, name).keys and not spec(seam, name).paid
+    assert {"OLLAMA_BASE_URL", "EDGE_TTS_BASE_URL"} <= set(base_url_variables())
+
+
+def test_the_ollama_writer_and_the_edge_voice_are_built_from_their_rows():
+    with build("script", "ollama", "demo", {}, base_urls={"OLLAMA_BASE_URL": "http://127.0.0.1:9"}) as writer:
+        assert writer.name == "ollama" and writer.model == "llama3.2"
+    with build("voice", "edge", "demo", {}) as voice:
+        assert voice.name == "edge"
