@@ -365,7 +365,7 @@ def test_the_shifting_profile_keeps_the_additive_tastes_and_adds_what_real_audie
     assert additive.interactions == {} and additive.shift_on is None
     # A hook's worth depends on the topic, and the interaction leaves the main effects alone.
     by_topic = {}
-    for (topic, hook), effect in shifting.interactions.items():
+    for (topic, _hook), effect in shifting.interactions.items():
         by_topic.setdefault(topic, []).append(effect)
     assert all(abs(sum(v)) < 1e-9 for v in by_topic.values())
     assert max(shifting.interactions.values()) - min(shifting.interactions.values()) > 0.2
