@@ -45,11 +45,13 @@ class ProviderSpec:
     default_model: str = ""
     # Video providers: the clip durations (seconds) a model is billed in, for the cost estimate.
     scene_seconds: Callable[[str], Sequence[int]] | None = None
+    free: bool = False  # keyed but free of charge (stock footage APIs): never priced or budgeted
+    per_image: bool = False  # a video provider billed per generated image (AI stills), not per second
 
     @property
     def paid(self) -> bool:
-        """Generation providers that need a key are the ones that charge for their calls."""
-        return bool(self.keys)
+        """Generation providers that need a key charge for their calls, unless marked free."""
+        return bool(self.keys) and not self.free
 
     def model(self, configured: str = "") -> str:
         return configured or self.default_model
@@ -141,6 +143,47 @@ def _durations(class_name: str, attribute: str) -> Callable[[str], Sequence[int]
         return allowed
 
     return durations
+
+
+def _stock(class_name: str, key: str) -> Callable[[Wiring], Any]:
+    def build(w: Wiring):
+        from shorts_assets.providers.clips import stock
+
+        if w.state is None:
+            raise ProviderError("a stock-footage provider needs the database to remember the clips a channel used")
+        return getattr(stock, class_name)(
+            api_key=w.keys[key],
+            channel=w.channel,
+            state=w.state,
+            window_days=int(w.options.get("stock_window_days", 30)),
+            **w.urls,
+        )
+
+    return build
+
+
+def _library(w: Wiring):
+    from shorts_assets.providers.clips.library import MediaLibrary
+
+    folder = w.options.get("media_library", "")
+    if not folder:
+        raise ProviderError(
+            "VIDEO_GEN_PROVIDER=library needs SHORTS_MEDIA_LIBRARY, the folder of your clips and images"
+        )
+    return MediaLibrary(folder)
+
+
+def _openai_images(w: Wiring):
+    from shorts_assets.providers.clips.stills import OpenAIStills
+
+    return OpenAIStills(
+        api_key=w.keys["OPENAI_API_KEY"],
+        model=w.model,
+        quality=w.options.get("image_quality", "medium"),
+        budget=w.budget,
+        state=w.state,
+        **w.urls,
+    )
 
 
 def _espeak(w: Wiring):
@@ -298,6 +341,27 @@ SEAMS: Mapping[str, Seam] = {
                 "pika-2.2",
                 _durations("PikaVideos", "DURATIONS"),
             ),
+            # Free stock footage found by each scene's keywords.
+            "pexels": ProviderSpec(
+                "pexels",
+                _stock("PexelsClips", "PEXELS_API_KEY"),
+                ("PEXELS_API_KEY",),
+                {"base_url": "PEXELS_API_BASE_URL"},
+                free=True,
+            ),
+            "pixabay": ProviderSpec(
+                "pixabay",
+                _stock("PixabayClips", "PIXABAY_API_KEY"),
+                ("PIXABAY_API_KEY",),
+                {"base_url": "PIXABAY_API_BASE_URL"},
+                free=True,
+            ),
+            # The channel's own clips and images (SHORTS_MEDIA_LIBRARY), matched by tags.
+            "library": ProviderSpec("library", _library),
+            # One AI still per scene, animated by the renderer.
+            "openai_images": ProviderSpec(
+                "openai_images", _openai_images, ("OPENAI_API_KEY",), _OPENAI_URL, "gpt-image-1", per_image=True
+            ),
         },
     ),
     "voice": Seam(
@@ -384,6 +448,39 @@ def base_url_variables() -> tuple[str, ...]:
 
 def spec(seam: str, name: str) -> ProviderSpec:
     return SEAMS[seam].spec(name)
+
+
+def video_members(name: str) -> list[str]:
+    """The providers VIDEO_GEN_PROVIDER names: one, or a comma-separated chain tried in order per scene."""
+    names = [n.strip() for n in name.split(",") if n.strip()]
+    if not names:
+        raise ProviderError("VIDEO_GEN_PROVIDER is empty")
+    if len(set(names)) != len(names):
+        raise ProviderError(f"VIDEO_GEN_PROVIDER={name!r} names a provider twice")
+    for member in names:
+        spec("video", member)
+    return names
+
+
+def build_video(name: str, channel: str, env: Mapping[str, str], *, model: str = "", **kwargs: Any) -> Any:
+    """The clip generator VIDEO_GEN_PROVIDER names; a chain builds each member through ``build``."""
+    names = video_members(name)
+    if len(names) == 1:
+        return build("video", names[0], channel, env, model=model, **kwargs)
+    if model and sum(bool(spec("video", n).default_model) for n in names) > 1:
+        raise ProviderError(f"VIDEO_GEN_MODEL={model!r} is ambiguous in the chain {name!r}; leave it empty")
+    from shorts_assets.providers.clips.chain import ProviderChain
+
+    members = []
+    try:
+        for member in names:
+            own_model = model if spec("video", member).default_model else ""
+            members.append(build("video", member, channel, env, model=own_model, **kwargs))
+    except BaseException:
+        for built in members:
+            built.close()
+        raise
+    return ProviderChain(members)
 
 
 def build(

@@ -38,3 +38,14 @@ def test_every_candidate_script_is_paid_for_and_only_the_script_part_grows():
     assert three.total_usd == pytest.approx(one.total_usd + 2 * one.parts["script"])
     free = estimate_video(prices, script_provider="template", video_provider="stub", script_candidates=3)
     assert free.total_usd == 0
+
+
+def test_stock_footage_and_the_library_are_free_and_a_chain_is_estimated_at_its_dearest_member():
+    prices = PriceTable()
+    assert estimate_video(prices, script_provider="template", video_provider="library,pexels,stub").total_usd == 0
+    stills = estimate_video(prices, script_provider="template", video_provider="openai_images")
+    chain = estimate_video(prices, script_provider="template", video_provider="library,openai_images,stub")
+    assert stills.parts["clips"] > 0 and chain.parts["clips"] == pytest.approx(stills.parts["clips"])
+    runway = estimate_video(prices, script_provider="template", video_provider="runway")
+    mixed = estimate_video(prices, script_provider="template", video_provider="runway,openai_images")
+    assert mixed.parts["clips"] == pytest.approx(max(runway.parts["clips"], stills.parts["clips"]))

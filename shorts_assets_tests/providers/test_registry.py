@@ -59,3 +59,22 @@ def test_the_ollama_writer_and_the_edge_voice_are_built_from_their_rows():
         assert writer.name == "ollama" and writer.model == "llama3.2"
     with build("voice", "edge", "demo", {}) as voice:
         assert voice.name == "edge"
+
+
+def test_a_comma_separated_video_provider_is_a_chain_of_registry_rows():
+    from shorts_assets.providers.registry import build_video, video_members
+
+    assert video_members(" library , pexels,stub ") == ["library", "pexels", "stub"]
+    with pytest.raises(ProviderError, match="names a provider twice"):
+        video_members("stub,stub")
+    with pytest.raises(ProviderError, match="VIDEO_GEN_PROVIDER='veo'"):
+        video_members("library,veo")
+    with pytest.raises(ProviderError, match="PEXELS_API_KEY is not set for channel demo"):
+        build_video("library,pexels", "demo", {}, media_library="/nonexistent")
+    with build_video("stub", "demo", {}) as single:
+        assert single.name == "stub"
+
+
+def test_stock_rows_are_keyed_but_free_and_stills_are_priced_per_image():
+    assert spec("video", "pexels").keys == ("PEXELS_API_KEY",) and not spec("video", "pexels").paid
+    assert spec("video", "openai_images").paid and spec("video", "openai_images").per_image
