@@ -45,6 +45,7 @@ from shorts_assets.providers.media import (
     ffmpeg_report,
     fonts_dir,
     probe,
+    remove_stale_work_dirs,
     run_ffmpeg,
     verify_complete,
     work_dir,
@@ -67,6 +68,7 @@ from shorts_assets.providers.render.layout import (
 )
 from shorts_assets.providers.render.music import generated_bed_source, pick_track
 
+WORK_PREFIX = "shorts-render"
 # A clip at most this much shorter than its share holds its last frame instead of looping.
 MAX_HOLD_S = 0.6
 # How far a still image zooms in over its share of the timeline.
@@ -327,6 +329,8 @@ class FfmpegRenderer(Closing):
         self.music_dir = Path(music_dir) if music_dir is not None else None
         self.transition_s = transition_s
         self.max_duration_s = max_duration_s
+        # A run whose renders are all kept never opens a work folder; it still clears what dead renders left.
+        remove_stale_work_dirs(WORK_PREFIX)
 
     def render(self, clips: Sequence[Clip], voiceover: Voiceover, script: Script, out_path: Path) -> RenderResult:
         video_id = script.video_id
@@ -381,7 +385,7 @@ class FfmpegRenderer(Closing):
         music_track = track.path if track else None
         inputs = ", ".join(str(clip.path) for clip in clips)
         sound_of = f"video {video_id}: voiceover {voiceover.audio_path}"
-        with work_dir("shorts-render") as work:
+        with work_dir(WORK_PREFIX) as work:
             mix_path, sound_path = work / "mix.wav", work / "sound.m4a"
             picture_path = work / "picture.mp4"
             with atomic_output(out_path) as temp_video, atomic_output(thumb_path) as temp_thumb:

@@ -6,6 +6,7 @@ writes, and ProviderErrors that name the input."""
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 import subprocess
 import tempfile
@@ -479,6 +480,22 @@ def test_a_clip_cut_short_fails_the_render_as_a_bad_media_file_naming_it(tmp_pat
 
     assert raised.value.path == clip.path
     assert not out_path.exists()
+
+
+def test_opening_a_renderer_removes_the_work_folders_dead_renders_left(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    left = tmp_path / f"shorts-render-{dead.pid}-{uuid.uuid4().hex}"
+    live = tmp_path / f"shorts-render-{os.getpid()}-{uuid.uuid4().hex}"
+    for folder in (left, live):
+        folder.mkdir()
+
+    FfmpegRenderer()
+
+    assert list(tmp_path.iterdir()) == [live]
 
 
 @pytest.mark.slow
