@@ -2,7 +2,7 @@
 
 Every count after `runs` and `kills` must be 0: each video uploaded once, each scene's paid job made
 once, no snapshot lost, no half-written file or orphaned work folder, no ffmpeg left running, no row
-stuck in a transient state. Each run is the README's `dagster job execute … -j shorts_loop_job` in a
+stuck in a transient state. Each run is the README's `dg launch --job shorts_loop_job --partition …` in a
 process and a Dagster instance of its own; the application database is shared: SQLite by default,
 or PostgreSQL with `--postgres URL` (a server URL; a fresh database is made there and dropped).
 

@@ -14,6 +14,7 @@ import pytest
 from shorts_assets.db.store import Store
 from shorts_assets.defs.location import loop_assets, loop_checks
 from shorts_assets.defs.resources import RendererResource
+from shorts_assets.loop.batch import with_checksums
 from shorts_assets.providers.media import probe
 from shorts_assets_tests.conftest import loop_resources
 
@@ -66,8 +67,11 @@ def test_the_loop_materialises_every_asset(loop):
 
 
 def test_the_blocking_render_check_passed_before_publishing(loop):
-    (evaluation,) = loop["result"].get_asset_check_evaluations()
-    assert evaluation.check_name == "render_quality" and evaluation.passed
+    evaluations = {
+        (e.asset_key.to_user_string(), e.check_name): e for e in loop["result"].get_asset_check_evaluations()
+    }
+    assert evaluations[("renders", "render_quality")].passed
+    assert all(e.passed for e in evaluations.values())  # and no video failed at any stage
 
 
 def test_each_video_is_a_vertical_mp4_with_narration(loop):
@@ -108,9 +112,13 @@ def test_metrics_comments_and_strategy_are_recorded(loop):
 def test_the_ui_sees_the_batch_table_and_the_allocation(loop):
     events = {e.asset_key.to_user_string(): e for e in loop["result"].get_asset_materialization_events()}
     renders = events["renders"].materialization.metadata
-    assert "short.mp4" in renders["batch"].value and renders["videos"].value == 2
+    assert renders["videos"].value == 2
+    rows = [r.data for r in renders["batch"].records]
+    assert len(rows) == 2 and all(r["status"] == "done" and r["profile"] == "final 1080×1920" for r in rows)
+    assert all(renders[f"mp4 {r['video']}"].value.endswith("short.mp4") for r in rows)
     assert "simulated.invalid/youtube/" in events["publications/youtube"].materialization.metadata["batch"].value
-    assert "share" in events["strategy"].materialization.metadata["allocation"].value
+    allocation = events["strategy"].materialization.metadata["allocation"]
+    assert "share" in [c.name for c in allocation.schema.columns] and allocation.records
 
 
 def test_scripts_record_the_strategy_version_that_chose_them(loop):
@@ -151,6 +159,8 @@ def test_one_broken_video_leaves_its_siblings_published(tmp_path):
         broken = store.batch("demo", day)[1]
         first_clip = Path(broken.outputs["clips"]["files"][0])
         first_clip.write_bytes(b"\x00garbage, not a video" * 100)
+        # As if the generator had made the garbage: its checksums are the ones recorded.
+        store.complete_stage(broken.video_id, "clips", with_checksums(broken.outputs["clips"]))
         result = run(instance, resources, day)
         assert result.success
     rows = {r.video_id: r for r in store.batch("demo", day)}

@@ -10,6 +10,7 @@ from datetime import date
 
 import dagster as dg
 import pytest
+from cryptography.fernet import Fernet
 
 from shorts_assets.db.store import Store
 from shorts_assets.defs.location import loop_assets
@@ -39,6 +40,7 @@ def servers():
 def environment(servers):
     apps, urls = servers
     env = {
+        "SHORTS_SECRET_KEY": Fernet.generate_key().decode(),
         "PUBLISHER_YOUTUBE": "true",
         "PUBLISHER_TIKTOK": "true",
         "PUBLISHER_INSTAGRAM": "true",

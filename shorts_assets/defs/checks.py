@@ -14,7 +14,7 @@ from shorts_assets.db.store import VideoRow
 from shorts_assets.defs.metadata import column, partition_of
 from shorts_assets.defs.partitions import loop_partitions
 from shorts_assets.defs.resources import ChannelsResource, DatabaseResource
-from shorts_assets.loop.batch import video_id_for
+from shorts_assets.loop.batch import verify_output, video_id_for
 from shorts_assets.loop.stages import RENDER_STAGE
 from shorts_assets.providers.render.quality import YOUTUBE_SHORTS_MAX_S, CheckResult, check_render
 
@@ -58,6 +58,10 @@ def build_render_checks(
             render = row.outputs.get(RENDER_STAGE) or {}
             video_path = render.get("video_path")
             if not video_path:
+                continue
+            problem = verify_output(render)
+            if problem is not None:
+                per_video[row.video_id] = [("verified", False, problem)]
                 continue
             per_video[row.video_id] = check_render(
                 video_path, max_duration_s=max_duration_s, lufs_target=lufs_target, **thresholds

@@ -11,13 +11,17 @@ import dagster as dg
 
 from shorts_assets.core.errors import BatchFailed, ConfigError, ProviderError
 from shorts_assets.db.store import Store, VideoRow
+from shorts_assets.defs.jobs import partition_from_tags
 from shorts_assets.loop.batch import StageOutcome, run_per_video
 
 
-def partition_of(context: dg.AssetExecutionContext) -> tuple[str, date]:
-    """(channel, date) of the partition being materialised."""
-    keys = context.partition_key.keys_by_dimension  # type: ignore[union-attr]
-    return keys["channel"], date.fromisoformat(keys["date"])
+def partition_of(context: dg.AssetExecutionContext | dg.AssetCheckExecutionContext) -> tuple[str, date]:
+    """(channel, date) of the partition being materialised; a run whose partition tags are missing,
+    malformed, unknown or outside the date range fails by name before any work."""
+    try:
+        return partition_from_tags(context.run.tags)
+    except ConfigError as exc:
+        raise dg.Failure(description=str(exc)) from None
 
 
 @contextmanager

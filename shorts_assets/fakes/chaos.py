@@ -3,7 +3,7 @@ whether every side effect happened exactly once.
 
 The harness keeps the fake YouTube and Runway servers in this process (so a killed run cannot take
 them down, and they count every upload and every paid job), and starts each run as the README's
-own command, `dagster job execute … -j shorts_loop_job`, in a process of its own with a Dagster
+own command, `dg launch --job shorts_loop_job --partition …`, in a process of its own with a Dagster
 instance of its own, all sharing one application database and one data root. A kill is a SIGKILL
 of the run's process, with no chance to clean up. After the planned runs, runs are repeated until
 one finishes, and then it counts:
@@ -33,6 +33,7 @@ from datetime import date
 from pathlib import Path
 
 import sqlalchemy as sa
+from cryptography.fernet import Fernet
 
 from shorts_assets.fakes.runway_server import FakeRunway
 from shorts_assets.fakes.server import FakeServer
@@ -82,6 +83,8 @@ class Chaos:
         channels.write_text(json.dumps({"channels": [{"name": CHANNEL, "videos_per_day": videos_per_day}]}))
         self.channels_file = channels
         self.report = Report()
+        # One key for every run, so each reads the tokens the others stored.
+        self.secret_key = Fernet.generate_key().decode()
 
     def __enter__(self) -> Chaos:
         for server in self._servers:
@@ -113,19 +116,15 @@ class Chaos:
                 "YOUTUBE_UPLOAD_BASE_URL": f"{youtube}/upload/youtube/v3",
                 "YOUTUBE_ANALYTICS_BASE_URL": f"{youtube}/v2",
                 "GOOGLE_OAUTH_TOKEN_URL": f"{youtube}/token",
+                "SHORTS_SECRET_KEY": self.secret_key,
                 "LOG_LEVEL": "WARNING",
             }
         )
         return env
 
     def _command(self) -> list[str]:
-        tags = {
-            "dagster/partition": f"{CHANNEL}|{self.day.isoformat()}",
-            "dagster/partition/channel": CHANNEL,
-            "dagster/partition/date": self.day.isoformat(),
-        }
-        dagster = str(Path(sys.executable).with_name("dagster"))
-        return [dagster, "job", "execute", "-f", "definitions.py", "-j", "shorts_loop_job", "--tags", json.dumps(tags)]
+        dg = str(Path(sys.executable).with_name("dg"))
+        return [dg, "launch", "--job", "shorts_loop_job", "--partition", f"{CHANNEL}|{self.day.isoformat()}"]
 
     def _start(self) -> subprocess.Popen:
         home = Path(tempfile.mkdtemp(prefix="dagster-home-", dir=self.root))

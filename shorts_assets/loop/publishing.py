@@ -27,7 +27,7 @@ from shorts_assets.core.errors import BatchFailed, BudgetExhausted, NeedsManual,
 from shorts_assets.core.protocols import Publisher
 from shorts_assets.core.types import PublishRequest
 from shorts_assets.db.store import CLAIM_LEASE, Store, VideoRow
-from shorts_assets.loop.batch import Log
+from shorts_assets.loop.batch import Log, mark_invalid, verify_output
 from shorts_assets.loop.stages import RENDER_STAGE
 
 ALREADY_PUBLISHED = "already published"
@@ -124,6 +124,11 @@ def publish_one(
             return f"needs manual attention: {claim.row.error}"
         return CLAIMED_ELSEWHERE
     render = row.outputs[RENDER_STAGE]
+    problem = verify_output(render)
+    if problem is not None:
+        mark_invalid(store, row, RENDER_STAGE, f"not uploaded: {problem}")
+        store.fail_publish(row.video_id, platform, account, f"not uploaded: {problem}", owner=owner)
+        raise ProviderError(f"{row.video_id} is not posted to {platform}: {problem}; renders will make it again")
     request = PublishRequest(
         video_id=row.video_id,
         title=row.script.title,

@@ -16,6 +16,7 @@ from shorts_assets.db.state_store import DatabaseStateStore
 from shorts_assets.db.store import Store
 from shorts_assets.fakes.server import FakeServer, Fault
 from shorts_assets.fakes.youtube_server import FakeYouTube
+from shorts_assets.loop.batch import with_checksums
 from shorts_assets.loop.publishing import CLAIMED_ELSEWHERE, publish_batch, publish_one
 from shorts_assets.providers.platforms.marker import carries_marker
 from shorts_assets.providers.platforms.simulated import SimulatedPlatform
@@ -114,6 +115,28 @@ def test_a_post_is_made_once_and_then_recognised(store):
         assert publish_one(store, adapter(server, app, store), row) == "already published"
     (record,) = store.publications("demo", DAY)
     assert record.status == "published" and app.created_videos == 1
+
+
+def test_a_short_changed_since_it_was_rendered_is_not_uploaded_and_goes_back_to_renders(store):
+    (row,) = store.batch("demo", DAY)
+    store.complete_stage(row.video_id, "render", with_checksums(row.outputs["render"]))
+    video = Path(row.outputs["render"]["video_path"])
+    video.write_bytes(video.read_bytes()[: video.stat().st_size // 2])  # cut short after rendering
+    (row,) = store.batch("demo", DAY)
+    app = FakeYouTube()
+    with FakeServer(app) as server:
+        with pytest.raises(ProviderError, match="short.mp4"):
+            publish_one(store, adapter(server, app, store), row)
+    assert app.created_videos == 0
+    (record,) = store.publications("demo", DAY)
+    assert record.status == "failed" and "not uploaded" in record.error
+    claim = store.begin_publish(  # the claim was released: the next run may take the slot
+        video_id=row.video_id, channel="demo", batch_date=DAY, platform="youtube", account="demo",
+        scheduled_at=NOW_SLOT, owner="next-run",
+    )  # fmt: skip
+    assert claim.granted
+    (row,) = store.batch("demo", DAY)
+    assert "short.mp4" in row.outputs["render"]["invalid"]
 
 
 # ##### overlapping runs, dead owners, lost databases
