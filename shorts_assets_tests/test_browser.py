@@ -1,5 +1,5 @@
 """The Dagster UI, seen in a real browser: the system's Chromium, driven by Playwright, against
-`dagster dev` on a temporary instance into which the README's main command has run one batch.
+`dagster dev` on a temporary instance into which `dagster job execute` has run one batch of the loop.
 
 Specified: the asset graph shows the loop's groups; the `renders` page of that partition shows the
 short's thumbnail, and the browser actually decoded it; the `strategy` page shows its plot, decoded
@@ -63,7 +63,9 @@ def artefacts() -> Path:
 
 @pytest.fixture(scope="module")
 def shots(artefacts: Path) -> Screenshots:
-    return Screenshots(artefacts)
+    screenshots = Screenshots(artefacts)
+    screenshots.clear()
+    return screenshots
 
 
 @pytest.fixture(scope="module")

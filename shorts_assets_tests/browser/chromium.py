@@ -1,7 +1,7 @@
 """The system's Chromium, which Playwright drives instead of a browser it would download.
 
-Without it the browser test is skipped with the reason, except under
-`CI=true`, where the missing browser is a failure: CI installs Chromium, so it must have run.
+Without it the browser test is skipped with the reason, except under `CI=true`, where the missing
+browser is a failure: CI installs Chromium, so the test must run there.
 """
 
 from __future__ import annotations
@@ -31,23 +31,15 @@ def find_chromium() -> str | None:
     return None
 
 
-def missing_browser_reason() -> str | None:
-    """Why the browser test cannot run here, or None when it can."""
-    if find_chromium() is None:
-        return (
+def require_chromium() -> str:
+    """The system's Chromium; skips the test without it, and fails it under CI=true."""
+    path = find_chromium()
+    if path is None:
+        reason = (
             "Chromium is not installed (no `chromium` or `chromium-browser` on PATH); "
             "install it from the system's packages: apt-get install chromium"
         )
-    return None
-
-
-def require_chromium() -> str:
-    """The system's Chromium; skips the test without it, and fails it under CI=true."""
-    reason = missing_browser_reason()
-    if reason is not None:
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(f"CI must run the browser test: {reason}")
         pytest.skip(reason)
-    path = find_chromium()
-    assert path is not None
     return path

@@ -1,5 +1,6 @@
 """What a person does in the Dagster UI, done through Playwright: open a partition's page, show a
-markdown entry of its metadata and look at its images, launch a backfill from the Materialize dialog, and keep a screenshot of each step.
+markdown entry of its metadata and look at its images, launch a backfill from the Materialize
+dialog, and keep a screenshot of each step.
 
 Elements are found by what a person reads on the page (button names, placeholders, headings), so a
 restyled UI still passes and a changed workflow fails with the step that broke.
@@ -28,9 +29,14 @@ def skip_welcome_dialog(page: Page, base_url: str) -> None:
 
 @dataclass
 class Screenshots:
-    """Screenshots of a test's steps, saved as numbered PNG files in the artefacts folder."""
+    """Screenshots of a test's steps, saved as numbered PNG files (`01-asset-graph.png`) in a folder."""
 
     folder: Path
+
+    def clear(self) -> None:
+        """Remove the screenshots of an earlier run, so the folder shows only this one's."""
+        for old in self.folder.glob("[0-9][0-9]-*.png"):
+            old.unlink()
 
     def save(self, page: Page, name: str) -> Path:
         """The page as it is now, as `<name>.png`."""
