@@ -20,11 +20,11 @@ import sqlalchemy as sa
 from shorts_assets.core.arms import ARM_SPACE
 from shorts_assets.core.channels import DEFAULT_CHANNEL, ChannelConfig, default_seed
 from shorts_assets.core.credentials import channel_variable, credential
-from shorts_assets.core.errors import ConfigError
+from shorts_assets.core.errors import ConfigError, ProviderError
 from shorts_assets.db.secrets import VARIABLE as SECRET_KEY_VARIABLE
 from shorts_assets.db.secrets import SecretKeys
 from shorts_assets.providers.net.costs import PriceTable
-from shorts_assets.providers.registry import SEAMS, base_url_variables
+from shorts_assets.providers.registry import SEAMS, base_url_variables, video_members
 
 DEFAULT_DAILY_BUDGET_USD = 10.0
 MAX_SCRIPT_CANDIDATES = 10
@@ -51,6 +51,9 @@ class Settings:
     openai_script_api: str = "responses"
     video_gen_model: str = ""
     video_poll_interval_s: float = 5.0
+    media_library: str = ""  # SHORTS_MEDIA_LIBRARY: the folder the library provider matches scenes in
+    stock_window_days: int = 30  # a stock clip is not used again by a channel within this many days
+    image_quality: str = "medium"  # OPENAI_IMAGE_QUALITY for AI stills
     tts_model: str = ""
     tts_voices: Mapping[str, str] = field(default_factory=dict)  # voice arm -> the provider's voice
     # channel -> USD per UTC day on paid provider calls; a channel left out has no limit
@@ -96,6 +99,35 @@ def _provider(env: Mapping[str, str], seam_name: str, channels: tuple[ChannelCon
             wanted = ", ".join(f"{key} (or {channel_variable(key, channel.name)})" for key in missing)
             raise ConfigError(f"{name}={value} needs {wanted} to be set for channel {channel.name}")
     return value
+
+
+def _video_provider(env: Mapping[str, str], channels: tuple[ChannelConfig, ...]) -> str:
+    """VIDEO_GEN_PROVIDER: one provider, or a comma-separated chain tried per scene; every member's keys set."""
+    value = env.get("VIDEO_GEN_PROVIDER", "").strip() or SEAMS["video"].default
+    try:
+        members = video_members(value)
+    except ProviderError as exc:
+        raise ConfigError(f"{exc}; known: {', '.join(SEAMS['video'].providers)}") from None
+    for member in members:
+        for channel in channels:
+            missing = [key for key in SEAMS["video"].providers[member].keys if not credential(env, key, channel.name)]
+            if missing:
+                wanted = ", ".join(f"{key} (or {channel_variable(key, channel.name)})" for key in missing)
+                raise ConfigError(f"VIDEO_GEN_PROVIDER={value} needs {wanted} to be set for channel {channel.name}")
+    return ",".join(members)
+
+
+def _media_library(env: Mapping[str, str], video_provider: str) -> str:
+    value = env.get("SHORTS_MEDIA_LIBRARY", "").strip()
+    if "library" not in video_provider.split(","):
+        return value
+    if not value:
+        raise ConfigError(
+            "VIDEO_GEN_PROVIDER with library needs SHORTS_MEDIA_LIBRARY, the folder of your clips and images"
+        )
+    if not Path(value).is_dir():
+        raise ConfigError(f"SHORTS_MEDIA_LIBRARY={value}: no such folder")
+    return str(Path(value).resolve())
 
 
 def _channels(env: Mapping[str, str]) -> tuple[ChannelConfig, ...]:
@@ -361,6 +393,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     )
     renderer_provider = _provider(env, "renderer", channels)
     script_provider = _provider(env, "script", channels)
+    video_provider = _video_provider(env, channels)
     return Settings(
         data_dir=data_dir,
         database_url=database_url,
@@ -369,7 +402,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         base_urls=_base_urls(env),
         start_date=location.start_date,
         script_provider=script_provider,
-        video_gen_provider=_provider(env, "video", channels),
+        video_gen_provider=video_provider,
         tts_provider=_provider(env, "voice", channels),
         renderer_provider=renderer_provider,
         render_profile=_render_profile(env),
@@ -380,6 +413,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         openai_script_api=_choice(env, "OPENAI_SCRIPT_API", ("responses", "chat")),
         video_gen_model=env.get("VIDEO_GEN_MODEL", "").strip(),
         video_poll_interval_s=_number(env, "VIDEO_GEN_POLL_INTERVAL_S", 5.0, 0.0, 600.0),
+        media_library=_media_library(env, video_provider),
+        stock_window_days=_integer(env, "STOCK_REUSE_WINDOW_DAYS", 30, 0, 3650),
+        image_quality=_choice(env, "OPENAI_IMAGE_QUALITY", ("medium", "low", "high")),
         tts_model=env.get("TTS_MODEL", "").strip(),
         tts_voices=_voice_map(env),
         daily_budgets_usd=_daily_budgets(env, channels),

@@ -266,3 +266,21 @@ def test_a_channel_name_ending_in_a_newline_is_refused_naming_the_file(tmp_path)
     path.write_text(json.dumps({"channels": [{"name": "demo\n"}]}))
     with pytest.raises(ConfigError, match="SHORTS_CHANNELS_FILE=.*channel name 'demo\\\\n'"):
         load_settings({"SHORTS_CHANNELS_FILE": str(path)})
+
+
+def test_a_video_provider_chain_needs_every_members_keys_and_the_library_its_folder(tmp_path):
+    settings = load_settings({"VIDEO_GEN_PROVIDER": "library, pexels,stub", "PEXELS_API_KEY": "k",
+                              "SHORTS_MEDIA_LIBRARY": str(tmp_path)})  # fmt: skip
+    assert settings.video_gen_provider == "library,pexels,stub" and settings.media_library == str(tmp_path)
+    with pytest.raises(ConfigError, match="VIDEO_GEN_PROVIDER=pexels,stub needs PEXELS_API_KEY"):
+        load_settings({"VIDEO_GEN_PROVIDER": "pexels,stub"})
+    with pytest.raises(ConfigError, match="needs SHORTS_MEDIA_LIBRARY"):
+        load_settings({"VIDEO_GEN_PROVIDER": "library,stub"})
+    with pytest.raises(ConfigError, match="SHORTS_MEDIA_LIBRARY=.*missing: no such folder"):
+        load_settings({"VIDEO_GEN_PROVIDER": "library", "SHORTS_MEDIA_LIBRARY": str(tmp_path / "missing")})
+    with pytest.raises(ConfigError, match="names a provider twice"):
+        load_settings({"VIDEO_GEN_PROVIDER": "stub,stub"})
+    with pytest.raises(ConfigError, match="VIDEO_GEN_PROVIDER='veo'"):
+        load_settings({"VIDEO_GEN_PROVIDER": "veo"})
+    with pytest.raises(ConfigError, match="OPENAI_IMAGE_QUALITY='ultra'"):
+        load_settings({"OPENAI_IMAGE_QUALITY": "ultra"})

@@ -114,7 +114,7 @@ class ScriptWriterResource(dg.ConfigurableResource):
     @property
     def writes_any_topic(self) -> bool:
         """Language models write about anything viewers ask for; the template writer only its topic bank."""
-        return self.provider in ("openai", "anthropic")
+        return self.provider in ("openai", "anthropic", "ollama")
 
     def adapter(self, channel: str, budget: Budget) -> ScriptWriter:
         return registry.build(
@@ -130,17 +130,21 @@ class ScriptWriterResource(dg.ConfigurableResource):
 
 
 class ClipGeneratorResource(dg.ConfigurableResource):
-    """Generates scene clips (VIDEO_GEN_PROVIDER): procedural clips made by ffmpeg, or Sora, Runway,
-    Luma or Pika, whose jobs are recorded in the database so a retry resumes instead of paying again."""
+    """Generates scene clips (VIDEO_GEN_PROVIDER): procedural clips made by ffmpeg; stock footage
+    (Pexels, Pixabay); the channel's own media library; AI stills; or Sora, Runway, Luma or Pika, whose
+    jobs are recorded in the database so a retry resumes instead of paying again. A comma-separated
+    list is a chain tried per scene."""
 
     provider: dg.ResourceDependency[str] = "stub"
     model: dg.ResourceDependency[str] = ""  # VIDEO_GEN_MODEL; empty: the provider's default
     poll_interval_s: dg.ResourceDependency[float] = 5.0
     base_urls: dg.ResourceDependency[dict[str, str]] = {}
+    media_library: dg.ResourceDependency[str] = ""  # SHORTS_MEDIA_LIBRARY
+    stock_window_days: dg.ResourceDependency[int] = 30  # STOCK_REUSE_WINDOW_DAYS
+    image_quality: dg.ResourceDependency[str] = "medium"  # OPENAI_IMAGE_QUALITY
 
     def adapter(self, channel: str, budget: Budget, store: Store) -> ClipGenerator:
-        return registry.build(
-            "video",
+        return registry.build_video(
             self.provider,
             channel,
             os.environ,
@@ -149,6 +153,9 @@ class ClipGeneratorResource(dg.ConfigurableResource):
             state=DatabaseStateStore(store),
             model=self.model,
             poll_interval_s=self.poll_interval_s,
+            media_library=self.media_library,
+            stock_window_days=self.stock_window_days,
+            image_quality=self.image_quality,
         )
 
 
@@ -272,6 +279,9 @@ def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
             provider=settings.video_gen_provider,
             model=settings.video_gen_model,
             poll_interval_s=settings.video_poll_interval_s,
+            media_library=settings.media_library,
+            stock_window_days=settings.stock_window_days,
+            image_quality=settings.image_quality,
             base_urls=dict(settings.base_urls),
         ),
         "voice": VoiceResource(

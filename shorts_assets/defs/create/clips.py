@@ -14,7 +14,22 @@ from shorts_assets.loop.stages import CLIPS_STAGE
 CLIP_COLUMNS = [
     column("clips", int, "scene clips generated"),
     column("cost_usd", float, "what the video's clips cost"),
+    column("credits", str, "where each found clip came from: provider, id, author, licence, page"),
 ]
+
+
+def credit_line(clips: list[dict]) -> str:
+    """The credits of a video's found clips (stock footage, library files), one after another."""
+    parts = []
+    for credit in (c.get("credit") or {} for c in clips):
+        if not credit:
+            continue
+        text = f"{credit.get('provider', '')} {credit.get('clip_id', '')}".strip()
+        text += f" by {credit['author']}" if credit.get("author") else ""
+        text += f" ({credit['licence']})" if credit.get("licence") else ""
+        text += f" {credit['source_url']}" if credit.get("source_url") else ""
+        parts.append(text)
+    return "; ".join(parts)
 
 
 @dg.asset(partitions_def=loop_partitions, group_name=CREATE, deps=[scripts], pool=VIDEO_GEN_POOL, kinds={"ffmpeg"})
@@ -46,7 +61,13 @@ def clips(
 
     def cells(row: VideoRow) -> dict:
         made = row.outputs.get(CLIPS_STAGE)
-        return {"clips": len(made.get("files", [])), "cost_usd": made.get("cost_usd", 0.0)} if made else {}
+        if not made:
+            return {}
+        return {
+            "clips": len(made.get("files", [])),
+            "cost_usd": made.get("cost_usd", 0.0),
+            "credits": credit_line(made.get("clips", [])),
+        }
 
     metadata = stage_report(rows, outcome, CLIPS_STAGE, CLIP_COLUMNS, cells)
     metadata["generator"] = generator.name

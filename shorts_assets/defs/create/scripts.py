@@ -97,6 +97,7 @@ def scripts(
         tts_model=voice.model,
         renderer_provider=renderer.provider,
         script_candidates=count,
+        image_quality=clip_generator.image_quality,
     )
 
     with batch_failure(), _refused_config():
