@@ -25,6 +25,7 @@ import math
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 import numpy as np
@@ -42,10 +43,48 @@ PRIOR_NOISE_SD = 0.15
 PRIOR_NOISE_COUNT = 10.0
 MIN_NOISE_SD = 0.02
 POSTERIOR_DRAWS = 4000
+# Forgetting: an observation's weight halves every HALF_LIFE_DAYS of its batch's age (counted back from the
+# newest batch), so a taste that shifted is followed within weeks while a young channel loses little.
+HALF_LIFE_DAYS = 21.0
+# Pairs of dimensions whose values interact (a hook works for one topic and not another). Their pairwise
+# terms start at zero with a tight prior, so the model stays additive until the data says otherwise.
+INTERACTIONS: tuple[tuple[str, str], ...] = (("topic", "hook"),)
+PRIOR_INTERACTION_SD = 0.08
+# The share of the exploration floor a dimension keeps once its best value is certain.
+MIN_EXPLORATION = 0.1
 
 
 def arm_feature(dimension: str, value: str) -> str:
     return f"{dimension}={value}"
+
+
+def pair_feature(first: str, a: str, second: str, b: str) -> str:
+    return f"{first}x{second}={a}|{b}"
+
+
+def _pair_features(arms: Mapping[str, str]) -> list[str]:
+    return [pair_feature(d1, str(arms[d1]), d2, str(arms[d2])) for d1, d2 in INTERACTIONS if d1 in arms and d2 in arms]
+
+
+def age_weight(batch_date: str, newest: date | None, half_life_days: float = HALF_LIFE_DAYS) -> float:
+    """How much an observation still counts: 1 for the newest batch, halving every half-life."""
+    if newest is None or half_life_days <= 0:
+        return 1.0
+    try:
+        age = (newest - date.fromisoformat(str(batch_date))).days
+    except ValueError:
+        return 1.0
+    return 0.5 ** (max(0, age) / half_life_days)
+
+
+def newest_batch(entries: Mapping[str, Mapping[str, Any]]) -> date | None:
+    dates = []
+    for entry in entries.values():
+        try:
+            dates.append(date.fromisoformat(str(entry.get("batch_date"))))
+        except ValueError:
+            continue
+    return max(dates, default=None)
 
 
 @dataclass(frozen=True)
@@ -108,15 +147,18 @@ class Row:
     video: str
 
 
-def rows_of(state: Mapping[str, Any], reference: Reference | None = None) -> list[Row]:
+def rows_of(
+    state: Mapping[str, Any], reference: Reference | None = None, half_life_days: float | None = None
+) -> list[Row]:
     """Every observation of the state as (arms, platform, reward, weight), rewards recomputed.
 
     The three platforms' observations of one video share the video's own luck, so together they
-    count as (1 + m) / 2 independent observations rather than m.
+    count as (1 + m) / 2 independent observations rather than m. Older batches count less (forgetting).
     """
     entries = observations_of(state)
     reference = reference if reference is not None else reference_of(state)
     per_video = Counter(key.split("|")[0] for key in entries)
+    newest = newest_batch(entries)
     rows = []
     for key, entry in entries.items():
         video = key.split("|")[0]
@@ -139,6 +181,9 @@ def rows_of(state: Mapping[str, Any], reference: Reference | None = None) -> lis
         ):
             continue
         m = per_video[video]
+        weight *= age_weight(
+            entry.get("batch_date", ""), newest, HALF_LIFE_DAYS if half_life_days is None else half_life_days
+        )
         rows.append(Row(dict(arms), platform, float(value), float(weight) * (1 + m) / (2 * m), video))
     return rows
 
@@ -211,10 +256,16 @@ def _features(rows: list[Row], arm_space: Mapping[str, Iterable[str]]) -> list[s
     for dimension, values in arm_space.items():
         for value in values:
             add(arm_feature(dimension, value))
+    for first, second in INTERACTIONS:
+        for a in arm_space.get(first, ()):
+            for b in arm_space.get(second, ()):
+                add(pair_feature(first, a, second, b))
     for row in rows:
         add(f"platform={row.platform}")
         for dimension, value in row.arms.items():
             add(arm_feature(dimension, str(value)))  # retired values keep their place in the model
+        for name in _pair_features(row.arms):
+            add(name)
     return names
 
 
@@ -235,6 +286,8 @@ def fit(
             prior_mean[i], prior_sd[i] = PRIOR_INTERCEPT
         elif f.startswith("platform="):
             prior_sd[i] = PRIOR_PLATFORM_SD
+        elif "|" in f:
+            prior_sd[i] = PRIOR_INTERACTION_SD
         else:
             prior_mean[i], prior_sd[i] = prior.get(f, (0.0, PRIOR_ARM_SD))
     precision0 = np.diag(1.0 / prior_sd**2)
@@ -247,6 +300,8 @@ def fit(
         X[n, index[f"platform={row.platform}"]] = 1.0
         for dimension, value in row.arms.items():
             X[n, index[arm_feature(dimension, str(value))]] = 1.0
+        for name in _pair_features(row.arms):
+            X[n, index[name]] = 1.0
 
     noise_var = PRIOR_NOISE_SD**2
     XtW = X.T * w
@@ -274,27 +329,59 @@ def draws(post: Posterior, n: int, rng: np.random.Generator) -> np.ndarray:
 def prob_best(
     post: Posterior, arm_space: Mapping[str, Iterable[str]], rng: np.random.Generator, n: int = POSTERIOR_DRAWS
 ) -> dict[str, dict[str, float]]:
-    """dimension -> value -> posterior probability that the value is the dimension's best."""
+    """dimension -> value -> posterior probability that the value is the dimension's best.
+
+    For dimensions that interact, "best" is judged jointly: the share of draws in which the value is
+    part of the best pair, its pairwise term included.
+    """
     samples = draws(post, n, rng)
+
+    def column(feature: str, prior_sd: float) -> np.ndarray:
+        i = post.index(feature)
+        return samples[:, i] if i is not None else rng.normal(0.0, prior_sd, n)
+
     out: dict[str, dict[str, float]] = {}
+    for first, second in INTERACTIONS:
+        if first not in arm_space or second not in arm_space:
+            continue
+        a_values, b_values = list(arm_space[first]), list(arm_space[second])
+        pairs = [(a, b) for a in a_values for b in b_values]
+        totals = np.column_stack(
+            [
+                column(arm_feature(first, a), PRIOR_ARM_SD)
+                + column(arm_feature(second, b), PRIOR_ARM_SD)
+                + column(pair_feature(first, a, second, b), PRIOR_INTERACTION_SD)
+                for a, b in pairs
+            ]
+        )
+        wins = np.bincount(np.argmax(totals, axis=1), minlength=len(pairs)) / n
+        out[first] = {a: float(sum(w for (x, _), w in zip(pairs, wins) if x == a)) for a in a_values}
+        out[second] = {b: float(sum(w for (_, y), w in zip(pairs, wins) if y == b)) for b in b_values}
     for dimension, values in arm_space.items():
+        if dimension in out:
+            continue
         values = list(values)
-        columns = []
-        for value in values:
-            i = post.index(arm_feature(dimension, value))
-            columns.append(samples[:, i] if i is not None else rng.normal(0.0, PRIOR_ARM_SD, n))
+        columns = [column(arm_feature(dimension, value), PRIOR_ARM_SD) for value in values]
         wins = np.bincount(np.argmax(np.column_stack(columns), axis=1), minlength=len(values)) / n
         out[dimension] = {v: float(p) for v, p in zip(values, wins)}
-    return out
+    return {dimension: out[dimension] for dimension in arm_space}
 
 
 def allocate(p_best: Mapping[str, Mapping[str, float]], exploration: float) -> dict[str, dict[str, float]]:
-    """dimension -> value -> share of the next batch: (1 − ε)·P(best) + ε/K."""
+    """dimension -> value -> share of the next batch: (1 − ε_d)·P(best) + ε_d/K.
+
+    The floor ε_d shrinks as the dimension's posterior concentrates: ε at full uncertainty (every value
+    as likely the best), falling toward MIN_EXPLORATION·ε as one value becomes certain. Thompson
+    sampling still explores wherever the posterior is unsure, and forgetting widens it again after a shift.
+    """
     exploration = min(1.0, max(0.0, exploration))
     allocation = {}
     for dimension, probs in p_best.items():
         k = len(probs)
-        allocation[dimension] = {v: round((1.0 - exploration) * p + exploration / k, 4) for v, p in probs.items()}
+        top = max(probs.values(), default=1.0)
+        spread = (1.0 - top) * k / (k - 1) if k > 1 else 0.0
+        floor = exploration * max(MIN_EXPLORATION, min(1.0, spread))
+        allocation[dimension] = {v: round((1.0 - floor) * p + floor / k, 4) for v, p in probs.items()}
     return allocation
 
 
