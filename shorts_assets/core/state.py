@@ -19,6 +19,10 @@ class StateStore(Protocol):
 
     def put(self, namespace: str, key: str, value: str) -> None: ...
 
+    def put_new(self, namespace: str, key: str, value: str) -> bool:
+        """Store ``value`` only if nothing is stored under ``key``, atomically across processes;
+        True if this call stored it (a claim), False if a value was there already."""
+
     def delete(self, namespace: str, key: str) -> None: ...
 
     def add_quota(self, api: str, day: date, units: int) -> int:
@@ -60,6 +64,13 @@ class MemoryStateStore:
             raise TypeError(f"state values are strings, got {type(value).__name__}")
         with self._lock:
             self._values[(namespace, key)] = value
+
+    def put_new(self, namespace: str, key: str, value: str) -> bool:
+        with self._lock:
+            if (namespace, key) in self._values:
+                return False
+            self._values[(namespace, key)] = value
+            return True
 
     def delete(self, namespace: str, key: str) -> None:
         with self._lock:

@@ -77,6 +77,19 @@ class DatabaseStateStore:
                     provider_state.insert().values(namespace=namespace, key=key, value=value, updated_at=utcnow())
                 )
 
+    def put_new(self, namespace: str, key: str, value: str) -> bool:
+        """One INSERT: of several processes claiming one key, the primary key lets exactly one in."""
+        if namespace in CREDENTIAL_NAMESPACES:
+            raise ValueError(f"{namespace} holds credentials, which are never claimed")
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    provider_state.insert().values(namespace=namespace, key=key, value=value, updated_at=utcnow())
+                )
+        except sa.exc.IntegrityError:
+            return False
+        return True
+
     def delete(self, namespace: str, key: str) -> None:
         with self._lock:
             self._unsealed.pop((namespace, key), None)

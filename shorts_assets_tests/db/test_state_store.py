@@ -221,3 +221,15 @@ def test_tiktoks_rotated_refresh_token_is_sealed_at_rest_and_used_by_the_next_pr
         second = adapter(server)
         assert second.auth.refresh(rejected=access) in app.access_tokens  # with the rotated token, from the database
         second.close()
+
+
+def test_put_new_lets_exactly_one_claimant_in(database_url):
+    from shorts_assets.db.state_store import DatabaseStateStore
+    from shorts_assets.db.store import Store
+
+    first, second = DatabaseStateStore(Store(database_url)), DatabaseStateStore(Store(database_url))
+    assert first.put_new("video_job_claims", "runway:v1:1", "mine") is True
+    assert second.put_new("video_job_claims", "runway:v1:1", "theirs") is False
+    assert second.get("video_job_claims", "runway:v1:1") == "mine"
+    first.delete("video_job_claims", "runway:v1:1")
+    assert second.put_new("video_job_claims", "runway:v1:1", "theirs") is True

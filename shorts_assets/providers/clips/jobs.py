@@ -11,7 +11,11 @@ output. ``VideoJobs`` does the rest the same way for all of them:
   ``poll_interval_s`` to ``max_poll_interval_s``, for at most ``timeout_s`` of waiting;
 - the output is downloaded into place atomically and must decode as a video through to the end its
   header states (a download already in place is kept only while it still reads through);
-- a failed job, or one the provider no longer knows, is forgotten, so the next attempt submits.
+- a failed job, or one the provider no longer knows, is forgotten, so the next attempt submits;
+- a submission is claimed first (``StateStore.put_new``), so of several runs of one partition that
+  reach a scene together exactly one submits and pays; the others wait for its job id and poll the
+  same job. A claim whose owner died before recording the id lapses after ``CLAIM_TTL_S`` (the job
+  it may have created cannot be found again: providers offer no lookup by our id).
 """
 
 from __future__ import annotations
@@ -33,6 +37,10 @@ from shorts_assets.providers.media import atomic_output, verify_complete
 logger = logging.getLogger(__name__)
 
 NAMESPACE = "video_jobs"
+# Who is submitting a scene's job right now: of concurrent runs one submits, the others wait for its id.
+CLAIMS = "video_job_claims"
+# A claim older than this belongs to a run that died between claiming and recording its job id.
+CLAIM_TTL_S = 120.0
 
 PENDING = "pending"
 RUNNING = "running"
@@ -131,14 +139,39 @@ class VideoJobs:
     def start(self, video_id: str, index: int, scene: Scene) -> str:
         """The job id for this scene: the recorded one when there is one, else a new submission."""
         mark = fingerprint(self.provider.name, scene)
-        record = self._record(video_id, index)
-        if record is not None and record.get("fingerprint") == mark:
-            logger.info("%s: resuming %s job %s", self._what(video_id, index), self.provider.name, record["job_id"])
-            return str(record["job_id"])
-        job_id = self.provider.submit(video_id, index, scene)
-        self._put(
-            video_id, index, {"job_id": job_id, "fingerprint": mark, "state": "submitted", "submitted_at": time.time()}
-        )
+        key = self.key(video_id, index)
+        deadline = time.monotonic() + CLAIM_TTL_S
+        while True:
+            record = self._record(video_id, index)
+            if record is not None and record.get("fingerprint") == mark:
+                logger.info("%s: resuming %s job %s", self._what(video_id, index), self.provider.name, record["job_id"])
+                return str(record["job_id"])
+            claim = json.dumps({"fingerprint": mark, "at": time.time()})
+            if self.state.put_new(CLAIMS, key, claim):
+                record = self._record(video_id, index)  # recorded by a run that released its claim just now
+                if record is not None and record.get("fingerprint") == mark:
+                    self.state.delete(CLAIMS, key)
+                    return str(record["job_id"])
+                break
+            held = load_record(self.state, CLAIMS, key, "at") or {}
+            if held.get("fingerprint") != mark or time.time() - float(held.get("at", 0)) > CLAIM_TTL_S:
+                self.state.delete(CLAIMS, key)  # a claim for another scene, or its owner died
+                continue
+            if time.monotonic() > deadline:
+                raise ProviderError(
+                    f"{self._what(video_id, index)}: another run has been submitting this scene's "
+                    f"{self.provider.name} job for over {CLAIM_TTL_S:.0f} s; the next attempt resumes it"
+                )
+            time.sleep(0.5)  # real time: the other run's submission is a real request
+        try:
+            job_id = self.provider.submit(video_id, index, scene)
+            self._put(
+                video_id,
+                index,
+                {"job_id": job_id, "fingerprint": mark, "state": "submitted", "submitted_at": time.time()},
+            )
+        finally:
+            self.state.delete(CLAIMS, key)
         return job_id
 
     def finish(self, video_id: str, index: int, scene: Scene, path: Path) -> Clip:

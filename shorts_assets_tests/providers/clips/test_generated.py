@@ -413,3 +413,54 @@ def test_a_download_cut_short_is_rejected_though_its_header_says_it_is_whole(tmp
         with pytest.raises(ProviderError, match=r"not a whole one: .*decodes to only"):
             clips(runway(server, app, sleeps), MemoryStateStore(), sleeps).generate(SCRIPT, out)
     assert not (out.exists() and any(out.iterdir()))
+
+
+# --- concurrent runs ---------------------------------------------------------------------------------
+
+
+def test_two_runs_reaching_a_scene_together_pay_for_one_job(tmp_path, mp4, database_url):
+    """Both runs get the same job id; the provider is asked to create it once."""
+    import threading
+
+    from shorts_assets.db.state_store import DatabaseStateStore
+    from shorts_assets.db.store import Store
+    from shorts_assets.providers.clips.jobs import VideoJobs
+
+    app = FakeRunway(video_bytes=mp4)
+    scene = SCRIPT.scenes[0]
+    with serve(app) as server:
+        barrier = threading.Barrier(4)
+        ids, errors = [], []
+
+        def run() -> None:
+            jobs = VideoJobs(runway(server, app, Sleeps()), DatabaseStateStore(Store(database_url)), sleep=Sleeps())
+            barrier.wait()
+            try:
+                ids.append(jobs.start(SCRIPT.video_id, 1, scene))
+            except Exception as exc:  # noqa: BLE001 - collected for the assertion
+                errors.append(exc)
+
+        threads = [threading.Thread(target=run) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert errors == []
+    assert len(submissions(app)) == 1 and len(set(ids)) == 1 and len(ids) == 4
+
+
+def test_a_claim_left_by_a_run_that_died_before_recording_its_job_lapses(tmp_path, mp4):
+    from shorts_assets.providers.clips import jobs as job_module
+
+    app = FakeRunway(video_bytes=mp4)
+    state = MemoryStateStore()
+    scene = SCRIPT.scenes[0]
+    key = f"runway:{SCRIPT.video_id}:1"
+    stale = {"fingerprint": job_module.fingerprint("runway", scene), "at": 0.0}  # claimed long ago
+    assert state.put_new(job_module.CLAIMS, key, json.dumps(stale))
+    with serve(app) as server:
+        job_id = job_module.VideoJobs(runway(server, app, Sleeps()), state, sleep=Sleeps()).start(
+            SCRIPT.video_id, 1, scene
+        )
+    assert job_id and len(submissions(app)) == 1
+    assert state.get(job_module.CLAIMS, key) is None  # released once the job id is recorded
