@@ -292,3 +292,25 @@ def test_a_claim_needs_an_owner_and_a_positive_lease(store):
         claim(store, "")
     with pytest.raises(ValueError, match="lease"):
         claim(store, "host:1:a", lease=timedelta(0))
+
+
+def _open_store(url: str, barrier) -> str:
+    barrier.wait()
+    try:
+        Store(url)
+    except Exception as exc:  # noqa: BLE001 - reported to the parent
+        return f"{type(exc).__name__}: {exc}"
+    return "ok"
+
+
+def test_processes_opening_a_fresh_database_together_migrate_it_once(database_url):
+    """Runs of one partition started at the same moment each open the database first."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    with context.Manager() as manager:
+        barrier = manager.Barrier(4)
+        with context.Pool(4) as pool:
+            results = pool.starmap(_open_store, [(database_url, barrier)] * 4)
+    assert results == ["ok"] * 4
+    assert current_revision(Store(database_url).engine) == head_revision()
