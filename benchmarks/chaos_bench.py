@@ -54,7 +54,7 @@ def main() -> None:
     parser.add_argument("--kills", type=int, default=10)
     parser.add_argument("--concurrency", type=int, default=2, help="runs of the partition started together")
     parser.add_argument("--videos-per-day", type=int, default=2)
-    parser.add_argument("--max-kill-after", type=float, default=40.0, help="latest kill, seconds after start")
+    parser.add_argument("--max-kill-after", type=float, default=25.0, help="latest kill, seconds after start")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--postgres", default="", help="PostgreSQL server URL for the application database")
     args = parser.parse_args()
@@ -70,6 +70,7 @@ def main() -> None:
     backend = "postgresql" if args.postgres else "sqlite"
     print(f"backend {backend}: {report.runs} runs ({report.succeeded} finished), {report.kills} kills, "
           f"wall {time.perf_counter() - started:.0f} s")  # fmt: skip
+    print("killed in: " + ", ".join(f"{step} {n}" for step, n in sorted(report.killed_in.items())))
     print(report.result_line())
 
 

@@ -49,6 +49,7 @@ class Report:
     kills: int = 0
     succeeded: int = 0
     counts: dict[str, int] = field(default_factory=dict)
+    killed_in: dict[str, int] = field(default_factory=dict)  # the step each killed run was in
 
     def result_line(self) -> str:
         values = {"runs": self.runs, "kills": self.kills, **self.counts}
@@ -151,6 +152,8 @@ class Chaos:
                     if processes[i].poll() is None:
                         os.kill(processes[i].pid, signal.SIGKILL)
                         self.report.kills += 1
+                        step = _last_step(Path(processes[i].log.name))  # type: ignore[attr-defined]
+                        self.report.killed_in[step] = self.report.killed_in.get(step, 0) + 1
             time.sleep(0.1)
         for process in processes:
             process.log.close()  # type: ignore[attr-defined]
@@ -223,6 +226,17 @@ class Chaos:
             if mine in cmdline and int(entry.name) != os.getpid():
                 found.append(int(entry.name))
         return found
+
+
+def _last_step(log: Path) -> str:
+    """The step a run was executing when it was killed, from its log ("start-up" before the first)."""
+    try:
+        text = log.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return "start-up"
+    marker = 'Started execution of step "'
+    at = text.rfind(marker)
+    return text[at + len(marker) :].split('"', 1)[0] if at >= 0 else "start-up"
 
 
 def _owner_alive(folder: Path) -> bool:
