@@ -154,7 +154,7 @@ def test_each_short_has_its_path_and_its_url_where_media_is_served(batch):
 
 def test_clips_and_voiceovers_report_their_batch_as_tables(batch):
     instance = batch["instance"]
-    for asset, own in (("clips", ["clips", "cost_usd"]), ("voiceovers", ["duration_s", "words"])):
+    for asset, own in (("clips", ["clips", "cost_usd", "credits"]), ("voiceovers", ["duration_s", "words"])):
         event = instance.get_latest_materialization_event(dg.AssetKey(asset))
         table = event.asset_materialization.metadata["batch"]
         assert [c.name for c in table.schema.columns] == ["video", "title", "arms", *own, "status", "error"]
