@@ -216,38 +216,41 @@ class Store:
         `forced_arms` names the dimensions a person chose for this video rather than the learner.
         """
         now = utcnow()
-        with self.engine.begin() as conn:
-            exists = conn.execute(
-                sa.select(video_requests.c.video_id).where(video_requests.c.video_id == video_id)
-            ).first()
-            if exists:
-                return False
-            conn.execute(
-                video_requests.insert().values(
-                    video_id=video_id,
-                    channel=channel,
-                    batch_date=batch_date,
-                    position=position,
-                    strategy_version=strategy_version,
-                    arms=dict(arms),
-                    script=dict(script),
-                    writer=writer,
-                    created_at=now,
-                    forced_arms=sorted(forced_arms) or None,
+        try:
+            with self.engine.begin() as conn:
+                exists = conn.execute(
+                    sa.select(video_requests.c.video_id).where(video_requests.c.video_id == video_id)
+                ).first()
+                if exists:
+                    return False
+                conn.execute(
+                    video_requests.insert().values(
+                        video_id=video_id,
+                        channel=channel,
+                        batch_date=batch_date,
+                        position=position,
+                        strategy_version=strategy_version,
+                        arms=dict(arms),
+                        script=dict(script),
+                        writer=writer,
+                        created_at=now,
+                        forced_arms=sorted(forced_arms) or None,
+                    )
                 )
-            )
-            conn.execute(
-                videos.insert().values(
-                    video_id=video_id,
-                    channel=channel,
-                    batch_date=batch_date,
-                    position=position,
-                    stage="scripted",
-                    status="ok",
-                    outputs={},
-                    updated_at=now,
+                conn.execute(
+                    videos.insert().values(
+                        video_id=video_id,
+                        channel=channel,
+                        batch_date=batch_date,
+                        position=position,
+                        stage="scripted",
+                        status="ok",
+                        outputs={},
+                        updated_at=now,
+                    )
                 )
-            )
+        except sa.exc.IntegrityError:  # another run of the partition wrote it first
+            return False
         return True
 
     def complete_stage(self, video_id: str, stage: str, output: Mapping[str, Any]) -> None:

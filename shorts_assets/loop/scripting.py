@@ -131,7 +131,7 @@ def write_batch(
                     break
                 continue
             kept = _best(log, ranker, video_id, drafts)
-            store.add_script(
+            stored = store.add_script(
                 video_id=video_id,
                 channel=channel.name,
                 batch_date=day,
@@ -142,6 +142,10 @@ def write_batch(
                 writer=writer.name,
                 forced_arms=tuple(forced),
             )
+            if not stored:  # another run of this partition wrote the video's script first: its own stands
+                log.info(f"{video_id}: written by another run of the partition in the meantime; that script is kept")
+                batch.existing.add(video_id)
+                continue
             batch.written.append(video_id)
             batch.chosen[video_id] = {
                 "written": len(drafts),

@@ -314,3 +314,25 @@ def test_processes_opening_a_fresh_database_together_migrate_it_once(database_ur
             results = pool.starmap(_open_store, [(database_url, barrier)] * 4)
     assert results == ["ok"] * 4
     assert current_revision(Store(database_url).engine) == head_revision()
+
+
+def _write_script(url: str, barrier) -> bool:
+    store = Store(url)
+    barrier.wait()
+    return store.add_script(
+        video_id="demo-20261128-01", channel="demo", batch_date=DAY, position=1, strategy_version="demo:prior",
+        arms={"topic": "space"}, script=script_json("demo-20261128-01"), writer="template",
+    )  # fmt: skip
+
+
+def test_two_processes_writing_one_video_script_at_once_store_it_once(database_url):
+    import multiprocessing
+
+    Store(database_url)  # migrated first: the race under test is the script's, not the schema's
+    context = multiprocessing.get_context("spawn")
+    with context.Manager() as manager:
+        barrier = manager.Barrier(4)
+        with context.Pool(4) as pool:
+            results = pool.starmap(_write_script, [(database_url, barrier)] * 4)
+    assert sorted(results) == [False, False, False, True]
+    assert len(Store(database_url).batch("demo", DAY)) == 1
