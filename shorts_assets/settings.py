@@ -23,6 +23,8 @@ from shorts_assets.core.credentials import channel_variable, credential
 from shorts_assets.core.errors import ConfigError, ProviderError
 from shorts_assets.db.secrets import VARIABLE as SECRET_KEY_VARIABLE
 from shorts_assets.db.secrets import SecretKeys
+from shorts_assets.notify.config import WebhookConfig
+from shorts_assets.notify.config import load_config as load_webhooks
 from shorts_assets.providers.net.costs import PriceTable
 from shorts_assets.providers.registry import SEAMS, base_url_variables, video_members
 
@@ -64,6 +66,8 @@ class Settings:
     cloud_render_timeout_s: float = 1800.0
     # SHORTS_SECRET_KEY: seals the credentials kept in the database; None when unset
     secret_keys: SecretKeys | None = field(default=None, repr=False)
+    # SHORTS_WEBHOOK_URLS, SHORTS_WEBHOOK_SECRET and the channels' webhook_urls: where events are posted
+    webhooks: WebhookConfig = field(default_factory=WebhookConfig, repr=False)
 
     @property
     def simulation(self) -> bool:
@@ -424,6 +428,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         cloud_render_poll_interval_s=_number(env, "CLOUD_RENDER_POLL_INTERVAL_S", 5.0, 0.0, 600.0),
         cloud_render_timeout_s=_number(env, "CLOUD_RENDER_TIMEOUT_S", 1800.0, 1.0, 86400.0),
         secret_keys=_secret_keys(env, real_publishers),
+        webhooks=load_webhooks(env, channels),
     )
 
 

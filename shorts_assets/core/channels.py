@@ -30,6 +30,8 @@ class ChannelConfig:
     platforms: tuple[str, ...] = PLATFORMS
     exploration: float = 0.1
     audience_seed: int = 0
+    # Where this channel's events are posted besides SHORTS_WEBHOOK_URLS (checked when settings load).
+    webhook_urls: tuple[str, ...] = ()
 
     def arm_space(self) -> dict[str, tuple[str, ...]]:
         """The arm space this channel allocates over (its own topics)."""
@@ -80,6 +82,11 @@ class ChannelConfig:
             if not isinstance(raw["audience_seed"], int):
                 raise ConfigError(f"{where}: {name}.audience_seed must be an integer")
             kwargs["audience_seed"] = raw["audience_seed"]
+        if "webhook_urls" in raw:
+            urls = raw["webhook_urls"]
+            if not isinstance(urls, list) or any(not isinstance(u, str) or not u.strip() for u in urls):
+                raise ConfigError(f"{where}: {name}.webhook_urls must be a list of URLs")
+            kwargs["webhook_urls"] = tuple(dict.fromkeys(u.strip() for u in urls))
         return cls(**kwargs)
 
 

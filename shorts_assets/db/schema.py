@@ -158,3 +158,52 @@ experiments = sa.Table(
     sa.UniqueConstraint("channel", "dimension", "started_on", name="uq_experiments_channel_dimension_start"),
     sa.Index("ix_experiments_channel_status", "channel", "status"),
 )
+
+# ##### notifications: the outbox of events and their deliveries, and the failed runs
+
+notification_events = sa.Table(
+    "notification_events",
+    metadata,
+    sa.Column("event_id", sa.String(36), primary_key=True),  # the receiver deduplicates by it
+    sa.Column("kind", sa.String(24), nullable=False),
+    sa.Column("channel", sa.String(40)),
+    sa.Column("video_id", sa.String(64)),
+    sa.Column("payload", sa.JSON, nullable=False),  # {id, kind, channel, video_id, occurred_at, data}
+    sa.Column("created_at", UTC_DATETIME, nullable=False),
+    sa.Index("ix_notification_events_kind", "kind", "created_at"),
+)
+
+notification_deliveries = sa.Table(
+    "notification_deliveries",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("event_id", sa.String(36), nullable=False),
+    # A digest of the URL, never the URL itself (a chat webhook's URL is its credential).
+    sa.Column("destination", sa.String(64), nullable=False),
+    sa.Column("target", sa.String(200), nullable=False),  # the URL's scheme and host, for people to read
+    sa.Column("format", sa.String(12), nullable=False),  # json | slack | discord
+    sa.Column("status", sa.String(12), nullable=False),  # pending | delivered | dead
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("next_attempt_at", UTC_DATETIME, nullable=False),
+    sa.Column("claimed_by", sa.String(80)),
+    sa.Column("claim_expires_at", UTC_DATETIME),
+    sa.Column("delivered_at", UTC_DATETIME),
+    sa.Column("last_error", sa.Text),
+    sa.Column("created_at", UTC_DATETIME, nullable=False),
+    sa.Column("updated_at", UTC_DATETIME, nullable=False),
+    sa.UniqueConstraint("event_id", "destination", name="uq_notification_deliveries_event_destination"),
+    sa.Index("ix_notification_deliveries_due", "status", "next_attempt_at"),
+)
+
+run_failures = sa.Table(
+    "run_failures",
+    metadata,
+    sa.Column("run_id", sa.String(64), primary_key=True),
+    sa.Column("job_name", sa.String(200), nullable=False),
+    sa.Column("partition", sa.String(120)),
+    sa.Column("tags", sa.JSON, nullable=False),  # the run's partition tags
+    sa.Column("error", sa.Text, nullable=False),
+    sa.Column("failed_at", UTC_DATETIME, nullable=False),
+    sa.Column("recorded_at", UTC_DATETIME, nullable=False),
+    sa.Index("ix_run_failures_failed_at", "failed_at"),
+)
