@@ -2,7 +2,8 @@
 
 Every request must carry a valid ``X-Shorts-Signature`` (HMAC-SHA256 over ``"{t}.{body}"`` with the
 shared secret) whose timestamp is inside the tolerance window, else 401. Replays are rejected: a
-request whose (event id, signature) pair was seen before gets 409 and is not counted. A new, validly
+request whose (event id, signature) pair was accepted before gets 409 and is not counted (a request
+that was refused was never processed, so sending it again is a retry, not a replay). A new, validly
 signed request for an event already accepted (the sender's retry after a lost answer) gets 200 with
 ``{"duplicate": true}``: accepted, deduplicated by id, recorded once in ``events``.
 
@@ -123,10 +124,10 @@ class WebhookReceiver:
             if pair in self.seen:
                 self.rejected.append((409, f"replay of {event_id}"))
                 return 409, {"error": "replayed request"}
-            self.seen.add(pair)
             self.attempts[event_id] += 1
             if self.attempts[event_id] <= self._fail_first:
                 return 503, {"error": "injected failure"}
+            self.seen.add(pair)
             self.accepted[event_id] += 1
             self.bodies.append((path, document))
             if event_id in self.events:

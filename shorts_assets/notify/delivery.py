@@ -128,7 +128,7 @@ def drain(
             if attempt.ok:
                 report.delivered += mark_delivered(engine, delivery.id, owner, at)
                 continue
-            status = mark_failed(
+            status, recorded = mark_failed(
                 engine,
                 delivery,
                 owner,
@@ -137,7 +137,7 @@ def drain(
                 give_up_after=config.give_up_after,
                 retry_after=attempt.retry_after,
             )
-            line = f"{delivery.event_id} to {delivery.target}: {attempt.error}"
+            line = f"{delivery.event_id} to {delivery.target}: {recorded}"
             if status == "dead":
                 report.dead.append(line)
             else:

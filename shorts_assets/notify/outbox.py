@@ -185,8 +185,9 @@ def mark_failed(
     *,
     give_up_after: timedelta,
     retry_after: timedelta | None = None,
-) -> str:
-    """Record a failed attempt: due again after the backoff, or ``dead`` past the give-up horizon; return the status."""
+) -> tuple[str, str]:
+    """Record a failed attempt: due again after the backoff, or ``dead`` past the give-up horizon; return the
+    status and the error as recorded."""
     attempts = delivery.attempts + 1
     delay = max(next_delay(attempts), retry_after or timedelta(0))
     delay = min(delay, BACKOFF_CAP)
@@ -210,7 +211,7 @@ def mark_failed(
                 updated_at=now,
             )
         )
-    return status
+    return status, message
 
 
 def deliveries(store: Any, *, status: str | None = None, event_id: str | None = None) -> list[Delivery]:
