@@ -68,10 +68,11 @@ class WebhookConfig:
 
 
 def _redacted(raw: str) -> str:
-    """Enough of a bad URL to find it, none of its path or query (where tokens live)."""
+    """Enough of a bad URL to find it, none of its credentials, path or query (where tokens live)."""
     parts = re.split(r"[/?#]", raw.split("://", 1)[-1], maxsplit=1)
     scheme = raw.split("://", 1)[0] if "://" in raw else ""
-    return f"{scheme + '://' if scheme else ''}{parts[0][:60]}{'/…' if len(parts) > 1 else ''}"
+    host = parts[0].rsplit("@", 1)[-1]  # never a user name or password
+    return f"{scheme + '://' if scheme else ''}{host[:60]}{'/…' if len(parts) > 1 else ''}"
 
 
 def parse_destination(raw: str, where: str, default_format: str) -> Destination:
