@@ -11,6 +11,7 @@ from shorts_assets.defs.jobs import learn_job, metrics_refresh_job, produce_job,
 from shorts_assets.defs.learn.comments import comments
 from shorts_assets.defs.learn.metrics import metrics
 from shorts_assets.defs.learn.strategy import strategy
+from shorts_assets.defs.notifications import run_failure_sensor, webhook_delivery_sensor
 from shorts_assets.defs.publish.publications import publication_assets
 from shorts_assets.defs.resources import RendererResource, build_resources
 from shorts_assets.defs.schedules import daily_batch_schedule, daily_strategy_schedule
@@ -40,7 +41,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         asset_checks=loop_checks(resources["renderer"]),
         jobs=[shorts_loop_job, produce_job, learn_job, metrics_refresh_job],
         schedules=[daily_batch_schedule, daily_strategy_schedule],
-        sensors=[metrics_after_publish_sensor],
+        sensors=[metrics_after_publish_sensor, webhook_delivery_sensor, run_failure_sensor],
         resources=resources,
         loggers={"console": dg.colored_console_logger},
         # Steps of one batch run one after another in the run's process: on a small machine this beats

@@ -27,6 +27,8 @@ from shorts_assets.core.protocols import Audience, ClipGenerator, Publisher, Ren
 from shorts_assets.db.secrets import SecretKeys
 from shorts_assets.db.state_store import DatabaseStateStore
 from shorts_assets.db.store import Store
+from shorts_assets.notify import Notifier, WebhookConfig
+from shorts_assets.notify.emitter import budget_listener
 from shorts_assets.providers import registry
 from shorts_assets.providers.net.costs import Budget, PriceTable
 from shorts_assets.providers.render.ffmpeg import PROFILES
@@ -40,9 +42,15 @@ class DatabaseResource(dg.ConfigurableResource):
     # Both may hold secrets (a password in the URL, the keys): kept out of the repr as well.
     url: dg.ResourceDependency[str] = Field(repr=False)
     secret_keys: dg.ResourceDependency[SecretKeys | None] = Field(default=None, repr=False)
+    # Where the events recorded in this database are posted (SHORTS_WEBHOOK_URLS, ...); holds the signing secret.
+    webhooks: dg.ResourceDependency[WebhookConfig] = Field(default_factory=WebhookConfig, repr=False)
 
     def store(self) -> Store:
         return Store(self.url)
+
+    def notifier(self, store: Store | None = None) -> Notifier:
+        """Records events in this database's outbox and posts them to the configured webhooks."""
+        return Notifier(store or self.store(), self.webhooks)
 
     def state(self, store: Store | None = None) -> DatabaseStateStore:
         """The adapters' durable state in this database, credentials sealed with the configured keys."""
@@ -91,6 +99,7 @@ class SpendingResource(dg.ConfigurableResource):
 
     daily_limits_usd: dg.ResourceDependency[dict[str, float]] = {}  # a channel left out has no limit
     prices_file: dg.ResourceDependency[str] = ""
+    webhooks: dg.ResourceDependency[WebhookConfig] = Field(default_factory=WebhookConfig, repr=False)
 
     def prices(self) -> PriceTable:
         if not self.prices_file:
@@ -98,7 +107,13 @@ class SpendingResource(dg.ConfigurableResource):
         return PriceTable.from_json(Path(self.prices_file).read_text(encoding="utf-8"))
 
     def budget(self, channel: str, store: Store) -> Budget:
-        return Budget(DatabaseStateStore(store), channel, self.daily_limits_usd.get(channel), self.prices())
+        return Budget(
+            DatabaseStateStore(store),
+            channel,
+            self.daily_limits_usd.get(channel),
+            self.prices(),
+            on_exhausted=budget_listener(store, self.webhooks),  # one budget_exhausted event a day
+        )
 
 
 class ScriptWriterResource(dg.ConfigurableResource):
@@ -260,13 +275,15 @@ class PlatformsResource(dg.ConfigurableResource):
 
 def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
     """Every resource the loop needs, configured from validated settings."""
-    database = DatabaseResource(url=settings.database_url, secret_keys=settings.secret_keys)
+    database = DatabaseResource(url=settings.database_url, secret_keys=settings.secret_keys, webhooks=settings.webhooks)
     return {
         "database": database,
         "media": MediaResource(data_dir=str(settings.data_dir)),
         "channels": ChannelsResource.from_configs(settings.channels),
         "spending": SpendingResource(
-            daily_limits_usd=dict(settings.daily_budgets_usd), prices_file=settings.prices_file
+            daily_limits_usd=dict(settings.daily_budgets_usd),
+            prices_file=settings.prices_file,
+            webhooks=settings.webhooks,
         ),
         "script_writer": ScriptWriterResource(
             provider=settings.script_provider,

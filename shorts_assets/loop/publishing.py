@@ -8,7 +8,8 @@ video as claimed by another run. A claim whose owner died lapses with its lease 
 the new owner, like every owner, first asks the platform's own record (``Publisher.find``), so a post
 whose answer was lost, or whose database row was lost, is recovered, never repeated. A spent quota
 stops that platform for the run; one video's failure leaves its siblings. A real platform never gets
-a render below the final 1080x1920 contract (a draft).
+a render below the final 1080x1920 contract (a draft). With a notifier, each outcome is reported
+(published, failed, needs_manual, and quota_exhausted once per platform account and day).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from shorts_assets.core.types import PublishRequest
 from shorts_assets.db.store import CLAIM_LEASE, Store, VideoRow
 from shorts_assets.loop.batch import Log, mark_invalid, verify_output
 from shorts_assets.loop.stages import RENDER_STAGE
+from shorts_assets.notify import Notifier
 
 ALREADY_PUBLISHED = "already published"
 CLAIMED_ELSEWHERE = "claimed by another run"
@@ -90,8 +92,28 @@ def _kept_alive(store: Store, publisher: Publisher, video_id: str, owner: str, l
         thread.join()
 
 
+def _report(notifier: Notifier | None, kind: str, row: VideoRow, publisher: Publisher, **data: object) -> None:
+    if notifier is None:
+        return
+    where = f"{row.video_id}:{publisher.platform}:{publisher.account}"
+    notifier.emit(
+        kind,
+        channel=row.channel,
+        video_id=row.video_id,
+        # One published event per post, however it was learnt; every failure is an event of its own.
+        key=f"published:{where}" if kind == "published" else None,
+        data={"platform": publisher.platform, "account": publisher.account, "title": row.script.title, **data},
+    )
+
+
 def publish_one(
-    store: Store, publisher: Publisher, row: VideoRow, *, owner: str | None = None, lease: timedelta = CLAIM_LEASE
+    store: Store,
+    publisher: Publisher,
+    row: VideoRow,
+    *,
+    owner: str | None = None,
+    lease: timedelta = CLAIM_LEASE,
+    notifier: Notifier | None = None,
 ) -> str:
     """Post one rendered video unless the database or the platform already knows it; return what happened.
 
@@ -145,17 +167,21 @@ def publish_one(
             remote = publisher.find(row.video_id)
             if remote is not None:
                 store.finish_publish(remote, owner)
+                _report(notifier, "published", row, publisher, url=remote.url, remote_id=remote.remote_id)
                 return "recovered from the platform"
             publication = publisher.publish(request)
     except NeedsManual as exc:
         store.fail_publish(
             row.video_id, platform, account, f"{type(exc).__name__}: {exc}", status="needs_manual", owner=owner
         )
+        _report(notifier, "needs_manual", row, publisher, error=f"{type(exc).__name__}: {exc}"[:500])
         raise
     except Exception as exc:
         store.fail_publish(row.video_id, platform, account, f"{type(exc).__name__}: {exc}", owner=owner)
+        _report(notifier, "failed", row, publisher, error=f"{type(exc).__name__}: {exc}"[:500])
         raise
     store.finish_publish(publication, owner)
+    _report(notifier, "published", row, publisher, url=publication.url, remote_id=publication.remote_id)
     return "published"
 
 
@@ -176,6 +202,7 @@ def publish_batch(
     *,
     owner: str | None = None,
     lease: timedelta = CLAIM_LEASE,
+    notifier: Notifier | None = None,
 ) -> PublishOutcome:
     """Post every rendered video of the batch that the platform does not have yet.
 
@@ -193,7 +220,7 @@ def publish_batch(
             result.outcomes[row.video_id] = f"not tried: {exhausted}"
             continue
         try:
-            outcome = publish_one(store, publisher, row, owner=owner, lease=lease)
+            outcome = publish_one(store, publisher, row, owner=owner, lease=lease, notifier=notifier)
             result.outcomes[row.video_id] = outcome
             result.attempted += outcome not in (ALREADY_PUBLISHED, CLAIMED_ELSEWHERE)
             if outcome == CLAIMED_ELSEWHERE:
@@ -204,6 +231,14 @@ def publish_batch(
             result.attempted += 1
             result.failed += 1
             log.warning(f"{publisher.platform}: {exhausted}; no more posts there in this run")
+            if notifier is not None:  # one event per platform account and UTC day
+                where = f"{row.channel}:{publisher.platform}:{publisher.account}"
+                notifier.emit(
+                    "quota_exhausted",
+                    channel=row.channel,
+                    key=f"quota_exhausted:{where}:{datetime.now(timezone.utc).date()}",
+                    data={"platform": publisher.platform, "account": publisher.account, "error": exhausted[:500]},
+                )
         except Exception as exc:  # one video's failure leaves its siblings published
             result.attempted += 1
             result.failed += 1

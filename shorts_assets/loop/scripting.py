@@ -235,6 +235,7 @@ def affordable_videos(budget: Budget, estimate: VideoEstimate, wanted: int, chan
     remaining = budget.daily_limit_usd - budget.spent_usd()
     count = min(wanted, int(remaining // estimate.total_usd)) if remaining > 0 else 0
     if count == 0:
+        budget.exhausted(f"the daily budget of ${budget.daily_limit_usd:.2f} does not cover one more video today")
         raise BatchFailed(
             f"channel {channel}: the daily budget of ${budget.daily_limit_usd:.2f} "
             f"(${budget.spent_usd():.2f} spent today, UTC) does not cover one video at its estimated "

@@ -6,7 +6,7 @@ except a bad kind or data (a programming error), which raises before anything is
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -76,3 +76,20 @@ class Notifier:
             return emit(self.store, kind, channel=channel, config=self.config, video_id=video_id, data=data, key=key)
         except Exception:
             return None
+
+
+def budget_listener(store: Any, config: WebhookConfig) -> Callable[[str, str], None]:
+    """What a channel's Budget calls when its daily limit refuses work: one budget_exhausted event per
+    channel and UTC day, however many calls were refused."""
+    notifier = Notifier(store, config)
+
+    def exhausted(channel: str, message: str) -> None:
+        day = utc_now().date().isoformat()
+        notifier.emit(
+            "budget_exhausted",
+            channel=channel,
+            key=f"budget_exhausted:{channel}:{day}",
+            data={"day": day, "message": message[:500]},
+        )
+
+    return exhausted

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from shorts_assets.core.clock import utc_now
 from shorts_assets.db.schema import run_failures
+from shorts_assets.db.store import aware
 from shorts_assets.notify.config import WebhookConfig
 from shorts_assets.notify.emitter import emit
 from shorts_assets.notify.outbox import engine_of
@@ -79,4 +80,4 @@ def record_run_failure(store: Any, failure: RunFailure, config: WebhookConfig, *
 def run_failures_recorded(store: Any) -> list[RunFailure]:
     with engine_of(store).connect() as conn:
         rows = conn.execute(sa.select(run_failures).order_by(run_failures.c.failed_at))
-        return [RunFailure(r.run_id, r.job_name, r.partition, dict(r.tags), r.error, r.failed_at) for r in rows]
+        return [RunFailure(r.run_id, r.job_name, r.partition, dict(r.tags), r.error, aware(r.failed_at)) for r in rows]

@@ -41,7 +41,7 @@ def build_publication_asset(platform: str) -> dg.AssetsDefinition:
         store = database.store()
         rows = store.batch(channel_name, day)
         with batch_failure(), publisher:
-            result = publish_batch(context.log, store, publisher, rows)
+            result = publish_batch(context.log, store, publisher, rows, notifier=database.notifier(store))
         outcomes, failed = result.outcomes, result.failed
 
         records = {p.video_id: p for p in store.publications(channel_name, day, platform)}

@@ -218,6 +218,7 @@ class Budget:
         daily_limit_usd: float | None,
         prices: PriceTable | None = None,
         clock: Callable[[], datetime] = utc_now,
+        on_exhausted: Callable[[str, str], None] | None = None,
     ) -> None:
         if daily_limit_usd is not None and daily_limit_usd < 0:
             raise ValueError(f"daily limit must not be negative, got {daily_limit_usd}")
@@ -226,9 +227,19 @@ class Budget:
         self.daily_limit_usd = daily_limit_usd
         self.prices = prices or PriceTable()
         self.clock = clock
+        self.on_exhausted = on_exhausted  # told (channel, message) whenever the limit refuses something
 
     def for_channel(self, channel: str) -> Budget:
-        return Budget(self.state, channel, self.daily_limit_usd, self.prices, self.clock)
+        return Budget(self.state, channel, self.daily_limit_usd, self.prices, self.clock, self.on_exhausted)
+
+    def exhausted(self, message: str) -> None:
+        """Report that the limit refused work (a call, or a whole batch); a failing listener is ignored."""
+        if self.on_exhausted is None:
+            return
+        try:
+            self.on_exhausted(self.channel, message)
+        except Exception:
+            logger.warning("channel %s: the budget's listener failed", self.channel)
 
     @property
     def _api(self) -> str:
@@ -250,11 +261,13 @@ class Budget:
         if self.daily_limit_usd is not None and total > round(self.daily_limit_usd * MICROS):
             self.state.add_quota(self._api, day, -micros)
             spent = (total - micros) / MICROS
-            raise BudgetExceeded(
+            refused = BudgetExceeded(
                 f"{what}: refused before calling: it would cost an estimated ${usd:.4f} and channel "
                 f"{self.channel!r} has spent ${spent:.4f} of its ${self.daily_limit_usd:.2f} daily limit "
                 f"on {day.isoformat()} (UTC)"
             )
+            self.exhausted(str(refused))
+            raise refused
         entry = self.state.add_quota(f"spend_calls:{self.channel}", day, 1)
         self.state.put(
             self.LEDGER,
