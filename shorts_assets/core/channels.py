@@ -31,7 +31,7 @@ class ChannelConfig:
     exploration: float = 0.1
     audience_seed: int = 0
     # Where this channel's events are posted besides SHORTS_WEBHOOK_URLS (checked when settings load).
-    webhook_urls: tuple[str, ...] = ()
+    webhook_urls: tuple[str, ...] = dataclasses.field(default=(), repr=False)
 
     def arm_space(self) -> dict[str, tuple[str, ...]]:
         """The arm space this channel allocates over (its own topics)."""

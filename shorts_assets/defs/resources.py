@@ -75,7 +75,8 @@ class MediaResource(dg.ConfigurableResource):
 class ChannelsResource(dg.ConfigurableResource):
     """The configured channels (SHORTS_CHANNELS or SHORTS_CHANNELS_FILE), as the JSON document the file holds."""
 
-    channels: dg.ResourceDependency[str]  # {"channels": [{"name": ..., "videos_per_day": ...}, ...]}
+    # {"channels": [{"name": ..., "videos_per_day": ...}, ...]}; out of the repr: a webhook URL may be a credential
+    channels: dg.ResourceDependency[str] = Field(repr=False)
 
     def configs(self) -> tuple[ChannelConfig, ...]:
         return tuple(ChannelConfig.from_dict(c, "the channels resource") for c in json.loads(self.channels)["channels"])

@@ -78,3 +78,30 @@ def test_webhook_delivery_sensor_posts_what_is_due_and_says_so(database_url: str
         assert tick.skip_message == "delivered 3, 0 to retry later, 0 given up"
         assert set(receiver.events) == set(ids)
         assert tick.run_requests == []
+
+
+def test_the_definitions_shown_to_the_ui_hold_neither_a_webhook_url_nor_the_secret(tmp_path: Path, monkeypatch) -> None:
+    from dagster._core.remote_representation.external_data import RepositorySnap
+    from dagster_shared.serdes import serialize_value
+
+    from shorts_assets import settings as settings_module
+    from shorts_assets.definitions import defs
+
+    channels = tmp_path / "channels.json"
+    channels.write_text('{"channels": [{"name": "demo", "webhook_urls": ["https://chan.example.com/tok-of-channel"]}]}')
+    monkeypatch.setenv("SHORTS_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("SHORTS_CHANNELS_FILE", str(channels))
+    monkeypatch.setenv("SHORTS_WEBHOOK_URLS", "slack+https://hooks.slack.com/services/T0/B0/tok-of-slack")
+    monkeypatch.setenv("SHORTS_WEBHOOK_SECRET", SECRET)
+    settings_module.current_settings.cache_clear()
+    settings_module.current_location.cache_clear()
+    try:
+        location = defs()
+        assert location.resources["database"].webhooks.enabled
+        snapshot = serialize_value(RepositorySnap.from_def(location.get_repository_def()))
+        for secret in ("tok-of-slack", "tok-of-channel", SECRET):
+            assert secret not in snapshot and secret not in repr(location.resources)
+        assert {"webhook_delivery_sensor", "run_failure_sensor"} <= {s.name for s in location.sensors}
+    finally:
+        settings_module.current_settings.cache_clear()
+        settings_module.current_location.cache_clear()
