@@ -6,6 +6,7 @@ except a bad kind or data (a programming error), which raises before anything is
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,6 +19,8 @@ from shorts_assets.notify.config import WebhookConfig
 from shorts_assets.notify.delivery import deliver_in_background
 from shorts_assets.notify.events import new_event
 from shorts_assets.notify.outbox import engine_of, record
+
+logger = logging.getLogger(__name__)
 
 
 def emit(
@@ -74,7 +77,8 @@ class Notifier:
         never fails the work it reports."""
         try:
             return emit(self.store, kind, channel=channel, config=self.config, video_id=video_id, data=data, key=key)
-        except Exception:
+        except Exception as exc:
+            logger.warning("a %s event of %s could not be recorded: %s: %s", kind, channel, type(exc).__name__, exc)
             return None
 
 

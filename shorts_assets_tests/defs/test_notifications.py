@@ -105,3 +105,18 @@ def test_the_definitions_shown_to_the_ui_hold_neither_a_webhook_url_nor_the_secr
     finally:
         settings_module.current_settings.cache_clear()
         settings_module.current_location.cache_clear()
+
+
+def test_webhook_delivery_sensor_without_webhooks_leaves_recorded_rows_waiting(
+    database_url: str, tmp_path: Path
+) -> None:
+    with dg.instance_for_test(temp_dir=dagster_home(tmp_path)) as instance:
+        store = Store(database_url)
+        earlier = load_config(
+            {"SHORTS_WEBHOOK_URLS": "https://gone.example.invalid/h", "SHORTS_WEBHOOK_SECRET": SECRET}
+        )
+        emit(store, "failed", channel="demo", config=earlier, deliver_now=False)
+        tick = evaluate(webhook_delivery_sensor, instance, DatabaseResource(url=database_url))
+        assert tick.skip_message.startswith("no webhook is configured")
+        [row] = deliveries(store)
+        assert row.status == "pending" and row.attempts == 0
