@@ -44,3 +44,19 @@ def test_the_spending_resource_reports_through_the_configured_webhooks(database_
         budget.charge("a voice", 0.10)
     assert [d.payload["kind"] for d in deliveries(store)] == ["budget_exhausted"]
     assert wait_for_background()
+
+
+def test_a_batch_the_budget_cannot_cover_at_all_is_reported_before_it_stops(database_url: str) -> None:
+    from shorts_assets.core.errors import BatchFailed
+    from shorts_assets.loop.scripting import affordable_videos
+    from shorts_assets.providers.estimate import VideoEstimate
+
+    store = Store(database_url)
+    budget = Budget(DatabaseStateStore(store), "demo", 0.10, on_exhausted=budget_listener(store, CONFIG))
+    with pytest.raises(BatchFailed, match="does not cover one video"):
+        affordable_videos(budget, VideoEstimate({"clips": 0.50}), 3, "demo")
+    [row] = deliveries(store)
+    assert (
+        row.payload["kind"] == "budget_exhausted" and "does not cover one more video" in row.payload["data"]["message"]
+    )
+    assert wait_for_background()

@@ -94,3 +94,9 @@ def test_settings_refuse_a_channel_file_with_a_bad_webhook_url_naming_the_channe
     settings = load_settings({"SHORTS_CHANNELS_FILE": str(path), "SHORTS_WEBHOOK_SECRET": SECRET})
     assert [d.url for d in settings.webhooks.for_channel("cooking")] == ["https://x.example.com/h"]
     assert SECRET not in repr(settings)
+
+
+def test_the_code_locations_settings_refuse_webhooks_without_a_secret() -> None:
+    with pytest.raises(ConfigError, match="SHORTS_WEBHOOK_SECRET"):
+        load_settings({"SHORTS_WEBHOOK_URLS": "https://hooks.example.com/a"})
+    assert not load_settings({}).webhooks.enabled  # no webhook, no secret needed
