@@ -118,7 +118,8 @@ EXPERIMENT_ENDED = ("decided", "stopped")
 # How long a publish claim lasts unless renewed; a claim whose owner died lapses after it.
 CLAIM_LEASE = timedelta(minutes=15)
 # Slot states no claim moves out of: the post exists, or only a person can help.
-CLAIM_FINAL = ("published", "needs_manual")
+# in_inbox: a draft sent to the creator's TikTok inbox, final for the engine until the creator posts it.
+CLAIM_FINAL = ("published", "needs_manual", "in_inbox")
 
 
 def _slot(video_id: str, platform: str, account: str) -> sa.ColumnElement[bool]:
@@ -406,13 +407,14 @@ class Store:
         return row.claim_owner if row is not None else None
 
     def finish_publish(self, publication: Publication, owner: str | None = None) -> None:
-        """Record the post as published and release the slot's claim (whoever held it: the post exists)."""
+        """Record the post as published (or in_inbox for a draft) and release the slot's claim (whoever held
+        it: the post exists)."""
         with self.engine.begin() as conn:
             conn.execute(
                 publish_results.update()
                 .where(_slot(publication.video_id, publication.platform, publication.account))
                 .values(
-                    status="published",
+                    status="in_inbox" if publication.draft else "published",
                     remote_id=publication.remote_id,
                     url=publication.url,
                     published_at=publication.published_at,

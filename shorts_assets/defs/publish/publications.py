@@ -63,6 +63,7 @@ def build_publication_asset(platform: str) -> dg.AssetsDefinition:
             "platform": platform,
             "simulated": platforms.simulated,
             "published": len(published),
+            "in_inbox": sum(p.status == "in_inbox" for p in records.values()),
             "failed": failed,
             "batch": table,
             "published_at_latest": max((p.published_at.timestamp() for p in published if p.published_at), default=0.0),
