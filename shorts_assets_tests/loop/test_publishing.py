@@ -102,7 +102,7 @@ def test_an_exhausted_quota_fails_the_post_for_a_later_run(store):
     with FakeServer(app) as server:
         (row,) = store.batch("demo", DAY)
         with pytest.raises(BudgetExhausted):
-            publish_one(store, adapter(server, app, store, daily_quota_units=100), row)
+            publish_one(store, adapter(server, app, store, quota_model="legacy", daily_quota_units=100), row)
     (record,) = store.publications("demo", DAY)
     assert record.status == "failed" and app.created_videos == 0
 
