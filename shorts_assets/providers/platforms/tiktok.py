@@ -35,6 +35,7 @@ from typing import Any
 
 import httpx
 
+from shorts_assets.core.channels import TIKTOK_POST_MODES
 from shorts_assets.core.clock import utc_now
 from shorts_assets.core.errors import NeedsManual, PartialResultError, ProviderError
 from shorts_assets.core.protocols import Closing
@@ -53,7 +54,7 @@ MAX_CAPTION_UTF16 = 2200
 IDS_PER_QUERY = 20
 LIST_PAGE = 20  # /v2/video/list/ returns at most 20 videos a call
 PRIVACY_LEVELS = ("PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "FOLLOWER_OF_CREATOR", "SELF_ONLY")
-POST_MODES = ("direct", "inbox")
+POST_MODES = TIKTOK_POST_MODES
 AUDIT_RULE = (
     "TikTok lets an app that has not passed its content-posting audit post only SELF_ONLY (private) videos, "
     "to private accounts; either have the app audited by TikTok, set TIKTOK_PRIVACY_LEVEL=SELF_ONLY, "
