@@ -398,3 +398,13 @@ def test_the_fake_inbox_takes_source_info_only(fake, make):
 def test_an_unknown_post_mode_is_refused(make):
     with pytest.raises(ValueError, match="post_mode must be one of direct, inbox"):
         make(post_mode="drafts")
+
+
+def test_inbox_faults_are_retried_and_a_lost_status_answer_is_read_again(fake, make, tmp_path):
+    app, _ = fake
+    app.inject("inbox.init", Fault.answer(500, {"data": {}, "error": {"code": "internal_error", "message": "oops"}}))
+    app.inject("status", Fault.drop_after())
+    video, thumb = media(tmp_path)
+    draft = make(post_mode="inbox").publish(publish_request(video, thumb))
+    assert draft.draft and app.calls["inbox.init"] == 2
+    assert [p.id for p in app.drafts()] == [draft.remote_id]  # one draft in the inbox, not two

@@ -698,3 +698,14 @@ def test_made_for_kids_is_sent_explicitly_and_the_fake_refuses_an_unset_audience
     assert unset.status_code == 400 and "selfDeclaredMadeForKids must be set" in unset.text
     with pytest.raises(ValueError, match="made_for_kids must be true or false"):
         make(made_for_kids="no")
+
+
+def test_a_thumbnail_refused_for_quota_by_youtube_stays_pending_and_closes_the_day(fake, make, tmp_path):
+    app, _ = fake
+    video, thumb = media(tmp_path)
+    adapter = make()
+    app.quota_used = app.daily_quota - 10  # another client of the project spent the day: ours does not know
+    publication = adapter.publish(publish_request(video, thumb))
+    assert app.videos[publication.remote_id].thumbnail is None and adapter.thumbnail_pending("vid-0001")
+    assert app.calls["thumbnails.set"] == 1  # quotaExceeded is not retried
+    assert adapter.quota_used() == 10_000  # the bucket is closed until midnight Pacific
