@@ -451,6 +451,23 @@ class Store:
                 )
             )
 
+    def release_manual(self, channel: str, batch_date: date, platform: str, video_ids: Sequence[str] = ()) -> list[str]:
+        """Let posts that waited for a person (needs_manual) be tried by the next run, once the person has
+        acted; only those of `video_ids` when given. The ids released, the reason kept in the error."""
+        query = publish_results.update().where(
+            publish_results.c.channel == channel,
+            publish_results.c.batch_date == batch_date,
+            publish_results.c.platform == platform,
+            publish_results.c.status == "needs_manual",
+        )
+        if video_ids:
+            query = query.where(publish_results.c.video_id.in_(list(video_ids)))
+        with self.engine.begin() as conn:
+            released = conn.execute(
+                query.values(status="failed", updated_at=utcnow()).returning(publish_results.c.video_id)
+            ).scalars()
+            return sorted(released)
+
     @staticmethod
     def _publish_row(r: Any) -> PublishRow:
         return PublishRow(

@@ -451,8 +451,18 @@ def test_tiktok_direct_posts_an_unaudited_app_cannot_make_wait_for_a_person_with
         calls = app.calls["init"]
         with tiktok_at(server.url, store, refresh_token=next(iter(app.refresh_tokens))) as again:
             later = publish_batch(Quiet(), store, again, store.batch("demo", DAY))
-    assert all(o.startswith("needs manual attention") for o in later.outcomes.values())
-    assert app.calls["init"] == calls and app.posted == 0 and len(ids) == 2
+        assert all(o.startswith("needs manual attention") for o in later.outcomes.values())
+        assert app.calls["init"] == calls and app.posted == 0
+
+        # A person chooses private posts (TIKTOK_PRIVACY_LEVEL=SELF_ONLY) and releases one video.
+        assert store.release_manual("demo", DAY, "tiktok", [ids[0]]) == [ids[0]]
+        token = next(iter(app.refresh_tokens))
+        with tiktok_at(server.url, store, refresh_token=token, privacy_level="SELF_ONLY") as private:
+            fixed = publish_batch(Quiet(), store, private, store.batch("demo", DAY))
+    assert fixed.outcomes[ids[0]] == "published" and fixed.outcomes[ids[1]].startswith("needs manual attention")
+    assert app.posted == 1
+    (post,) = app.videos.values()
+    assert post.privacy_level == "SELF_ONLY"
 
 
 def test_youtube_thumbnails_follow_the_upload_and_a_failed_one_is_set_by_the_next_run(tmp_path):
