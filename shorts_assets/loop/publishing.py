@@ -120,8 +120,9 @@ def _done(status: str) -> str:
 def follow_up(store: Store, publisher: Publisher, row: VideoRow, status: str) -> str:
     """Finish what a post left pending (a thumbnail that failed, a draft the creator has since posted).
 
-    Only publishers with a ``follow_up`` have anything to finish; its failure is reported, never raised:
-    the post itself exists.
+    Only publishers with a ``follow_up`` (``FollowsUp``) have anything to finish; its failure is reported,
+    never raised: the post itself exists. It takes no claim: following up is idempotent (setting the
+    same thumbnail, reading a draft's status), so two runs doing it at once post nothing twice.
     """
     finish = getattr(publisher, "follow_up", None)
     if finish is None or RENDER_STAGE not in row.outputs:
