@@ -8,10 +8,13 @@ only post ``SELF_ONLY``), the video must fit the creator's maximum duration, and
 creator disabled stay disabled. ``post_mode="inbox"`` uploads the video as a draft to the creator's
 TikTok inbox (``/v2/post/publish/inbox/video/init/``, scope ``video.upload``, no caption: the creator
 writes it), follows its status to ``SEND_TO_USER_INBOX`` and returns a *draft* publication; a later
-``follow_up`` reads the status again and returns the real post once the creator has posted it. The file is uploaded in chunks by TikTok's rules (one chunk under
-5 MB; otherwise ``floor(size / chunk)`` chunks of 5–64 MB, the last absorbing the remainder) with
-``Content-Range``, then the post's status is polled to PUBLISH_COMPLETE (and its public id) or
-FAILED with its reason. The publish id is stored the moment it is issued, so a lost answer or a
+``follow_up`` reads the status again and returns the real post once the creator has posted it.
+Answers no retry can fix (a missing scope, the audit rule) raise ``NeedsManual`` saying what to do.
+
+The file is uploaded in chunks by TikTok's rules (one chunk under 5 MB; otherwise
+``floor(size / chunk)`` chunks of 5–64 MB, the last absorbing the remainder) with ``Content-Range``,
+then the post's status is polled to PUBLISH_COMPLETE (and its public id), SEND_TO_USER_INBOX (a
+draft) or FAILED with its reason. The publish id is stored the moment it is issued, so a lost answer or a
 dead process resumes by reading the status instead of posting again. The caption ends with the
 video's marker (see ``marker``): when nothing local knows a video, ``find`` lists the creator's
 videos (``/v2/video/list/``, 20 a page, newest first) and recognises it there, so even a lost
