@@ -26,6 +26,9 @@ from shorts_assets.db.secrets import SecretKeys
 from shorts_assets.notify.config import WebhookConfig
 from shorts_assets.notify.config import load_config as load_webhooks
 from shorts_assets.providers.net.costs import PriceTable
+from shorts_assets.providers.platforms.tiktok import POST_MODES as TIKTOK_POST_MODES
+from shorts_assets.providers.platforms.tiktok import PRIVACY_LEVELS as TIKTOK_PRIVACY_LEVELS
+from shorts_assets.providers.platforms.youtube import QUOTA_MODELS as YOUTUBE_QUOTA_MODELS
 from shorts_assets.providers.registry import SEAMS, base_url_variables, video_members
 
 DEFAULT_DAILY_BUDGET_USD = 10.0
@@ -68,6 +71,18 @@ class Settings:
     secret_keys: SecretKeys | None = field(default=None, repr=False)
     # SHORTS_WEBHOOK_URLS, SHORTS_WEBHOOK_SECRET and the channels' webhook_urls: where events are posted
     webhooks: WebhookConfig = field(default_factory=WebhookConfig, repr=False)
+    # How the real platforms publish: options the platform adapters are built with (see platform_options)
+    tiktok_post_mode: str = "direct"  # TIKTOK_POST_MODE: direct | inbox, a channel's own wins
+    tiktok_privacy_level: str = "PUBLIC_TO_EVERYONE"  # TIKTOK_PRIVACY_LEVEL of direct posts
+    youtube_quota_model: str = "current"  # YOUTUBE_QUOTA_MODEL: current | legacy
+
+    def platform_options(self) -> dict[str, str]:
+        """The publishing options every real platform adapter is built with."""
+        return {
+            "tiktok_post_mode": self.tiktok_post_mode,
+            "tiktok_privacy_level": self.tiktok_privacy_level,
+            "youtube_quota_model": self.youtube_quota_model,
+        }
 
     @property
     def simulation(self) -> bool:
@@ -429,6 +444,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         cloud_render_timeout_s=_number(env, "CLOUD_RENDER_TIMEOUT_S", 1800.0, 1.0, 86400.0),
         secret_keys=_secret_keys(env, real_publishers),
         webhooks=load_webhooks(env, channels),
+        tiktok_post_mode=_choice(env, "TIKTOK_POST_MODE", TIKTOK_POST_MODES),
+        tiktok_privacy_level=_choice(env, "TIKTOK_PRIVACY_LEVEL", TIKTOK_PRIVACY_LEVELS),
+        youtube_quota_model=_choice(env, "YOUTUBE_QUOTA_MODEL", YOUTUBE_QUOTA_MODELS),
     )
 
 

@@ -7,6 +7,7 @@ the servers then report must reach the database and the strategy.
 
 import os
 from datetime import date
+from pathlib import Path
 
 import dagster as dg
 import pytest
@@ -138,6 +139,22 @@ def test_every_video_is_posted_once_per_platform_despite_faults(servers, environ
     assert again.success
     assert posts(apps) == {"youtube": 2, "tiktok": 2, "instagram": 2}
     assert all(p.status == "published" for p in store.publications("demo", DAY))
+
+
+def test_youtube_uploads_state_their_audience_get_their_thumbnail_and_count_in_the_upload_bucket(servers, published):
+    apps, _ = servers
+    resources, _, _ = published
+    store = Store(resources["database"].url)
+    rows = {r.video_id: r for r in store.batch("demo", DAY)}
+    youtube = [p for p in store.publications("demo", DAY) if p.platform == "youtube"]
+    assert len(youtube) == 2
+    for publication in youtube:
+        video = apps["youtube"].videos[publication.remote_id]
+        assert video.status["madeForKids"] is False  # stated explicitly: the fake refuses an unset audience
+        thumbnail = Path(rows[publication.video_id].outputs["render"]["thumbnail_path"]).read_bytes()
+        assert video.thumbnail == thumbnail
+    assert apps["youtube"].uploads_today == apps["youtube"].calls["videos.insert"] >= 2
+    assert apps["youtube"].quota_used < 1600  # the current model: no upload spent the 10,000-unit bucket
 
 
 def test_the_learner_receives_what_the_platforms_report(servers, published):

@@ -284,3 +284,69 @@ def test_a_video_provider_chain_needs_every_members_keys_and_the_library_its_fol
         load_settings({"VIDEO_GEN_PROVIDER": "veo"})
     with pytest.raises(ConfigError, match="OPENAI_IMAGE_QUALITY='ultra'"):
         load_settings({"OPENAI_IMAGE_QUALITY": "ultra"})
+
+
+def test_publishing_options_default_to_direct_tiktok_posts_and_the_current_youtube_quota():
+    settings = load_settings({})
+    assert settings.platform_options() == {
+        "tiktok_post_mode": "direct",
+        "tiktok_privacy_level": "PUBLIC_TO_EVERYONE",
+        "youtube_quota_model": "current",
+    }
+    chosen = load_settings(
+        {"TIKTOK_POST_MODE": "inbox", "TIKTOK_PRIVACY_LEVEL": "SELF_ONLY", "YOUTUBE_QUOTA_MODEL": "legacy"}
+    )
+    assert chosen.platform_options() == {
+        "tiktok_post_mode": "inbox",
+        "tiktok_privacy_level": "SELF_ONLY",
+        "youtube_quota_model": "legacy",
+    }
+    from shorts_assets.defs.resources import build_resources
+
+    assert build_resources(chosen)["platforms"].options == chosen.platform_options()
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [("TIKTOK_POST_MODE", "drafts"), ("TIKTOK_PRIVACY_LEVEL", "PUBLIC"), ("YOUTUBE_QUOTA_MODEL", "units")],
+)
+def test_an_unknown_publishing_option_is_refused_when_the_settings_load(variable, value):
+    with pytest.raises(ConfigError, match=f"^{variable}='{value}' is not one of"):
+        load_settings({variable: value})
+
+
+def test_a_channel_declares_its_youtube_audience_and_may_post_to_tiktok_its_own_way(tmp_path):
+    path = tmp_path / "channels.json"
+    path.write_text(
+        json.dumps(
+            {"channels": [{"name": "kids", "made_for_kids": True, "tiktok_post_mode": "inbox"}, {"name": "demo"}]}
+        )
+    )
+    kids, demo = load_settings({"SHORTS_CHANNELS_FILE": str(path)}).channels
+    assert (kids.made_for_kids, kids.tiktok_post_mode) == (True, "inbox")
+    assert (demo.made_for_kids, demo.tiktok_post_mode) == (False, "")  # "" follows TIKTOK_POST_MODE
+    for bad in ({"name": "kids", "made_for_kids": "yes"}, {"name": "kids", "tiktok_post_mode": "drafts"}):
+        path.write_text(json.dumps({"channels": [bad]}))
+        with pytest.raises(ConfigError, match=f"kids.{next(k for k in bad if k != 'name')} must be"):
+            load_settings({"SHORTS_CHANNELS_FILE": str(path)})
+
+
+def test_the_options_reach_the_platform_adapters():
+    from shorts_assets.core.state import MemoryStateStore
+    from shorts_assets.providers import registry
+
+    keys = {
+        "YOUTUBE_CLIENT_ID": "id",
+        "YOUTUBE_CLIENT_SECRET": "s",
+        "YOUTUBE_REFRESH_TOKEN": "r",
+        "TIKTOK_CLIENT_KEY": "k",
+        "TIKTOK_CLIENT_SECRET": "s",
+        "TIKTOK_REFRESH_TOKEN": "r",
+    }
+    options = {"made_for_kids": True, "youtube_quota_model": "legacy", "tiktok_post_mode": "inbox"}
+    with registry.build("platform", "youtube", "kids", keys, state=MemoryStateStore(), **options) as youtube:
+        assert (youtube.made_for_kids, youtube.quota_model) == (True, "legacy")
+    with registry.build("platform", "tiktok", "kids", keys, state=MemoryStateStore(), **options) as tiktok:
+        assert (tiktok.post_mode, tiktok.privacy_level) == ("inbox", "PUBLIC_TO_EVERYONE")
+    with registry.build("platform", "youtube", "demo", keys, state=MemoryStateStore()) as youtube:
+        assert (youtube.made_for_kids, youtube.quota_model) == (False, "current")

@@ -1,4 +1,5 @@
-"""A channel: how many videos a day, which topics and platforms, how much it explores.
+"""A channel: how many videos a day, which topics and platforms, how much it explores, and how it
+publishes (its YouTube audience, its TikTok post mode).
 
 One codec for every place a channel is written down (SHORTS_CHANNELS_FILE, the Dagster resource),
 so a field is declared and validated once.
@@ -20,6 +21,7 @@ from shorts_assets.core.types import PLATFORMS
 # Matched whole (fullmatch): with re.match, "$" would also accept a name ending in a newline.
 CHANNEL_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
 DEFAULT_CHANNEL = "demo"
+TIKTOK_POST_MODES = ("direct", "inbox")  # post the video, or send it as a draft to the creator's inbox
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,10 @@ class ChannelConfig:
     audience_seed: int = 0
     # Where this channel's events are posted besides SHORTS_WEBHOOK_URLS (checked when settings load).
     webhook_urls: tuple[str, ...] = dataclasses.field(default=(), repr=False)
+    # The audience declared on every YouTube upload (selfDeclaredMadeForKids).
+    made_for_kids: bool = False
+    # "" follows TIKTOK_POST_MODE; otherwise one of TIKTOK_POST_MODES for this channel alone.
+    tiktok_post_mode: str = ""
 
     def arm_space(self) -> dict[str, tuple[str, ...]]:
         """The arm space this channel allocates over (its own topics)."""
@@ -87,6 +93,15 @@ class ChannelConfig:
             if not isinstance(urls, list) or any(not isinstance(u, str) or not u.strip() for u in urls):
                 raise ConfigError(f"{where}: {name}.webhook_urls must be a list of URLs")
             kwargs["webhook_urls"] = tuple(dict.fromkeys(u.strip() for u in urls))
+        if "made_for_kids" in raw:
+            if not isinstance(raw["made_for_kids"], bool):
+                raise ConfigError(f"{where}: {name}.made_for_kids must be true or false")
+            kwargs["made_for_kids"] = raw["made_for_kids"]
+        if "tiktok_post_mode" in raw:
+            mode = raw["tiktok_post_mode"]
+            if mode not in ("", *TIKTOK_POST_MODES):
+                raise ConfigError(f"{where}: {name}.tiktok_post_mode must be one of {', '.join(TIKTOK_POST_MODES)}")
+            kwargs["tiktok_post_mode"] = mode
         return cls(**kwargs)
 
 

@@ -79,6 +79,14 @@ class Publisher(Protocol):
     def publish(self, request: PublishRequest) -> Publication: ...
 
 
+class FollowsUp(Protocol):
+    """A publisher whose posts can leave something pending (optional: the loop asks when it has it)."""
+
+    def follow_up(self, request: PublishRequest) -> Publication | None:
+        """Finish what the video's post left pending (a thumbnail that failed, a draft the creator has
+        since posted), idempotently; the publication as it now stands when that changed it, else None."""
+
+
 class Analytics(Protocol):
     def fetch_metrics(self, publications: Sequence[Publication], now: datetime) -> list[MetricSnapshot]: ...
 

@@ -96,6 +96,9 @@ class Publication:
     remote_id: str
     url: str
     published_at: datetime  # timezone-aware
+    # A draft waiting in the creator's inbox (TikTok's inbox mode): not public, nothing to measure
+    # yet; remote_id is then the platform's upload id and url is empty.
+    draft: bool = False
 
 
 @dataclass(frozen=True)

@@ -50,7 +50,7 @@ publish_results = sa.Table(
     sa.Column("batch_date", sa.Date, nullable=False),
     sa.Column("platform", sa.String(20), nullable=False),
     sa.Column("account", sa.String(80), nullable=False),
-    # pending | uploading | processing | published | failed | needs_manual
+    # pending | uploading | processing | published | in_inbox | failed | needs_manual
     sa.Column("status", sa.String(16), nullable=False),
     sa.Column("remote_id", sa.String(80)),
     sa.Column("url", sa.Text),

@@ -118,7 +118,8 @@ EXPERIMENT_ENDED = ("decided", "stopped")
 # How long a publish claim lasts unless renewed; a claim whose owner died lapses after it.
 CLAIM_LEASE = timedelta(minutes=15)
 # Slot states no claim moves out of: the post exists, or only a person can help.
-CLAIM_FINAL = ("published", "needs_manual")
+# in_inbox: a draft sent to the creator's TikTok inbox, final for the engine until the creator posts it.
+CLAIM_FINAL = ("published", "needs_manual", "in_inbox")
 
 
 def _slot(video_id: str, platform: str, account: str) -> sa.ColumnElement[bool]:
@@ -406,13 +407,14 @@ class Store:
         return row.claim_owner if row is not None else None
 
     def finish_publish(self, publication: Publication, owner: str | None = None) -> None:
-        """Record the post as published and release the slot's claim (whoever held it: the post exists)."""
+        """Record the post as published (or in_inbox for a draft) and release the slot's claim (whoever held
+        it: the post exists)."""
         with self.engine.begin() as conn:
             conn.execute(
                 publish_results.update()
                 .where(_slot(publication.video_id, publication.platform, publication.account))
                 .values(
-                    status="published",
+                    status="in_inbox" if publication.draft else "published",
                     remote_id=publication.remote_id,
                     url=publication.url,
                     published_at=publication.published_at,
@@ -448,6 +450,23 @@ class Store:
                     status=status, error=error[:4000], updated_at=utcnow(), claim_owner=None, claim_expires_at=None
                 )
             )
+
+    def release_manual(self, channel: str, batch_date: date, platform: str, video_ids: Sequence[str] = ()) -> list[str]:
+        """Let posts that waited for a person (needs_manual) be tried by the next run, once the person has
+        acted; only those of `video_ids` when given. The ids released, the reason kept in the error."""
+        query = publish_results.update().where(
+            publish_results.c.channel == channel,
+            publish_results.c.batch_date == batch_date,
+            publish_results.c.platform == platform,
+            publish_results.c.status == "needs_manual",
+        )
+        if video_ids:
+            query = query.where(publish_results.c.video_id.in_(list(video_ids)))
+        with self.engine.begin() as conn:
+            released = conn.execute(
+                query.values(status="failed", updated_at=utcnow()).returning(publish_results.c.video_id)
+            ).scalars()
+            return sorted(released)
 
     @staticmethod
     def _publish_row(r: Any) -> PublishRow:

@@ -243,13 +243,16 @@ class PlatformsResource(dg.ConfigurableResource):
     reject_rate: dg.ResourceDependency[float] = 0.0
     real: dg.ResourceDependency[list[str]] = []
     base_urls: dg.ResourceDependency[dict[str, str]] = {}
+    # TIKTOK_POST_MODE, TIKTOK_PRIVACY_LEVEL, YOUTUBE_QUOTA_MODEL as validated settings
+    options: dg.ResourceDependency[dict[str, str]] = {}
 
     @property
     def simulated(self) -> bool:
         return not self.real
 
-    def publisher(self, platform: str, account: str) -> Publisher | None:
-        """The channel's publisher on a platform, or None where that platform is switched off."""
+    def publisher(self, platform: str, account: str, channel: ChannelConfig | None = None) -> Publisher | None:
+        """The channel's publisher on a platform, or None where that platform is switched off; ``channel``
+        gives its own publishing options (its YouTube audience, its TikTok post mode)."""
         if self.simulated:
             from shorts_assets.providers.platforms.simulated import SimulatedPlatform
 
@@ -258,7 +261,7 @@ class PlatformsResource(dg.ConfigurableResource):
             )
         if platform not in self.real:
             return None
-        return self._adapter(platform, account)
+        return self._adapter(platform, account, channel)
 
     def audience(self, channel: ChannelConfig) -> Audience:
         if self.simulated:
@@ -267,11 +270,20 @@ class PlatformsResource(dg.ConfigurableResource):
             return SimulatedAudience(Path(self.data_dir) / "outbox", seed=channel.audience_seed)
         from shorts_assets.providers.platforms.combined import PlatformAudience
 
-        return PlatformAudience({p: self._adapter(p, channel.name) for p in self.real if p in channel.platforms})
+        return PlatformAudience(
+            {p: self._adapter(p, channel.name, channel) for p in self.real if p in channel.platforms}
+        )
 
-    def _adapter(self, platform: str, account: str) -> Audience:
+    def _adapter(self, platform: str, account: str, channel: ChannelConfig | None = None) -> Audience:
         state = self.database.state()
-        return registry.build("platform", platform, account, os.environ, base_urls=self.base_urls, state=state)
+        options: dict[str, object] = dict(self.options)
+        if channel is not None:
+            options["made_for_kids"] = channel.made_for_kids
+            if channel.tiktok_post_mode:
+                options["tiktok_post_mode"] = channel.tiktok_post_mode
+        return registry.build(
+            "platform", platform, account, os.environ, base_urls=self.base_urls, state=state, **options
+        )
 
 
 def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
@@ -323,5 +335,6 @@ def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
             reject_rate=settings.sim_reject_rate,
             real=list(settings.real_publishers),
             base_urls=dict(settings.base_urls),
+            options=settings.platform_options(),
         ),
     }

@@ -1,9 +1,17 @@
-"""A fake of TikTok's Content Posting API (creator_info, direct-post init, chunk upload, status),
-the Display API video query and OAuth refresh with rotating refresh tokens.
+"""A fake of TikTok's Content Posting API (creator_info, direct-post init, inbox (draft) init, chunk
+upload, status), the Display API video query and OAuth refresh with rotating refresh tokens.
 
 It enforces: the ``error.code`` envelope; per-token limits per minute (creator_info 20, init 6,
-status 30, video query 600) answered with 429 ``rate_limit_exceeded``; ``privacy_level`` within the
-creator's options; duration within the creator's maximum; the chunk rules (5–64 MB chunks, the last
+status 30, video query 600) answered with 429 ``rate_limit_exceeded``; each call's scope
+(``video.publish`` for creator_info and direct posts, ``video.upload`` for drafts, either for the
+status, ``video.list`` for the Display API) against the scopes the account granted, else 401
+``scope_not_authorized``; per account (``add_account``) its own creator info and privacy levels;
+``privacy_level`` within the account's options (``privacy_level_option_mismatch``); an unaudited
+client (``audited=False``) posting anything but ``SELF_ONLY`` (403
+``unaudited_client_can_only_post_to_private_accounts``); the inbox init body holding ``source_info``
+only, and at most 5 drafts pending in an account's inbox (``spam_risk_too_many_pending_share``); a
+draft's status ending at ``SEND_TO_USER_INBOX`` until the creator posts it (``creator_posts``);
+duration within the creator's maximum; the chunk rules (5–64 MB chunks, the last
 absorbing the remainder, one chunk under 5 MB, ``total_chunk_count = floor(size / chunk)``); chunk
 PUTs in order with matching ``Content-Range``; ≤20 ids per video query; a used refresh token stops
 working; the creator's video list (``/v2/video/list/``: the public posts newest first, ``max_count``
@@ -23,7 +31,7 @@ from typing import Any
 from shorts_assets.fakes.server import FakeApp, Request, Response, json_response
 
 MB = 1024 * 1024
-LIMITS = {"creator_info": 20, "init": 6, "status": 30, "video.query": 600, "video.list": 600}
+LIMITS = {"creator_info": 20, "init": 6, "inbox.init": 6, "status": 30, "video.query": 600, "video.list": 600}
 VIDEO_FIELDS = {
     "id",
     "create_time",
@@ -53,6 +61,25 @@ def envelope(status: int, code: str = "ok", message: str = "", data: Any = None)
     )
 
 
+SCOPES = ("user.info.basic", "video.publish", "video.upload", "video.list")
+SCOPE_OF = {
+    "creator_info": ("video.publish",),
+    "init": ("video.publish",),
+    "inbox.init": ("video.upload",),
+    "status": ("video.publish", "video.upload"),
+    "video.query": ("video.list",),
+    "video.list": ("video.list",),
+}
+MAX_PENDING_DRAFTS = 5
+
+
+@dataclass
+class Account:
+    open_id: str
+    creator: dict[str, Any]
+    scopes: set[str] = field(default_factory=lambda: set(SCOPES))
+
+
 @dataclass
 class Publish:
     id: str
@@ -60,6 +87,8 @@ class Publish:
     chunk_size: int
     count: int
     post_info: dict[str, Any]
+    open_id: str = "open-1"
+    inbox: bool = False
     received: int = 0
     status: str = "PROCESSING_UPLOAD"
     polls_left: int = 1
@@ -88,12 +117,15 @@ class FakeTikTok(FakeApp):
         client_key: str = "awclientkey123",
         client_secret: str = "tt-client-secret-value",
         refresh_token: str = "rft.refresh-0",
+        audited: bool = True,
     ) -> None:
         super().__init__()
         self.client_key = client_key
         self.client_secret = client_secret
+        self.audited = audited  # an unaudited client may only post SELF_ONLY
         self.refresh_tokens = {refresh_token}
         self.access_tokens: set[str] = set()
+        self.owner: dict[str, str] = {refresh_token: "open-1"}  # refresh or access token -> open_id
         self.counter = itertools.count(1)
         self.windows: dict[tuple[str, str], deque[float]] = defaultdict(deque)
         self.creator = {
@@ -106,6 +138,7 @@ class FakeTikTok(FakeApp):
             "stitch_disabled": False,
             "max_video_post_duration_sec": 600,
         }
+        self.accounts = {"open-1": Account("open-1", self.creator)}
         self.publishes: dict[str, Publish] = {}
         self.videos: dict[str, Video] = {}
         self.posted = 0
@@ -125,6 +158,33 @@ class FakeTikTok(FakeApp):
             self.videos[video_id] = video
             return video
 
+    def add_account(self, refresh_token: str, scopes: tuple[str, ...] = SCOPES, **creator: Any) -> Account:
+        """Another creator who authorised the app: their own refresh token, scopes and creator info."""
+        with self.lock:
+            open_id = f"open-{len(self.accounts) + 1}"
+            info = {**self.creator, "creator_username": f"creator{len(self.accounts) + 1}", **creator}
+            account = Account(open_id, info, set(scopes))
+            self.accounts[open_id] = account
+            self.refresh_tokens.add(refresh_token)
+            self.owner[refresh_token] = open_id
+            return account
+
+    def creator_posts(self, publish_id: str) -> str:
+        """The creator posts a draft from their inbox: it becomes a public post; its id."""
+        with self.lock:
+            publish = self.publishes[publish_id]
+            if publish.status != "SEND_TO_USER_INBOX":
+                raise ValueError(f"{publish_id} is {publish.status}, not in the inbox")
+            video = self.add_video(caption="posted by the creator from their inbox")
+            publish.status, publish.post_id, publish.polls_left = "PUBLISH_COMPLETE", video.id, 0
+            self.posted += 1
+            return video.id
+
+    def drafts(self, open_id: str = "open-1") -> list[Publish]:
+        """The drafts waiting in an account's inbox."""
+        with self.lock:
+            return [p for p in self.publishes.values() if p.open_id == open_id and p.status == "SEND_TO_USER_INBOX"]
+
     def expire_access_tokens(self) -> None:
         with self.lock:
             self.access_tokens.clear()
@@ -139,6 +199,7 @@ class FakeTikTok(FakeApp):
             ("POST", "/v2/oauth/token/"): ("oauth.token", self.token),
             ("POST", "/v2/post/publish/creator_info/query/"): ("creator_info", self.creator_info),
             ("POST", "/v2/post/publish/video/init/"): ("init", self.init),
+            ("POST", "/v2/post/publish/inbox/video/init/"): ("inbox.init", self.inbox_init),
             ("POST", "/v2/post/publish/status/fetch/"): ("status", self.status),
             ("POST", "/v2/video/query/"): ("video.query", self.video_query),
             ("POST", "/v2/video/list/"): ("video.list", self.video_list),
@@ -149,11 +210,20 @@ class FakeTikTok(FakeApp):
             return "upload.put", self.upload
         raise LookupError(request.path)
 
+    def _account(self, request: Request) -> Account:
+        auth = request.headers.get("authorization", "")
+        return self.accounts[self.owner[auth[7:]]]
+
     def _auth(self, request: Request, limit: str | None = None) -> Response | None:
         auth = request.headers.get("authorization", "")
         token = auth[7:] if auth.startswith("Bearer ") else ""
         if token not in self.access_tokens:
             return envelope(401, "access_token_invalid", "The access token is invalid or not found in the request.")
+        needed = SCOPE_OF.get(limit or "", ())
+        if needed and not set(needed) & self.accounts[self.owner[token]].scopes:
+            return envelope(
+                401, "scope_not_authorized", f"The user did not authorize the scope required: {' or '.join(needed)}."
+            )
         if limit is not None:
             window = self.windows[(limit, token)]
             now = time.monotonic()
@@ -178,19 +248,21 @@ class FakeTikTok(FakeApp):
                 {"error": "invalid_grant", "error_description": "Refresh token is invalid or expired.", "log_id": "x"},
             )
         self.refresh_tokens.discard(form["refresh_token"])
+        account = self.accounts[self.owner.get(form["refresh_token"], "open-1")]
         n = next(self.counter)
         access, refresh = f"act.access-{n:04d}", f"rft.refresh-{n}"
         self.access_tokens.add(access)
         self.refresh_tokens.add(refresh)
+        self.owner[access] = self.owner[refresh] = account.open_id
         return json_response(
             200,
             {
                 "access_token": access,
                 "expires_in": 7200,
-                "open_id": "open-1",
+                "open_id": account.open_id,
                 "refresh_token": refresh,
                 "refresh_expires_in": 15552000,
-                "scope": "video.publish,video.list",
+                "scope": ",".join(sorted(account.scopes)),
                 "token_type": "Bearer",
             },
         )
@@ -198,19 +270,44 @@ class FakeTikTok(FakeApp):
     def creator_info(self, request: Request) -> Response:
         if (denied := self._auth(request, "creator_info")) is not None:
             return denied
-        return envelope(200, data=self.creator)
+        return envelope(200, data=self._account(request).creator)
 
     def init(self, request: Request) -> Response:
         if (denied := self._auth(request, "init")) is not None:
             return denied
+        account = self._account(request)
         body = request.json() or {}
         post, source = body.get("post_info") or {}, body.get("source_info") or {}
-        if post.get("privacy_level") not in self.creator["privacy_level_options"]:
+        if post.get("privacy_level") not in account.creator["privacy_level_options"]:
             return envelope(400, "privacy_level_option_mismatch", "privacy_level is not one of the creator's options")
+        if not self.audited and post.get("privacy_level") != "SELF_ONLY":
+            return envelope(
+                403,
+                "unaudited_client_can_only_post_to_private_accounts",
+                "Unaudited clients can only post to a private account and with the SELF_ONLY privacy level.",
+            )
         if len(str(post.get("title", "")).encode("utf-16-le")) // 2 > 2200:
             return envelope(400, "invalid_params", "title is too long")
         if not isinstance(post.get("is_aigc", False), bool):
             return envelope(400, "invalid_params", "is_aigc must be a boolean")
+        return self._start(account, post, source, inbox=False)
+
+    def inbox_init(self, request: Request) -> Response:
+        if (denied := self._auth(request, "inbox.init")) is not None:
+            return denied
+        account = self._account(request)
+        body = request.json() or {}
+        if not isinstance(body, dict) or set(body) != {"source_info"}:
+            return envelope(
+                400, "invalid_params", "the inbox init takes source_info only (the creator writes the post)"
+            )
+        if len(self.drafts(account.open_id)) >= MAX_PENDING_DRAFTS:
+            return envelope(
+                403, "spam_risk_too_many_pending_share", "The user has too many pending drafts in their inbox."
+            )
+        return self._start(account, {}, body.get("source_info") or {}, inbox=True)
+
+    def _start(self, account: Account, post: dict[str, Any], source: dict[str, Any], *, inbox: bool) -> Response:
         if source.get("source") != "FILE_UPLOAD":
             return envelope(400, "invalid_params", "only FILE_UPLOAD is faked")
         size, chunk, count = (int(source.get(k) or 0) for k in ("video_size", "chunk_size", "total_chunk_count"))
@@ -230,7 +327,16 @@ class FakeTikTok(FakeApp):
         pid = f"v_pub_file~v2-1.{next(self.counter):08d}"
         outcome, reason = self.next_outcomes.pop(0) if self.next_outcomes else ("PUBLISH_COMPLETE", "")
         self.publishes[pid] = Publish(
-            pid, size, chunk, count, post, polls_left=self.processing_polls, outcome=outcome, fail_reason=reason
+            pid,
+            size,
+            chunk,
+            count,
+            post,
+            account.open_id,
+            inbox,
+            polls_left=self.processing_polls,
+            outcome=outcome,
+            fail_reason=reason,
         )
         return envelope(
             200, data={"publish_id": pid, "upload_url": f"{self.base_url}/upload/?upload_id={pid}&upload_token=tok"}
@@ -276,6 +382,8 @@ class FakeTikTok(FakeApp):
                 publish.polls_left -= 1
             elif publish.outcome == "FAILED":
                 publish.status = "FAILED"
+            elif publish.inbox:
+                publish.status = "SEND_TO_USER_INBOX"  # the creator is notified; nothing is posted yet
             else:
                 publish.status = "PUBLISH_COMPLETE"
                 self.posted += 1

@@ -6,10 +6,14 @@ alignment, contiguity (a non-contiguous block stores nothing), 308 with ``Range`
 byte is held), replaying 201 after completion, 404 for an expired session; video metadata limits;
 ≤50 ids per videos.list; commentThreads paging and ``maxResults`` bounds; the channel's uploads
 playlist (``channels.list`` with ``mine=true``, then ``playlistItems.list`` newest first, paged by
-``pageToken``, ``maxResults`` 0-50, default 5); quota units per call (``units`` mode: videos.insert
-costs 1600 of the 10,000, every list call 1 a page; ``buckets`` mode: uploads have their own bucket
-of 100 a day). Serve it with ``FakeServer``; mount the adapter's base URLs at
-``/youtube/v3``, ``/upload/youtube/v3``, ``/v2`` and ``/token``.
+``pageToken``, ``maxResults`` 0-50, default 5); quota units per call (``current`` model, the API's
+today: uploads have their own bucket of 100 calls a day and every other call spends the 10,000-unit
+bucket, a list page 1, thumbnails.set 50; ``legacy`` model: videos.insert costs 1600 of the 10,000);
+an upload must state ``status.selfDeclaredMadeForKids`` (an unset audience leaves it incomplete in
+YouTube Studio); ``thumbnails.set`` (``/upload/youtube/v3/thumbnails/set?videoId=``) needs a JPEG or
+PNG body of at most 2 MB for a video of this channel, on a channel allowed custom thumbnails. Serve it
+with ``FakeServer``; mount the adapter's base URLs at ``/youtube/v3``, ``/upload/youtube/v3``,
+``/v2`` and ``/token``.
 """
 
 from __future__ import annotations
@@ -24,6 +28,9 @@ from typing import Any
 from shorts_assets.fakes.server import FakeApp, Request, Response, json_response
 
 CHUNK_ALIGN = 256 * 1024
+MAX_THUMBNAIL_BYTES = 2 * 1024 * 1024
+THUMBNAIL_TYPES = {"image/jpeg", "image/png", "application/octet-stream"}
+QUOTA_MODELS = ("current", "legacy")
 CATEGORIES = {"1", "2", "10", "15", "17", "19", "20", "22", "23", "24", "25", "26", "27", "28"}
 PRIVACY = {"public", "unlisted", "private"}
 ANALYTICS_METRICS = {
@@ -87,6 +94,8 @@ class Video:
     comments_disabled: bool = False
     comments: list[dict[str, Any]] = field(default_factory=list)
     size: int = 0
+    channel_id: str = ""
+    thumbnail: bytes | None = None
 
 
 class FakeYouTube(FakeApp):
@@ -95,17 +104,22 @@ class FakeYouTube(FakeApp):
         client_id: str = "client-id.apps.googleusercontent.com",
         client_secret: str = "GOCSPX-client-secret-value",
         refresh_token: str = "1//refresh-token-value",
-        quota_mode: str = "units",
+        quota_model: str = "current",
         daily_quota: int = 10_000,
+        daily_uploads: int = 100,
     ) -> None:
         super().__init__()
+        if quota_model not in QUOTA_MODELS:
+            raise ValueError(f"quota_model must be one of {', '.join(QUOTA_MODELS)}, got {quota_model!r}")
         self.client_id = client_id
         self.client_secret = client_secret
         self.refresh_tokens = {refresh_token}
         self.access_tokens: set[str] = set()
         self.token_counter = itertools.count(1)
-        self.quota_mode = quota_mode
+        self.quota_model = quota_model
         self.daily_quota = daily_quota
+        self.daily_uploads = daily_uploads
+        self.custom_thumbnails = True  # a verified channel may set custom thumbnails
         self.quota_used = 0
         self.uploads_today = 0
         self.sessions: dict[str, Session] = {}
@@ -131,7 +145,7 @@ class FakeYouTube(FakeApp):
     def exhaust_quota(self) -> None:
         with self.lock:
             self.quota_used = self.daily_quota
-            self.uploads_today = 100
+            self.uploads_today = self.daily_uploads
 
     def expire_sessions(self) -> None:
         with self.lock:
@@ -145,6 +159,7 @@ class FakeYouTube(FakeApp):
                 id=video_id,
                 snippet={"title": video_id},
                 status={"uploadStatus": "processed", "privacyStatus": "public"},
+                channel_id=self.channel_id,
             )
             for key, value in fields.items():
                 setattr(video, key, value)
@@ -165,6 +180,8 @@ class FakeYouTube(FakeApp):
             return "videos.insert", self.insert
         if m == "PUT" and p == "/upload/youtube/v3/videos":
             return "upload.put", self.upload_put
+        if m == "POST" and p == "/upload/youtube/v3/thumbnails/set":
+            return "thumbnails.set", self.thumbnails_set
         if m == "GET" and p == "/youtube/v3/videos":
             return "videos.list", self.videos_list
         if m == "GET" and p == "/youtube/v3/channels":
@@ -257,11 +274,11 @@ class FakeYouTube(FakeApp):
             return yt_error(400, "badContent", f"unsupported media type {ctype!r}")
         if not request.headers.get("content-type", "").startswith("application/json"):
             return yt_error(400, "badRequest", "metadata must be JSON")
-        if self.quota_mode == "units":
+        if self.quota_model == "legacy":
             if (over := self._charge(1600)) is not None:
                 return over
         else:
-            if self.uploads_today >= 100:
+            if self.uploads_today >= self.daily_uploads:
                 return yt_error(403, "quotaExceeded", "videos.insert daily bucket exhausted", "youtube.quota")
             self.uploads_today += 1
         try:
@@ -313,6 +330,13 @@ class FakeYouTube(FakeApp):
                 return yt_error(400, "invalidVideoMetadata", f"status.{flag} must be a boolean")
         if "madeForKids" in status:
             return yt_error(400, "invalidVideoMetadata", "status.madeForKids is read-only")
+        if "status" in parts and "selfDeclaredMadeForKids" not in status:
+            return yt_error(
+                400,
+                "invalidVideoMetadata",
+                "status.selfDeclaredMadeForKids must be set: an upload without its audience is incomplete in "
+                "YouTube Studio",
+            )
         return None
 
     def upload_put(self, request: Request) -> Response | None:
@@ -360,6 +384,7 @@ class FakeYouTube(FakeApp):
             status={**session.resource.get("status", {}), "uploadStatus": "uploaded"},
             outcome=self.next_outcomes.pop(0) if self.next_outcomes else "processed",
             size=session.total,
+            channel_id=self.channel_id,
         )
         video.status["madeForKids"] = bool(video.status.pop("selfDeclaredMadeForKids", False))
         self.videos[video.id] = video
@@ -378,6 +403,41 @@ class FakeYouTube(FakeApp):
         if "status" in session.parts:
             body["status"] = {**video.status, "uploadStatus": "uploaded"}
         return json_response(201, body)
+
+    # --- thumbnails.set ----------------------------------------------------------------------------
+
+    def thumbnails_set(self, request: Request) -> Response:
+        if (denied := self._authorized(request)) is not None:
+            return denied
+        if (over := self._charge(50)) is not None:
+            return over
+        video = self.videos.get(request.query.get("videoId", ""))
+        if video is None:
+            return yt_error(404, "videoNotFound", "The video that you are trying to update cannot be found.")
+        if video.channel_id != self.channel_id or not self.custom_thumbnails:
+            return yt_error(
+                403,
+                "forbidden",
+                "The thumbnail can't be set for the specified video. The request might not be properly authorized.",
+            )
+        ctype = request.headers.get("content-type", "").split(";")[0].strip()
+        if not request.body:
+            return yt_error(400, "mediaBodyRequired", "The request does not include the image content.")
+        if len(request.body) > MAX_THUMBNAIL_BYTES:
+            return yt_error(413, "mediaBodyTooLarge", "The image is larger than 2 MB.")
+        image = request.body.startswith(b"\xff\xd8\xff") or request.body.startswith(b"\x89PNG\r\n\x1a\n")
+        if ctype not in THUMBNAIL_TYPES or not image:
+            return yt_error(400, "invalidImage", "The provided image content is invalid.")
+        video.thumbnail = request.body
+        url = f"https://i.ytimg.com/vi/{video.id}/default.jpg"
+        return json_response(
+            200,
+            {
+                "kind": "youtube#thumbnailSetResponse",
+                "etag": "e",
+                "items": [{"default": {"url": url, "width": 120, "height": 90}}],
+            },
+        )
 
     # --- reads -----------------------------------------------------------------------------------
 

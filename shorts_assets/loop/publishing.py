@@ -10,6 +10,11 @@ whose answer was lost, or whose database row was lost, is recovered, never repea
 stops that platform for the run; one video's failure leaves its siblings. A real platform never gets
 a render below the final 1080x1920 contract (a draft). With a notifier, each outcome is reported
 (published, failed, needs_manual, and quota_exhausted once per platform account and day).
+
+A video sent as a draft to the creator's inbox (TikTok's inbox mode) is ``in_inbox``: final for the
+engine, never sent again, not measured. Each later run asks the publisher to follow its posts up
+(``follow_up``, where it has one): a thumbnail that failed is set again, a draft the creator has
+since posted becomes ``published`` with its real id.
 """
 
 from __future__ import annotations
@@ -33,7 +38,10 @@ from shorts_assets.loop.stages import RENDER_STAGE
 from shorts_assets.notify import Notifier
 
 ALREADY_PUBLISHED = "already published"
+IN_INBOX = "in the creator's inbox, waiting for them to post it"
+SENT_TO_INBOX = "sent to the creator's inbox as a draft"
 CLAIMED_ELSEWHERE = "claimed by another run"
+DONE_STATUSES = ("published", "in_inbox")
 FINAL_WIDTH, FINAL_HEIGHT = 1080, 1920
 
 
@@ -106,6 +114,45 @@ def _report(notifier: Notifier | None, kind: str, row: VideoRow, publisher: Publ
     )
 
 
+def _request(row: VideoRow, slot: datetime) -> PublishRequest:
+    render = row.outputs[RENDER_STAGE]
+    return PublishRequest(
+        video_id=row.video_id,
+        title=row.script.title,
+        description=row.script.description,
+        tags=row.script.tags,
+        video_path=Path(render["video_path"]),
+        thumbnail_path=Path(render["thumbnail_path"]),
+        scheduled_at=slot,
+        duration_s=render["duration_s"],
+        features=row.arms,
+    )
+
+
+def _done(status: str) -> str:
+    return IN_INBOX if status == "in_inbox" else ALREADY_PUBLISHED
+
+
+def follow_up(store: Store, publisher: Publisher, row: VideoRow, status: str) -> str:
+    """Finish what a post left pending (a thumbnail that failed, a draft the creator has since posted).
+
+    Only publishers with a ``follow_up`` (``FollowsUp``) have anything to finish; its failure is reported,
+    never raised: the post itself exists. It takes no claim: following up is idempotent (setting the
+    same thumbnail, reading a draft's status), so two runs doing it at once post nothing twice.
+    """
+    finish = getattr(publisher, "follow_up", None)
+    if finish is None or RENDER_STAGE not in row.outputs:
+        return _done(status)
+    try:
+        changed = finish(_request(row, scheduled_slot(row)))
+    except ProviderError as exc:
+        return f"{_done(status)}; its follow-up failed and is retried on the next run: {exc}"
+    if changed is not None:
+        store.finish_publish(changed)
+        return _done("in_inbox" if changed.draft else "published")
+    return _done(status)
+
+
 def publish_one(
     store: Store,
     publisher: Publisher,
@@ -123,8 +170,8 @@ def publish_one(
     owner = owner or new_claim_owner()
     platform, account = publisher.platform, publisher.account
     known = store.publication(row.video_id, platform, account)
-    if known and known.status == "published":
-        return ALREADY_PUBLISHED
+    if known and known.status in DONE_STATUSES:
+        return follow_up(store, publisher, row, known.status)
     if known and known.status == "needs_manual":
         return f"needs manual attention: {known.error}"
     refuse_draft(publisher, row)
@@ -140,8 +187,8 @@ def publish_one(
         lease=lease,
     )
     if not claim.granted:
-        if claim.row.status == "published":
-            return ALREADY_PUBLISHED
+        if claim.row.status in DONE_STATUSES:
+            return _done(claim.row.status)
         if claim.row.status == "needs_manual":
             return f"needs manual attention: {claim.row.error}"
         return CLAIMED_ELSEWHERE
@@ -151,17 +198,7 @@ def publish_one(
         mark_invalid(store, row, RENDER_STAGE, f"not uploaded: {problem}")
         store.fail_publish(row.video_id, platform, account, f"not uploaded: {problem}", owner=owner)
         raise ProviderError(f"{row.video_id} is not posted to {platform}: {problem}; renders will make it again")
-    request = PublishRequest(
-        video_id=row.video_id,
-        title=row.script.title,
-        description=row.script.description,
-        tags=row.script.tags,
-        video_path=Path(render["video_path"]),
-        thumbnail_path=Path(render["thumbnail_path"]),
-        scheduled_at=slot,
-        duration_s=render["duration_s"],
-        features=row.arms,
-    )
+    request = _request(row, slot)
     try:
         with _kept_alive(store, publisher, row.video_id, owner, lease):
             remote = publisher.find(row.video_id)
@@ -181,6 +218,8 @@ def publish_one(
         _report(notifier, "failed", row, publisher, error=f"{type(exc).__name__}: {exc}"[:500])
         raise
     store.finish_publish(publication, owner)
+    if publication.draft:
+        return SENT_TO_INBOX
     _report(notifier, "published", row, publisher, url=publication.url, remote_id=publication.remote_id)
     return "published"
 
@@ -222,7 +261,7 @@ def publish_batch(
         try:
             outcome = publish_one(store, publisher, row, owner=owner, lease=lease, notifier=notifier)
             result.outcomes[row.video_id] = outcome
-            result.attempted += outcome not in (ALREADY_PUBLISHED, CLAIMED_ELSEWHERE)
+            result.attempted += not outcome.startswith((ALREADY_PUBLISHED, IN_INBOX, CLAIMED_ELSEWHERE))
             if outcome == CLAIMED_ELSEWHERE:
                 log.info(f"{row.video_id} on {publisher.platform}: {CLAIMED_ELSEWHERE}, left to it")
         except BudgetExhausted as exc:  # the day's quota or cap is spent: stop posting here, retry later

@@ -251,6 +251,8 @@ def _youtube(w: Wiring):
         refresh_token=w.keys["YOUTUBE_REFRESH_TOKEN"],
         state=w.state,
         account=w.channel,
+        made_for_kids=bool(w.options.get("made_for_kids", False)),
+        quota_model=str(w.options.get("youtube_quota_model", "current")),
         **w.urls,
     )
 
@@ -264,6 +266,8 @@ def _tiktok(w: Wiring):
         refresh_token=w.keys["TIKTOK_REFRESH_TOKEN"],
         state=w.state,
         account=w.channel,
+        post_mode=str(w.options.get("tiktok_post_mode", "direct")),
+        privacy_level=str(w.options.get("tiktok_privacy_level", "PUBLIC_TO_EVERYONE")),
         **w.urls,
     )
 

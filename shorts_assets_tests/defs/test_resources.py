@@ -86,6 +86,7 @@ def attacks(urls: dict[str, str], elsewhere: Path) -> list[tuple[str, dict]]:
             },
         ),
         ("platforms", {"data_dir": str(elsewhere)}),
+        ("platforms", {"options": {"youtube_quota_model": "legacy", "tiktok_privacy_level": "PUBLIC_TO_EVERYONE"}}),
         ("script_writer", {"provider": "openai", "base_urls": {"OPENAI_BASE_URL": f"{urls['openai']}/v1"}}),
         ("clip_generator", {"base_urls": {"RUNWAY_API_BASE_URL": urls["openai"]}}),
         ("voice", {"base_urls": {"OPENAI_BASE_URL": f"{urls['openai']}/v1"}}),
@@ -136,7 +137,7 @@ def test_no_resource_offers_the_launchpad_anything_to_set(environment):
     assert dg.validate_run_config(job, {"resources": {"platforms": {"config": {}}}})
 
 
-def test_what_the_environment_set_reaches_the_assets_through_dagsters_copy_of_each_resource(tmp_path):
+def test_what_the_environment_set_reaches_the_assets_through_dagsters_copy_of_each_resource(tmp_path, monkeypatch):
     keys = Fernet.generate_key().decode()
     settings = load_settings(
         {
@@ -152,6 +153,8 @@ def test_what_the_environment_set_reaches_the_assets_through_dagsters_copy_of_ea
             "OPENAI_BASE_URL": "http://127.0.0.1:9/v1",
             "SHORTS_DAILY_BUDGET_USD": "2.5",
             "SHORTS_SECRET_KEY": keys,
+            "YOUTUBE_QUOTA_MODEL": "legacy",
+            "TIKTOK_POST_MODE": "inbox",
         }
     )
     urls = {"GOOGLE_OAUTH_TOKEN_URL": "http://127.0.0.1:9/token", "OPENAI_BASE_URL": "http://127.0.0.1:9/v1"}
@@ -176,9 +179,14 @@ def test_what_the_environment_set_reaches_the_assets_through_dagsters_copy_of_ea
             real=platforms.real,
             platform_urls=platforms.base_urls,
             platform_keys=platforms.database.secret_keys,
+            platform_options=platforms.options,
         )
+        with platforms.publisher("youtube", "demo", channels.get("demo")) as youtube:
+            seen["youtube"] = (youtube.quota_model, youtube.made_for_kids)
 
     resources = build_resources(settings)
+    for name in ("YOUTUBE_CLIENT_ID", "YOUTUBE_CLIENT_SECRET", "YOUTUBE_REFRESH_TOKEN"):
+        monkeypatch.setenv(name, "set")  # credentials are read from the environment when an adapter is built
     with dg.instance_for_test() as instance:
         assert dg.materialize([probe], resources=resources, instance=instance).success
     assert seen == {
@@ -191,6 +199,12 @@ def test_what_the_environment_set_reaches_the_assets_through_dagsters_copy_of_ea
         "real": ["youtube"],
         "platform_urls": urls,
         "platform_keys": settings.secret_keys,
+        "platform_options": {
+            "tiktok_post_mode": "inbox",
+            "tiktok_privacy_level": "PUBLIC_TO_EVERYONE",
+            "youtube_quota_model": "legacy",
+        },
+        "youtube": ("legacy", False),
     }
 
 

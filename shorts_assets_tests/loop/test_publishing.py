@@ -15,11 +15,20 @@ from shorts_assets.core.types import PublishRequest
 from shorts_assets.db.state_store import DatabaseStateStore
 from shorts_assets.db.store import Store
 from shorts_assets.fakes.server import FakeServer, Fault
+from shorts_assets.fakes.tiktok_server import FakeTikTok
 from shorts_assets.fakes.youtube_server import FakeYouTube
 from shorts_assets.loop.batch import with_checksums
-from shorts_assets.loop.publishing import CLAIMED_ELSEWHERE, publish_batch, publish_one
+from shorts_assets.loop.publishing import (
+    ALREADY_PUBLISHED,
+    CLAIMED_ELSEWHERE,
+    IN_INBOX,
+    SENT_TO_INBOX,
+    publish_batch,
+    publish_one,
+)
 from shorts_assets.providers.platforms.marker import carries_marker
 from shorts_assets.providers.platforms.simulated import SimulatedPlatform
+from shorts_assets.providers.platforms.tiktok import TikTokAdapter
 from shorts_assets.providers.platforms.youtube import YouTubeAdapter
 from shorts_assets_tests.helpers import Sleeps, media, script_json
 
@@ -102,7 +111,7 @@ def test_an_exhausted_quota_fails_the_post_for_a_later_run(store):
     with FakeServer(app) as server:
         (row,) = store.batch("demo", DAY)
         with pytest.raises(BudgetExhausted):
-            publish_one(store, adapter(server, app, store, daily_quota_units=100), row)
+            publish_one(store, adapter(server, app, store, quota_model="legacy", daily_quota_units=100), row)
     (record,) = store.publications("demo", DAY)
     assert record.status == "failed" and app.created_videos == 0
 
@@ -381,3 +390,103 @@ def test_a_long_post_keeps_its_claim_alive_so_no_other_run_takes_it_over(databas
     assert app.created_videos == 1
     record = store.publication(video_id, "youtube", "demo")
     assert (record.status, record.attempts) == ("published", 1)
+
+
+# --- TikTok's inbox, its audit rule and YouTube's thumbnails, through the loop's publishing -------------
+
+
+def tiktok_at(url: str, store: Store, **options) -> TikTokAdapter:
+    """The real TikTok adapter against a fake server at `url`, its state in the store's database."""
+    return TikTokAdapter(
+        client_key=FakeTikTok().client_key,
+        client_secret=FakeTikTok().client_secret,
+        refresh_token=options.pop("refresh_token", "rft.refresh-0"),
+        state=DatabaseStateStore(store),
+        account="demo",
+        api_base_url=url,
+        sleep=Sleeps(),
+        **options,
+    )
+
+
+def test_tiktok_inbox_mode_sends_drafts_once_and_a_posted_draft_becomes_published(tmp_path):
+    store = Store(f"sqlite:///{tmp_path / 'shorts.db'}")
+    ids = rendered_batch(store, tmp_path, count=2)
+    app = FakeTikTok()
+    with FakeServer(app) as server:
+        with tiktok_at(server.url, store, post_mode="inbox") as publisher:
+            first = publish_batch(Quiet(), store, publisher, store.batch("demo", DAY))
+        assert first.outcomes == dict.fromkeys(ids, SENT_TO_INBOX) and first.attempted == 2
+        records = {r.video_id: r for r in store.publications("demo", DAY)}
+        assert {r.status for r in records.values()} == {"in_inbox"}
+        assert {r.remote_id for r in records.values()} == {p.id for p in app.drafts()}
+        assert store.published("demo", DAY) == []  # a draft is not public: nothing to measure yet
+        assert app.calls["init"] == 0 and app.calls["inbox.init"] == 2
+
+        with tiktok_at(server.url, store, post_mode="inbox", refresh_token=next(iter(app.refresh_tokens))) as again:
+            second = publish_batch(Quiet(), store, again, store.batch("demo", DAY))
+        assert second.outcomes == dict.fromkeys(ids, IN_INBOX) and second.attempted == 0
+        assert app.calls["inbox.init"] == 2  # never sent twice
+
+        post_id = app.creator_posts(records[ids[0]].remote_id)  # the creator posts one draft from the app
+        with tiktok_at(server.url, store, post_mode="inbox", refresh_token=next(iter(app.refresh_tokens))) as third:
+            outcome = publish_batch(Quiet(), store, third, store.batch("demo", DAY))
+    assert outcome.outcomes == {ids[0]: ALREADY_PUBLISHED, ids[1]: IN_INBOX}
+    (published,) = store.published("demo", DAY)
+    assert (published.video_id, published.remote_id) == (ids[0], post_id)
+    assert published.url == f"https://www.tiktok.com/@demo/video/{post_id}"
+    assert len(app.publishes) == 2
+
+
+def test_tiktok_direct_posts_an_unaudited_app_cannot_make_wait_for_a_person_with_the_audit_rule(tmp_path):
+    store = Store(f"sqlite:///{tmp_path / 'shorts.db'}")
+    ids = rendered_batch(store, tmp_path, count=2)
+    app = FakeTikTok(audited=False)
+    with FakeServer(app) as server:
+        with tiktok_at(server.url, store) as publisher, pytest.raises(BatchFailed):
+            publish_batch(Quiet(), store, publisher, store.batch("demo", DAY))
+        records = store.publications("demo", DAY)
+        assert [r.status for r in records] == ["needs_manual", "needs_manual"]  # each video tried, none posted
+        assert all("only SELF_ONLY" in r.error and "TIKTOK_POST_MODE=inbox" in r.error for r in records)
+        calls = app.calls["init"]
+        with tiktok_at(server.url, store, refresh_token=next(iter(app.refresh_tokens))) as again:
+            later = publish_batch(Quiet(), store, again, store.batch("demo", DAY))
+        assert all(o.startswith("needs manual attention") for o in later.outcomes.values())
+        assert app.calls["init"] == calls and app.posted == 0
+
+        # A person chooses private posts (TIKTOK_PRIVACY_LEVEL=SELF_ONLY) and releases one video.
+        assert store.release_manual("demo", DAY, "tiktok", [ids[0]]) == [ids[0]]
+        token = next(iter(app.refresh_tokens))
+        with tiktok_at(server.url, store, refresh_token=token, privacy_level="SELF_ONLY") as private:
+            fixed = publish_batch(Quiet(), store, private, store.batch("demo", DAY))
+    assert fixed.outcomes[ids[0]] == "published" and fixed.outcomes[ids[1]].startswith("needs manual attention")
+    assert app.posted == 1
+    (post,) = app.videos.values()
+    assert post.privacy_level == "SELF_ONLY"
+
+
+def test_youtube_thumbnails_follow_the_upload_and_a_failed_one_is_set_by_the_next_run(tmp_path):
+    store = Store(f"sqlite:///{tmp_path / 'shorts.db'}")
+    ids = rendered_batch(store, tmp_path, count=2)
+    app = FakeYouTube()
+    app.inject("thumbnails.set", Fault.answer(403, {"error": {"code": 403, "errors": [{"reason": "forbidden"}]}}))
+    with FakeServer(app) as server:
+        with youtube_at(server.url, store) as publisher:
+            first = publish_batch(Quiet(), store, publisher, store.batch("demo", DAY))
+            assert publisher.thumbnail_pending(ids[0]) and not publisher.thumbnail_pending(ids[1])
+            assert publisher.uploads_counted() == 2  # the current model: uploads in their own bucket
+        assert first.outcomes == dict.fromkeys(ids, "published") and first.failed == 0
+        records = {r.video_id: r for r in store.publications("demo", DAY)}
+        assert app.videos[records[ids[0]].remote_id].thumbnail is None
+        assert app.videos[records[ids[1]].remote_id].thumbnail is not None
+
+        with youtube_at(server.url, store) as later:
+            second = publish_batch(Quiet(), store, later, store.batch("demo", DAY))
+            assert not later.thumbnail_pending(ids[0])
+            # Ours counts the refused call too (refusals still cost); the injected answer bypassed the fake's meter.
+            assert later.quota_used() == app.quota_used + 50
+    assert second.outcomes == dict.fromkeys(ids, ALREADY_PUBLISHED) and second.attempted == 0
+    thumbnail = Path(store.batch("demo", DAY)[0].outputs["render"]["thumbnail_path"]).read_bytes()
+    assert app.videos[records[ids[0]].remote_id].thumbnail == thumbnail
+    assert app.created_videos == 2
+    assert all(r.status == "published" for r in store.publications("demo", DAY))

@@ -66,10 +66,10 @@ def test_a_spent_quota_reports_the_failed_post_and_one_quota_exhausted_a_day(tmp
         notifier = notifier_for(store, receiver)
         for _ in range(2):  # a second run the same day hits the same quota
             publisher = youtube_at(server.url, store)
-            publisher.daily_quota_units = 100
+            publisher.daily_upload_limit = 1  # the day's upload bucket holds one upload
             publish_batch(Quiet(), store, publisher, store.batch("demo", DAY), notifier=notifier)
         reported = kinds(receiver)
         assert reported.count(("quota_exhausted", None)) == 1
-        assert ("failed", ids[0]) in reported
+        assert ("published", ids[0]) in reported and ("failed", ids[1]) in reported
         quota = next(e for e in receiver.events.values() if e["kind"] == "quota_exhausted")
         assert quota["data"]["platform"] == "youtube" and "quota" in quota["data"]["error"].lower()

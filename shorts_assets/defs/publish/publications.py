@@ -33,7 +33,7 @@ def build_publication_asset(platform: str) -> dg.AssetsDefinition:
         channel = channels.get(channel_name)
         if platform not in channel.platforms:
             return dg.MaterializeResult(metadata={"skipped": f"{channel_name} does not publish to {platform}"})
-        publisher = platforms.publisher(platform, account=channel_name)
+        publisher = platforms.publisher(platform, account=channel_name, channel=channel)
         if publisher is None:
             return dg.MaterializeResult(
                 metadata={"skipped": f"PUBLISHER_{platform.upper()} is off while other platforms publish for real"}
@@ -63,6 +63,7 @@ def build_publication_asset(platform: str) -> dg.AssetsDefinition:
             "platform": platform,
             "simulated": platforms.simulated,
             "published": len(published),
+            "in_inbox": sum(p.status == "in_inbox" for p in records.values()),
             "failed": failed,
             "batch": table,
             "published_at_latest": max((p.published_at.timestamp() for p in published if p.published_at), default=0.0),

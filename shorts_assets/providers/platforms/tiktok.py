@@ -1,11 +1,20 @@
-"""TikTok over the Content Posting API (direct post) and the Display API.
+"""TikTok over the Content Posting API (direct post, or drafts sent to the creator's inbox) and the
+Display API.
 
-Publishing reads ``creator_info`` first and respects it: the privacy level is the first preferred
-level the creator offers, the video must fit the creator's maximum duration, and interactions the
-creator disabled stay disabled. The file is uploaded in chunks by TikTok's rules (one chunk under
-5 MB; otherwise ``floor(size / chunk)`` chunks of 5–64 MB, the last absorbing the remainder) with
-``Content-Range``, then the post's status is polled to PUBLISH_COMPLETE (and its public id) or
-FAILED with its reason. The publish id is stored the moment it is issued, so a lost answer or a
+``post_mode="direct"`` posts the video itself. It reads ``creator_info`` first and respects it: the
+configured privacy level must be one the creator's account offers (otherwise the video waits for a
+person, with a message explaining TikTok's audit rule: an app that has not passed TikTok's audit may
+only post ``SELF_ONLY``), the video must fit the creator's maximum duration, and interactions the
+creator disabled stay disabled. ``post_mode="inbox"`` uploads the video as a draft to the creator's
+TikTok inbox (``/v2/post/publish/inbox/video/init/``, scope ``video.upload``, no caption: the creator
+writes it), follows its status to ``SEND_TO_USER_INBOX`` and returns a *draft* publication; a later
+``follow_up`` reads the status again and returns the real post once the creator has posted it.
+Answers no retry can fix (a missing scope, the audit rule) raise ``NeedsManual`` saying what to do.
+
+The file is uploaded in chunks by TikTok's rules (one chunk under 5 MB; otherwise
+``floor(size / chunk)`` chunks of 5–64 MB, the last absorbing the remainder) with ``Content-Range``,
+then the post's status is polled to PUBLISH_COMPLETE (and its public id), SEND_TO_USER_INBOX (a
+draft) or FAILED with its reason. The publish id is stored the moment it is issued, so a lost answer or a
 dead process resumes by reading the status instead of posting again. The caption ends with the
 video's marker (see ``marker``): when nothing local knows a video, ``find`` lists the creator's
 videos (``/v2/video/list/``, 20 a page, newest first) and recognises it there, so even a lost
@@ -29,8 +38,9 @@ from typing import Any
 
 import httpx
 
+from shorts_assets.core.channels import TIKTOK_POST_MODES
 from shorts_assets.core.clock import utc_now
-from shorts_assets.core.errors import PartialResultError, ProviderError
+from shorts_assets.core.errors import NeedsManual, PartialResultError, ProviderError
 from shorts_assets.core.protocols import Closing
 from shorts_assets.core.state import StateStore
 from shorts_assets.core.types import Comment, MetricSnapshot, Publication, PublishRequest
@@ -46,7 +56,20 @@ MAX_CHUNK = 64 * MB
 MAX_CAPTION_UTF16 = 2200
 IDS_PER_QUERY = 20
 LIST_PAGE = 20  # /v2/video/list/ returns at most 20 videos a call
-PRIVACY_PREFERENCE = ("PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "FOLLOWER_OF_CREATOR", "SELF_ONLY")
+PRIVACY_LEVELS = ("PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "FOLLOWER_OF_CREATOR", "SELF_ONLY")
+POST_MODES = TIKTOK_POST_MODES
+AUDIT_RULE = (
+    "TikTok lets an app that has not passed its content-posting audit post only SELF_ONLY (private) videos, "
+    "to private accounts; either have the app audited by TikTok, set TIKTOK_PRIVACY_LEVEL=SELF_ONLY, "
+    "or set TIKTOK_POST_MODE=inbox to send drafts the creator posts from the TikTok app"
+)
+# Answers no retry can fix: a person must log in again with the scope, or change the configuration.
+MANUAL_CODES = {
+    "scope_not_authorized",
+    "scope_permission_missed",
+    "unaudited_client_can_only_post_to_private_accounts",
+    "privacy_level_option_mismatch",
+}
 BUDGET_CODES = {
     "spam_risk_too_many_posts",
     "spam_risk_user_banned_from_posting",
@@ -56,6 +79,7 @@ BUDGET_CODES = {
 
 PUBLISH_NS = "tiktok.publish"
 POST_NS = "tiktok.post"
+INBOX_NS = "tiktok.inbox"  # drafts sent to the creator's inbox, by video
 REFRESH_NS = "tiktok.refresh_token"
 
 
@@ -110,7 +134,8 @@ class TikTokAdapter(Closing):
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], datetime] = utc_now,
         chunk_size: int = 10 * MB,
-        privacy_preference: Sequence[str] = PRIVACY_PREFERENCE,
+        post_mode: str = "direct",
+        privacy_level: str = "PUBLIC_TO_EVERYONE",
         disable_comment: bool = False,
         disable_duet: bool = False,
         disable_stitch: bool = False,
@@ -120,11 +145,16 @@ class TikTokAdapter(Closing):
     ) -> None:
         if not MIN_CHUNK <= chunk_size <= MAX_CHUNK:
             raise ValueError(f"chunk_size must be within 5-64 MB, got {chunk_size}")
+        if post_mode not in POST_MODES:
+            raise ValueError(f"post_mode must be one of {', '.join(POST_MODES)}, got {post_mode!r}")
+        if privacy_level not in PRIVACY_LEVELS:
+            raise ValueError(f"privacy_level must be one of {', '.join(PRIVACY_LEVELS)}, got {privacy_level!r}")
         self.account = account
+        self.post_mode = post_mode
         self.state = state
         self.api_base_url = api_base_url.rstrip("/")
         self.chunk_size = chunk_size
-        self.privacy_preference = tuple(privacy_preference)
+        self.privacy_level = privacy_level
         self.disable_comment = disable_comment
         self.disable_duet = disable_duet
         self.disable_stitch = disable_stitch
@@ -189,12 +219,25 @@ class TikTokAdapter(Closing):
             content=json.dumps(body).encode() if body is not None else b"",
             params=params,
             idempotent=idempotent,
+            accept={400, 401, 403},
         )
+        code = _code(response)
+        if code in MANUAL_CODES:
+            raise self.http.failure(response, f"{what} ({self._manual_hint(code)})", NeedsManual)
         payload = self.http.json(response, what)
         if not isinstance(payload, dict) or (payload.get("error") or {}).get("code") != "ok":
             raise self.http.failure(response, what)
         data = payload.get("data")
         return data if isinstance(data, dict) else {}
+
+    @staticmethod
+    def _manual_hint(code: str) -> str:
+        if code.startswith("scope_"):
+            return (
+                "the account's login lacks the scope this call needs (video.publish to post directly, video.upload "
+                "to send drafts): log the account in again granting it"
+            )
+        return AUDIT_RULE
 
     # --- publishing ------------------------------------------------------------------------------------
 
@@ -217,7 +260,28 @@ class TikTokAdapter(Closing):
         record = {"remote_id": post_id, "url": url, "published_at": published_at.isoformat()}
         self.state.put(POST_NS, self._key(video_id), json.dumps(record))
         self.state.delete(PUBLISH_NS, self._key(video_id))
+        self.state.delete(INBOX_NS, self._key(video_id))
         return Publication("tiktok", self.account, video_id, post_id, url, published_at)
+
+    def _record_draft(self, video_id: str, marker: dict[str, Any]) -> Publication:
+        """The video sits in the creator's inbox: a draft, kept by its publish id until the creator posts it."""
+        sent_at = self.clock()
+        record = {"publish_id": marker["publish_id"], "username": marker["username"], "sent_at": sent_at.isoformat()}
+        self.state.put(INBOX_NS, self._key(video_id), json.dumps(record))
+        self.state.delete(PUBLISH_NS, self._key(video_id))
+        logger.info(f"tiktok: {video_id} is in the creator's inbox as a draft ({marker['publish_id']})")
+        return self._draft(video_id, record)
+
+    def _draft(self, video_id: str, record: dict[str, Any]) -> Publication:
+        return Publication(
+            "tiktok",
+            self.account,
+            video_id,
+            str(record["publish_id"]),
+            "",  # a draft has no public address until the creator posts it
+            datetime.fromisoformat(record["sent_at"]),
+            draft=True,
+        )
 
     def _status(self, publish_id: str, video_id: str) -> dict[str, Any]:
         return self._post(
@@ -237,15 +301,40 @@ class TikTokAdapter(Closing):
                 record["url"],
                 datetime.fromisoformat(record["published_at"]),
             )
+        draft = self.state.get(INBOX_NS, self._key(video_id))
+        if draft:
+            return self._draft(video_id, json.loads(draft))
         marker = self._marker(video_id)
         if marker is not None:
             data = self._status(marker["publish_id"], video_id)
             ids = data.get("publicaly_available_post_id") or []
             if data.get("status") == "PUBLISH_COMPLETE" and ids:
                 return self._record(video_id, str(ids[0]), marker["username"])
+            if data.get("status") == "SEND_TO_USER_INBOX":
+                return self._record_draft(video_id, marker)
             if data.get("status") in {"PROCESSING_UPLOAD", "PROCESSING_DOWNLOAD"}:
                 return None  # not posted yet, so no listing can hold it
+        if self.post_mode == "inbox":
+            return None  # a draft carries no caption of ours, so no listing can recognise it
         return self._listed(video_id)
+
+    def follow_up(self, request: PublishRequest) -> Publication | None:
+        """The real post of a video sent as a draft, once the creator has posted it from their inbox."""
+        raw = self.state.get(INBOX_NS, self._key(request.video_id))
+        if not raw:
+            return None
+        record = json.loads(raw)
+        data = self._status(str(record["publish_id"]), request.video_id)
+        ids = data.get("publicaly_available_post_id") or []
+        if data.get("status") == "PUBLISH_COMPLETE" and ids:
+            logger.info(f"tiktok: the creator posted the draft of {request.video_id} as {ids[0]}")
+            return self._record(request.video_id, str(ids[0]), record.get("username") or self.account)
+        if data.get("status") == "FAILED":
+            logger.warning(
+                f"tiktok: the draft of {request.video_id} in the creator's inbox failed "
+                f"({data.get('fail_reason') or 'no reason given'}); it stays recorded as sent, not sent again"
+            )
+        return None
 
     def _listed(self, video_id: str) -> Publication | None:
         """The creator's post whose caption carries the video's marker, newest posts first."""
@@ -301,6 +390,10 @@ class TikTokAdapter(Closing):
             raise ProviderError(f"{name}: video file {path} is missing or empty")
         size = path.stat().st_size
         marker = self._marker(video_id)
+        if marker is not None and marker.get("mode", "direct") != self.post_mode:
+            # TIKTOK_POST_MODE changed since that upload began; an unfinished upload never posts.
+            self.state.delete(PUBLISH_NS, self._key(video_id))
+            marker = None
         if marker is not None:
             data = self._status(marker["publish_id"], video_id)
             status = data.get("status")
@@ -315,29 +408,48 @@ class TikTokAdapter(Closing):
                     logger.warning(f"{exc}; starting a new upload")
                     marker = None
         if marker is None:
-            marker = self._init(request, path, size)
+            marker = self._init_inbox(request, size) if self.post_mode == "inbox" else self._init(request, size)
             self._upload(video_id, path, marker, 0)
         return self._await(video_id, marker)
 
-    def _init(self, request: PublishRequest, path: Path, size: int) -> dict[str, Any]:
-        name = f"tiktok upload of {request.video_id}"
+    def _source_info(self, size: int) -> dict[str, Any]:
+        chunk, count = chunk_plan(size, self.chunk_size)
+        return {"source": "FILE_UPLOAD", "video_size": size, "chunk_size": chunk, "total_chunk_count": count}
+
+    def _keep_marker(self, video_id: str, data: dict[str, Any], source: dict[str, Any], username: str) -> dict:
+        if not data.get("publish_id") or not data.get("upload_url"):
+            raise self.http.error(f"init of {video_id}: the answer lacks publish_id or upload_url")
+        marker = {
+            "publish_id": data["publish_id"],
+            "upload_url": data["upload_url"],
+            "size": source["video_size"],
+            "chunk_size": source["chunk_size"],
+            "count": source["total_chunk_count"],
+            "username": username,
+            "mode": self.post_mode,
+        }
+        self.state.put(PUBLISH_NS, self._key(video_id), json.dumps(marker))
+        return marker
+
+    def _init(self, request: PublishRequest, size: int) -> dict[str, Any]:
+        name = f"tiktok direct post of {request.video_id}"
         creator = self.creator_info()
-        offered = creator.get("privacy_level_options") or []
-        privacy = next((p for p in self.privacy_preference if p in offered), None)
-        if privacy is None:
-            raise ProviderError(
-                f"{name}: none of the privacy levels {list(self.privacy_preference)} is offered ({offered})"
+        offered = [str(level) for level in creator.get("privacy_level_options") or []]
+        if self.privacy_level not in offered:
+            raise NeedsManual(
+                f"{name}: the account @{creator.get('creator_username') or self.account} offers the privacy levels "
+                f"{', '.join(offered) or 'none'}, not {self.privacy_level} (TIKTOK_PRIVACY_LEVEL); {AUDIT_RULE}"
             )
         max_duration = float(creator.get("max_video_post_duration_sec") or 0)
         if max_duration and request.duration_s > max_duration:
             raise ProviderError(
                 f"{name}: duration {request.duration_s:.1f} s exceeds the creator's maximum of {max_duration:.0f} s"
             )
-        chunk, count = chunk_plan(size, self.chunk_size)
+        source = self._source_info(size)
         body = {
             "post_info": {
                 "title": self.caption(request),
-                "privacy_level": privacy,
+                "privacy_level": self.privacy_level,
                 "disable_comment": bool(self.disable_comment or creator.get("comment_disabled")),
                 "disable_duet": bool(self.disable_duet or creator.get("duet_disabled")),
                 "disable_stitch": bool(self.disable_stitch or creator.get("stitch_disabled")),
@@ -346,27 +458,21 @@ class TikTokAdapter(Closing):
                 "brand_organic_toggle": False,
                 "is_aigc": bool(request.ai_generated),
             },
-            "source_info": {
-                "source": "FILE_UPLOAD",
-                "video_size": size,
-                "chunk_size": chunk,
-                "total_chunk_count": count,
-            },
+            "source_info": source,
         }
         # An init whose answer is lost never receives bytes, so it never posts; re-sending is safe.
         data = self._post("/v2/post/publish/video/init/", what=f"init of {request.video_id}", body=body)
-        if not data.get("publish_id") or not data.get("upload_url"):
-            raise self.http.error(f"init of {request.video_id}: the answer lacks publish_id or upload_url")
-        marker = {
-            "publish_id": data["publish_id"],
-            "upload_url": data["upload_url"],
-            "size": size,
-            "chunk_size": chunk,
-            "count": count,
-            "username": creator.get("creator_username") or self.account,
-        }
-        self.state.put(PUBLISH_NS, self._key(request.video_id), json.dumps(marker))
-        return marker
+        return self._keep_marker(request.video_id, data, source, creator.get("creator_username") or self.account)
+
+    def _init_inbox(self, request: PublishRequest, size: int) -> dict[str, Any]:
+        """A draft upload: the inbox endpoint takes the file's description only, the creator writes the rest."""
+        source = self._source_info(size)
+        data = self._post(
+            "/v2/post/publish/inbox/video/init/",
+            what=f"inbox init of {request.video_id}",
+            body={"source_info": source},
+        )
+        return self._keep_marker(request.video_id, data, source, self.account)
 
     def _upload(self, video_id: str, path: Path, marker: dict[str, Any], uploaded: int) -> None:
         size, chunk, count = marker["size"], marker["chunk_size"], marker["count"]
@@ -395,6 +501,8 @@ class TikTokAdapter(Closing):
             ids = data.get("publicaly_available_post_id") or []
             if status == "PUBLISH_COMPLETE" and ids:
                 return self._record(video_id, str(ids[0]), marker["username"])
+            if status == "SEND_TO_USER_INBOX":
+                return self._record_draft(video_id, marker)
             if status == "FAILED":
                 self.state.delete(PUBLISH_NS, self._key(video_id))
                 raise ProviderError(f"{name} failed: {data.get('fail_reason') or 'no reason given'}")

@@ -8,10 +8,17 @@ description ends with the video's marker (see ``marker``): when nothing local kn
 lists the channel's uploads playlist (``channels.list mine=true``, then ``playlistItems.list``, a
 unit a page) and recognises it there, so even a lost database never uploads a video twice.
 
+Every upload states its audience (``selfDeclaredMadeForKids``, from the channel's ``made_for_kids``):
+an upload without it is left incomplete in YouTube Studio. Once the video exists its generated JPEG
+is set as the thumbnail (``thumbnails.set``, at most 2 MB). A thumbnail that fails never fails the
+publication: it stays pending in the state store (``youtube.thumbnail``, written before the upload
+starts, so even a process that died mid-upload leaves it) and ``follow_up`` sets it on a later run.
+
 Quota is counted per Pacific day in the state store before each call; an upload that cannot fit is
-not started, and a ``quotaExceeded`` answer stops every call until midnight Pacific. In ``units``
-mode an upload costs 1600 of the daily 10,000 units; in ``buckets`` mode uploads have their own
-bucket of 100 a day.
+not started, and a ``quotaExceeded`` answer stops every call until midnight Pacific. The ``current``
+model (the API's today) gives uploads their own bucket of 100 a day, apart from the 10,000 units
+every other call spends (thumbnails.set 50, a list page 1); the ``legacy`` model charges an upload
+1600 of the 10,000 units.
 
 Metrics come from ``videos.list`` (statistics, 50 ids per call) and from the Analytics API (per-video
 rows for the same 50 ids). The Analytics API lags by up to two days: while it has no row for a
@@ -67,7 +74,13 @@ PACIFIC = ZoneInfo("America/Los_Angeles")
 LIVE_STATUSES = {"uploaded", "processed"}
 ANALYTICS_METRICS = ("views", "estimatedMinutesWatched", "averageViewPercentage", "shares")
 
+QUOTA_MODELS = ("current", "legacy")
+UPLOADS_API = "youtube.videos.insert"  # the current model's own bucket of uploads
+THUMBNAIL_COST = 50
+MAX_THUMBNAIL_BYTES = 2 * 1024 * 1024
+
 SESSION_NS = "youtube.session"
+THUMBNAIL_NS = "youtube.thumbnail"  # thumbnails still to set, by video
 VIDEO_NS = "youtube.video"
 FAILED_NS = "youtube.failed"
 
@@ -132,7 +145,7 @@ class YouTubeAdapter(Closing):
         privacy_status: str = "public",
         made_for_kids: bool = False,
         default_language: str | None = None,
-        quota_mode: str = "units",
+        quota_model: str = "current",
         daily_quota_units: int = 10_000,
         upload_cost_units: int = 1600,
         daily_upload_limit: int = 100,
@@ -146,8 +159,10 @@ class YouTubeAdapter(Closing):
             raise ValueError(f"chunk_size must be a positive multiple of {CHUNK_ALIGN} bytes, got {chunk_size}")
         if privacy_status not in {"public", "unlisted", "private"}:
             raise ValueError(f"privacy_status must be public, unlisted or private, got {privacy_status!r}")
-        if quota_mode not in {"units", "buckets"}:
-            raise ValueError(f"quota_mode must be 'units' or 'buckets', got {quota_mode!r}")
+        if quota_model not in QUOTA_MODELS:
+            raise ValueError(f"quota_model must be one of {', '.join(QUOTA_MODELS)}, got {quota_model!r}")
+        if not isinstance(made_for_kids, bool):
+            raise ValueError(f"made_for_kids must be true or false, got {made_for_kids!r}")
         self.account = account
         self.state = state
         self.api_base_url = api_base_url.rstrip("/")
@@ -159,7 +174,7 @@ class YouTubeAdapter(Closing):
         self.privacy_status = privacy_status
         self.made_for_kids = made_for_kids
         self.default_language = default_language
-        self.quota_mode = quota_mode
+        self.quota_model = quota_model
         self.daily_quota_units = daily_quota_units
         self.upload_cost_units = upload_cost_units
         self.daily_upload_limit = daily_upload_limit
@@ -234,6 +249,10 @@ class YouTubeAdapter(Closing):
     def quota_used(self) -> int:
         """Data API units counted today (Pacific)."""
         return self.state.quota_used("youtube", self.pacific_day())
+
+    def uploads_counted(self) -> int:
+        """Uploads counted today (Pacific) in the current model's own bucket."""
+        return self.state.quota_used(UPLOADS_API, self.pacific_day())
 
     def _call(self, method: str, url: str, *, what: str, units: int = 1, **kwargs: Any) -> httpx.Response:
         """A Data API call: quota counted first, quotaExceeded stops the day."""
@@ -471,18 +490,73 @@ class YouTubeAdapter(Closing):
         total = path.stat().st_size
         if total == 0:
             raise ProviderError(f"{name}: video file {path} is empty")
+        self._want_thumbnail(request)
         created = self._upload(request.video_id, path, total, resource)
         publication = self._record_resource(request.video_id, created)
         self._check_upload_status(request.video_id, publication.remote_id, created.get("status") or {})
         self._await_processing(request.video_id, publication.remote_id)
+        self._set_thumbnail(request.video_id)
         return publication
+
+    # --- thumbnails ------------------------------------------------------------------------------
+
+    def _want_thumbnail(self, request: PublishRequest) -> None:
+        """Note the thumbnail to set before the upload starts, so no crash loses it."""
+        key = self._key(request.video_id)
+        if self.state.get(THUMBNAIL_NS, key) is None:
+            self.state.put(THUMBNAIL_NS, key, json.dumps({"path": str(request.thumbnail_path), "attempts": 0}))
+
+    def thumbnail_pending(self, video_id: str) -> bool:
+        """Whether the video's thumbnail is still to be set."""
+        return self.state.get(THUMBNAIL_NS, self._key(video_id)) is not None
+
+    def follow_up(self, request: PublishRequest) -> Publication | None:
+        """Set a thumbnail that an earlier run could not; the publication itself never changes."""
+        if self.thumbnail_pending(request.video_id):
+            self._set_thumbnail(request.video_id)
+        return None
+
+    def _set_thumbnail(self, video_id: str) -> bool:
+        """Set the pending thumbnail of an uploaded video; True once set. A failure is logged and kept
+        pending for the next run, never raised: the video is published either way."""
+        key = self._key(video_id)
+        raw = self.state.get(THUMBNAIL_NS, key)
+        stored = self._stored_publication(video_id)
+        if raw is None or stored is None:
+            return False
+        pending = json.loads(raw)
+        path = Path(pending["path"])
+        name = f"youtube thumbnail of {video_id} ({stored.remote_id})"
+        if not path.is_file() or not 0 < path.stat().st_size <= MAX_THUMBNAIL_BYTES:
+            size = f"{path.stat().st_size} bytes" if path.is_file() else "missing"
+            logger.warning(f"{name}: {path} is {size}, not a JPEG of 1 byte to 2 MB; the video keeps YouTube's own")
+            self.state.delete(THUMBNAIL_NS, key)
+            return False
+        content_type = "image/png" if path.suffix.lower() == ".png" else "image/jpeg"
+        try:
+            self._call(
+                "POST",
+                f"{self.upload_base_url}/thumbnails/set",
+                what=f"thumbnails.set of {video_id}",
+                units=THUMBNAIL_COST,
+                params={"videoId": stored.remote_id},
+                headers={"Content-Type": content_type},
+                content=path.read_bytes(),
+            )
+        except ProviderError as exc:
+            pending.update(attempts=int(pending.get("attempts", 0)) + 1, error=str(exc)[:500])
+            self.state.put(THUMBNAIL_NS, key, json.dumps(pending))
+            logger.warning(f"{name} was not set: {exc}; the video is published, the thumbnail is retried next run")
+            return False
+        self.state.delete(THUMBNAIL_NS, key)
+        return True
 
     def _start_session(self, video_id: str, total: int, resource: dict[str, Any]) -> str:
         what = f"upload of {video_id}: start session"
-        if self.quota_mode == "units":
+        if self.quota_model == "legacy":
             self._spend(self.upload_cost_units, what)
         else:
-            self._spend(1, what, api="youtube.videos.insert", limit=self.daily_upload_limit)
+            self._spend(1, what, api=UPLOADS_API, limit=self.daily_upload_limit)
         try:
             response = self.http.request(
                 "POST",
@@ -500,10 +574,10 @@ class YouTubeAdapter(Closing):
             )
         except BudgetExhausted as exc:
             if "quotaExceeded" in str(exc):
-                if self.quota_mode == "units":
+                if self.quota_model == "legacy":
                     self._exhaust("youtube", self.daily_quota_units)
                 else:
-                    self._exhaust("youtube.videos.insert", self.daily_upload_limit)
+                    self._exhaust(UPLOADS_API, self.daily_upload_limit)
                 raise BudgetExhausted(f"{exc}; no more YouTube uploads until midnight Pacific") from None
             raise
         location = response.headers.get("location")

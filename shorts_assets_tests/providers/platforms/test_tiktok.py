@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 import httpx
 import pytest
 
-from shorts_assets.core.errors import AuthRevoked, BudgetExhausted, ProviderError
+from shorts_assets.core.errors import AuthRevoked, BudgetExhausted, NeedsManual, ProviderError
 from shorts_assets.core.state import MemoryStateStore
 from shorts_assets.core.types import Publication
 from shorts_assets.fakes.server import FakeServer, Fault
@@ -101,11 +101,11 @@ def test_privacy_and_duration_come_from_creator_info(fake, make, tmp_path):
     app.creator["max_video_post_duration_sec"] = 30
     video, thumb = media(tmp_path)
     with pytest.raises(ProviderError, match="exceeds the creator's maximum of 30 s"):
-        make().publish(publish_request(video, thumb, duration_s=42.0))
-    make().publish(publish_request(video, thumb, duration_s=20.0))
+        make(privacy_level="SELF_ONLY").publish(publish_request(video, thumb, duration_s=42.0))
+    make(privacy_level="SELF_ONLY").publish(publish_request(video, thumb, duration_s=20.0))
     assert next(r for name, r in app.requests if name == "init").json()["post_info"]["privacy_level"] == "SELF_ONLY"
-    with pytest.raises(ProviderError, match="none of the privacy levels"):
-        make(privacy_preference=("PUBLIC_TO_EVERYONE",)).publish(publish_request(video, thumb, video_id="b"))
+    with pytest.raises(NeedsManual, match="offers the privacy levels SELF_ONLY, not PUBLIC_TO_EVERYONE"):
+        make().publish(publish_request(video, thumb, video_id="b", duration_s=20.0))
 
 
 def test_failed_processing_reports_its_reason_and_allows_a_new_post(fake, make, state, tmp_path):
@@ -270,3 +270,141 @@ def test_the_video_list_refuses_what_the_real_one_refuses(fake, make):
         no_fields = client.post("/v2/video/list/", json={"max_count": 5})
         unknown = client.post("/v2/video/list/", params={"fields": "id,secret"}, json={})
     assert [r.json()["error"]["code"] for r in (too_many, no_fields, unknown)] == ["invalid_params"] * 3
+
+
+# --- TikTok as it is for unaudited apps: the audit rule and the inbox (draft) mode ---------------------
+
+
+def test_an_unaudited_client_posting_public_is_refused_with_the_audit_rule(tmp_path):
+    app = FakeTikTok(audited=False)  # the account offers PUBLIC, the app's audit is missing
+    with FakeServer(app) as server:
+        adapter = TikTokAdapter(
+            client_key=app.client_key,
+            client_secret=app.client_secret,
+            refresh_token="rft.refresh-0",
+            state=MemoryStateStore(),
+            api_base_url=server.url,
+            sleep=Sleeps(),
+        )
+        video, thumb = media(tmp_path)
+        with pytest.raises(NeedsManual) as refused:
+            adapter.publish(publish_request(video, thumb))
+        assert "unaudited_client_can_only_post_to_private_accounts" in str(refused.value)
+        assert "not passed its content-posting audit post only SELF_ONLY" in str(refused.value)
+        assert "TIKTOK_POST_MODE=inbox" in str(refused.value)
+        assert app.calls["init"] == 1 and app.posted == 0  # refused once, not retried
+        private = TikTokAdapter(
+            client_key=app.client_key,
+            client_secret=app.client_secret,
+            refresh_token=next(iter(app.refresh_tokens)),
+            state=MemoryStateStore(),
+            api_base_url=server.url,
+            sleep=Sleeps(),
+            privacy_level="SELF_ONLY",
+        )
+        private.publish(publish_request(video, thumb, video_id="vid-0002"))
+        assert app.posted == 1
+        adapter.close()
+        private.close()
+
+
+def test_a_privacy_level_the_account_does_not_offer_is_refused_before_any_upload(fake, make, tmp_path):
+    app, _ = fake
+    app.add_account("rft.private-creator", privacy_level_options=["SELF_ONLY"])
+    video, thumb = media(tmp_path)
+    with pytest.raises(NeedsManual, match="@creator2 offers the privacy levels SELF_ONLY, not PUBLIC_TO_EVERYONE"):
+        make(refresh_token="rft.private-creator", account="private").publish(publish_request(video, thumb))
+    assert app.calls["init"] == 0 and app.calls["upload.put"] == 0
+    make().publish(publish_request(video, thumb))  # the other account, offering PUBLIC, is unaffected
+    assert app.posted == 1
+
+
+def test_inbox_mode_sends_a_draft_and_follows_it_to_the_inbox(fake, make, state, tmp_path):
+    app, _ = fake
+    video, thumb = media(tmp_path)
+    adapter = make(post_mode="inbox")
+    draft = adapter.publish(publish_request(video, thumb))
+    init = next(r for name, r in app.requests if name == "inbox.init")
+    assert init.json() == {
+        "source_info": {
+            "source": "FILE_UPLOAD",
+            "video_size": 600 * 1024,
+            "chunk_size": 600 * 1024,
+            "total_chunk_count": 1,
+        }
+    }
+    assert app.calls["init"] == 0 and app.calls["creator_info"] == 0  # a draft is no direct post
+    assert draft.draft and draft.url == "" and draft.remote_id in app.publishes
+    assert app.publishes[draft.remote_id].status == "SEND_TO_USER_INBOX" and app.posted == 0
+    assert make(post_mode="inbox").publish(publish_request(video, thumb)) == draft  # never sent twice
+    assert len(app.publishes) == 1
+
+    request = publish_request(video, thumb)
+    assert adapter.follow_up(request) is None  # the creator has not posted it yet
+    post_id = app.creator_posts(draft.remote_id)
+    posted = make(post_mode="inbox").follow_up(request)
+    assert posted is not None and not posted.draft
+    assert posted.remote_id == post_id and posted.url.endswith(f"/video/{post_id}")
+    assert make(post_mode="inbox").find("vid-0001") == posted
+    assert not state.namespace("tiktok.inbox")
+
+
+def test_inbox_mode_needs_the_video_upload_scope(fake, make, tmp_path):
+    app, _ = fake
+    app.add_account("rft.no-upload", scopes=("user.info.basic", "video.publish", "video.list"))
+    video, thumb = media(tmp_path)
+    with pytest.raises(NeedsManual, match="log the account in again.*scope_not_authorized.*video.upload"):
+        make(refresh_token="rft.no-upload", account="other", post_mode="inbox").publish(publish_request(video, thumb))
+    assert not app.publishes
+
+
+def test_a_draft_that_fails_processing_is_sent_afresh(fake, make, state, tmp_path):
+    app, _ = fake
+    app.next_outcomes = [("FAILED", "file_format_check_failed")]
+    video, thumb = media(tmp_path)
+    with pytest.raises(ProviderError, match="failed: file_format_check_failed"):
+        make(post_mode="inbox").publish(publish_request(video, thumb))
+    assert not state.namespace("tiktok.inbox")
+    assert make(post_mode="inbox").publish(publish_request(video, thumb)).draft
+    assert len(app.drafts()) == 1
+
+
+def test_a_full_inbox_is_a_spent_budget(fake, make, tmp_path):
+    app, _ = fake
+    video, thumb = media(tmp_path)
+    adapter = make(post_mode="inbox")
+    for i in range(5):
+        adapter.publish(publish_request(video, thumb, video_id=f"d{i}"))
+    with pytest.raises(BudgetExhausted, match="spam_risk_too_many_pending_share"):
+        adapter.publish(publish_request(video, thumb, video_id="d5"))
+    assert len(app.drafts()) == 5
+
+
+def test_the_fake_inbox_takes_source_info_only(fake, make):
+    app, server = fake
+    make().find("vid-0042")
+    token = next(iter(app.access_tokens))
+    source = {"source": "FILE_UPLOAD", "video_size": 1000, "chunk_size": 1000, "total_chunk_count": 1}
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    with httpx.Client(base_url=server.url, headers=headers) as client:
+        with_post = client.post(
+            "/v2/post/publish/inbox/video/init/", json={"post_info": {"title": "x"}, "source_info": source}
+        )
+        alone = client.post("/v2/post/publish/inbox/video/init/", json={"source_info": source})
+    assert with_post.status_code == 400 and with_post.json()["error"]["code"] == "invalid_params"
+    assert alone.json()["error"]["code"] == "ok" and "upload_url" in alone.json()["data"]
+
+
+def test_an_unknown_post_mode_is_refused(make):
+    with pytest.raises(ValueError, match="post_mode must be one of direct, inbox"):
+        make(post_mode="drafts")
+
+
+def test_inbox_faults_are_retried_and_a_lost_status_answer_is_read_again(fake, make, tmp_path):
+    app, _ = fake
+    app.inject("inbox.init", Fault.answer(500, {"data": {}, "error": {"code": "internal_error", "message": "oops"}}))
+    app.inject("status", Fault.drop_after())
+    video, thumb = media(tmp_path)
+    draft = make(post_mode="inbox").publish(publish_request(video, thumb))
+    assert draft.draft and app.calls["inbox.init"] == 2
+    assert [p.id for p in app.drafts()] == [draft.remote_id]  # one draft in the inbox, not two

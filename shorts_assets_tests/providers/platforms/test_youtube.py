@@ -278,9 +278,10 @@ def test_a_revoked_grant_marks_the_account_and_fails_fast(fake, make, state, tmp
     assert app.created_videos == 0
 
 
-def test_an_upload_that_cannot_fit_the_quota_is_not_started(fake, make, state, tmp_path):
+def test_an_upload_that_cannot_fit_the_legacy_quota_is_not_started(fake, make, state, tmp_path):
     app, _ = fake
-    adapter = make()
+    app.quota_model = "legacy"
+    adapter = make(quota_model="legacy")
     state.add_quota("youtube", adapter.pacific_day(), 10_000 - 1599)
     video, thumb = media(tmp_path)
     with pytest.raises(BudgetExhausted, match="cannot fit"):
@@ -288,11 +289,23 @@ def test_an_upload_that_cannot_fit_the_quota_is_not_started(fake, make, state, t
     assert app.calls["videos.insert"] == 0
 
 
+def test_an_upload_that_cannot_fit_the_current_upload_bucket_is_not_started(fake, make, state, tmp_path):
+    app, _ = fake
+    adapter = make()
+    state.add_quota("youtube.videos.insert", adapter.pacific_day(), 100)
+    video, thumb = media(tmp_path)
+    with pytest.raises(BudgetExhausted, match="youtube.videos.insert quota .* cannot fit"):
+        adapter.publish(publish_request(video, thumb))
+    assert app.calls["videos.insert"] == 0
+    assert adapter.quota_used() == 2  # the 10,000-unit bucket only paid for the look for an earlier upload
+
+
 def test_quota_exceeded_stops_for_the_day(fake, make, state, tmp_path):
     app, _ = fake
+    app.quota_model = "legacy"
     app.quota_used = app.daily_quota - 100  # the look for an earlier upload fits, the upload does not
     video, thumb = media(tmp_path)
-    adapter = make()
+    adapter = make(quota_model="legacy")
     with pytest.raises(BudgetExhausted, match="quotaExceeded.*until midnight Pacific"):
         adapter.publish(publish_request(video, thumb))
     assert app.calls["videos.insert"] == 1  # not retried
@@ -305,37 +318,44 @@ def test_quota_exceeded_stops_for_the_day(fake, make, state, tmp_path):
     assert app.created_videos == 0
 
 
-def test_quota_is_counted_per_call(fake, make, tmp_path):
+def test_the_legacy_model_charges_an_upload_1600_units(fake, make, state, tmp_path):
     app, _ = fake
+    app.quota_model = "legacy"
+    adapter = make(processing_polls=1, quota_model="legacy")
+    video, thumb = media(tmp_path)
+    adapter.publish(publish_request(video, thumb))
+    # The upload, the thumbnail, one status poll, and the look for an earlier upload: channels.list and a page.
+    assert adapter.quota_used() == 1600 + 50 + 1 + 2 == app.quota_used
+    assert state.quota_used("youtube.videos.insert", adapter.pacific_day()) == 0
+
+
+def test_the_current_model_counts_uploads_in_their_own_bucket(fake, make, state, tmp_path):
+    app, _ = fake
+    assert app.quota_model == "current"  # the fake, like the adapter, defaults to the API's model of today
     adapter = make(processing_polls=1)
     video, thumb = media(tmp_path)
     adapter.publish(publish_request(video, thumb))
-    # The upload, one status poll, and the look for an earlier upload: channels.list and one page.
-    assert adapter.quota_used() == 1600 + 1 + 2 == app.quota_used
+    day = adapter.pacific_day()
+    assert adapter.uploads_counted() == state.quota_used("youtube.videos.insert", day) == 1 == app.uploads_today
+    assert adapter.quota_used() == 50 + 1 + 2 == app.quota_used  # thumbnail, status poll, look for the upload
 
 
-def test_buckets_mode_counts_uploads_separately(fake, state, tmp_path):
-    app = FakeYouTube(quota_mode="buckets")
-    with FakeServer(app) as server:
-        adapter = YouTubeAdapter(
-            client_id=app.client_id,
-            client_secret=app.client_secret,
-            refresh_token="1//refresh-token-value",
-            state=state,
-            account="demo",
-            api_base_url=f"{server.url}/youtube/v3",
-            upload_base_url=f"{server.url}/upload/youtube/v3",
-            token_url=f"{server.url}/token",
-            quota_mode="buckets",
-            sleep=Sleeps(),
-            chunk_size=CHUNK_ALIGN,
-        )
-        video, thumb = media(tmp_path)
+def test_the_current_models_upload_bucket_exhausted_stops_uploads_not_reads(fake, make, state, tmp_path):
+    app, _ = fake
+    app.uploads_today = app.daily_uploads
+    adapter = make()
+    video, thumb = media(tmp_path)
+    with pytest.raises(BudgetExhausted, match="no more YouTube uploads until midnight Pacific"):
         adapter.publish(publish_request(video, thumb))
-        day = adapter.pacific_day()
-        assert state.quota_used("youtube.videos.insert", day) == 1
-        assert state.quota_used("youtube", day) == 2  # only the look for an earlier upload
-        adapter.close()
+    assert adapter.uploads_counted() == 100
+    assert adapter.quota_used() < 10_000
+    pub = Publication("youtube", "demo", "v", "AAAAAAAAAAA", "u", datetime.now(timezone.utc))
+    assert adapter.fetch_metrics([pub], datetime.now(timezone.utc)) == []  # reads still work
+
+
+def test_an_unknown_quota_model_is_refused(make):
+    with pytest.raises(ValueError, match="quota_model must be one of current, legacy"):
+        make(quota_model="units")
 
 
 @pytest.mark.parametrize("outcome", ["failed", "rejected"])
@@ -558,3 +578,134 @@ def test_the_listing_follows_the_real_request_shapes(fake, make):
     assert unknown.status_code == 404 and unknown.json()["error"]["errors"][0]["reason"] == "playlistNotFound"
     assert too_many.status_code == 400
     assert unauthorised.status_code == 401
+
+
+# --- thumbnails and the audience ----------------------------------------------------------------------
+
+
+def test_the_generated_jpeg_is_set_as_the_thumbnail_after_the_upload(fake, make, state, tmp_path):
+    app, _ = fake
+    video, thumb = media(tmp_path)
+    adapter = make()
+    publication = adapter.publish(publish_request(video, thumb))
+    names = [name for name, _ in app.requests]
+    assert names.index("thumbnails.set") > names.index("videos.insert")
+    call = next(r for name, r in app.requests if name == "thumbnails.set")
+    assert call.query == {"videoId": publication.remote_id}
+    assert call.headers["content-type"] == "image/jpeg"
+    assert app.videos[publication.remote_id].thumbnail == thumb.read_bytes()
+    assert not adapter.thumbnail_pending("vid-0001") and not state.namespace("youtube.thumbnail")
+
+
+@pytest.mark.parametrize(
+    ("fault", "times"),
+    [
+        (Fault.answer(500, {"error": {"code": 500, "message": "busy", "errors": [{"reason": "backendError"}]}}), 4),
+        (Fault.answer(403, {"error": {"code": 403, "message": "no", "errors": [{"reason": "forbidden"}]}}), 1),
+    ],
+    ids=["500-every-retry", "403"],
+)
+def test_a_failed_thumbnail_leaves_the_video_published_and_a_later_run_sets_it(
+    fake, make, state, tmp_path, fault, times
+):
+    app, _ = fake
+    app.inject("thumbnails.set", *[fault] * times)  # a 500 is retried (4 attempts), a 403 is not
+    video, thumb = media(tmp_path)
+    request = publish_request(video, thumb)
+    publication = make().publish(request)  # no exception: the video is up
+    assert app.created_videos == 1 and app.videos[publication.remote_id].thumbnail is None
+    later = make()
+    assert later.thumbnail_pending("vid-0001")
+    assert "thumbnails.set" in json.loads(state.namespace("youtube.thumbnail")["demo:vid-0001"])["error"]
+
+    assert later.follow_up(request) is None  # the next run: the publication itself is unchanged
+    assert app.videos[publication.remote_id].thumbnail == thumb.read_bytes()
+    assert not later.thumbnail_pending("vid-0001")
+    calls = app.calls["thumbnails.set"]
+    later.follow_up(request)
+    assert app.calls["thumbnails.set"] == calls  # set once, not again
+    assert app.created_videos == 1
+
+
+def test_a_thumbnail_that_cannot_fit_the_quota_waits_for_the_next_day(fake, make, state, tmp_path):
+    app, _ = fake
+    adapter = make()
+    state.add_quota("youtube", adapter.pacific_day(), 10_000 - 51)  # the reads fit, the 50 units do not
+    video, thumb = media(tmp_path)
+    adapter.publish(publish_request(video, thumb))
+    assert app.created_videos == 1 and app.calls["thumbnails.set"] == 0
+    assert adapter.thumbnail_pending("vid-0001")
+
+
+def test_a_thumbnail_over_2_mb_is_never_sent(fake, make, tmp_path):
+    app, _ = fake
+    video, thumb = media(tmp_path)
+    thumb.write_bytes(b"\xff\xd8\xff" + b"\0" * (2 * 1024 * 1024))
+    adapter = make()
+    adapter.publish(publish_request(video, thumb))
+    assert app.created_videos == 1 and app.calls["thumbnails.set"] == 0
+    assert not adapter.thumbnail_pending("vid-0001")  # given up: retrying cannot shrink it
+
+
+def test_the_fake_thumbnails_set_enforces_the_real_rules(fake, make, tmp_path):
+    app, server = fake
+    video, thumb = media(tmp_path)
+    mine = make().publish(publish_request(video, thumb)).remote_id
+    other = app.add_video(channel_id="UCsomeoneElse00000000000").id
+    token = next(iter(app.access_tokens))
+    url = f"{server.url}/upload/youtube/v3/thumbnails/set"
+    jpeg = {"Authorization": f"Bearer {token}", "Content-Type": "image/jpeg"}
+
+    def reason(response):
+        return response.json()["error"]["errors"][0]["reason"]
+
+    with httpx.Client() as client:
+        assert client.post(url, params={"videoId": mine}, content=b"\xff\xd8\xff", headers=jpeg).status_code == 200
+        unauthorized = client.post(url, params={"videoId": mine}, content=b"\xff\xd8\xff")
+        missing = client.post(url, params={"videoId": "nope"}, content=b"\xff\xd8\xff", headers=jpeg)
+        foreign = client.post(url, params={"videoId": other}, content=b"\xff\xd8\xff", headers=jpeg)
+        gif = client.post(
+            url, params={"videoId": mine}, content=b"GIF89a", headers={**jpeg, "Content-Type": "image/gif"}
+        )
+        big = client.post(url, params={"videoId": mine}, content=b"\xff\xd8\xff" * 800_000, headers=jpeg)
+    assert unauthorized.status_code == 401
+    assert (missing.status_code, reason(missing)) == (404, "videoNotFound")
+    assert (foreign.status_code, reason(foreign)) == (403, "forbidden")
+    assert (gif.status_code, reason(gif)) == (400, "invalidImage")
+    assert (big.status_code, reason(big)) == (413, "mediaBodyTooLarge")
+
+
+def test_made_for_kids_is_sent_explicitly_and_the_fake_refuses_an_unset_audience(fake, make, tmp_path):
+    app, server = fake
+    video, thumb = media(tmp_path)
+    make(made_for_kids=True).publish(publish_request(video, thumb))
+    body = next(r for name, r in app.requests if name == "videos.insert").json()
+    assert body["status"]["selfDeclaredMadeForKids"] is True
+    assert next(iter(app.videos.values())).status["madeForKids"] is True
+    token = next(iter(app.access_tokens))
+    with httpx.Client() as client:
+        unset = client.post(
+            f"{server.url}/upload/youtube/v3/videos",
+            params={"uploadType": "resumable", "part": "snippet,status"},
+            headers={
+                "Authorization": f"Bearer {token}",
+                "Content-Type": "application/json; charset=UTF-8",
+                "X-Upload-Content-Length": "1000",
+                "X-Upload-Content-Type": "video/mp4",
+            },
+            content=json.dumps({"snippet": {"title": "t"}, "status": {"privacyStatus": "public"}}),
+        )
+    assert unset.status_code == 400 and "selfDeclaredMadeForKids must be set" in unset.text
+    with pytest.raises(ValueError, match="made_for_kids must be true or false"):
+        make(made_for_kids="no")
+
+
+def test_a_thumbnail_refused_for_quota_by_youtube_stays_pending_and_closes_the_day(fake, make, tmp_path):
+    app, _ = fake
+    video, thumb = media(tmp_path)
+    adapter = make()
+    app.quota_used = app.daily_quota - 10  # another client of the project spent the day: ours does not know
+    publication = adapter.publish(publish_request(video, thumb))
+    assert app.videos[publication.remote_id].thumbnail is None and adapter.thumbnail_pending("vid-0001")
+    assert app.calls["thumbnails.set"] == 1  # quotaExceeded is not retried
+    assert adapter.quota_used() == 10_000  # the bucket is closed until midnight Pacific
