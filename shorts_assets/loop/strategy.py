@@ -1,7 +1,8 @@
 """The strategy update: what a channel makes next, learned from its trailing cohorts and its previous date.
 
-The learning state carries every (video, platform)'s newest scored signals from one date to the
-next; the cohorts of the trailing week are re-read because they are still maturing. The decision is
+The learning state carried from one date to the next is of bounded size (see learning.state): the
+trailing week's observations whole, re-read every day because they are still maturing, and the
+decayed sufficient statistics of everything older. The decision is
 Thompson sampling over a Bayesian model of the arms' effects, shrunk toward the effects the other
 channels in the database have learned, steered by the channel's A/B experiments (a dimension under
 test is split evenly between its two contenders; a decided winner is promoted). The summary carries
