@@ -89,7 +89,7 @@ class Engine(Policy):
             today=START + timedelta(days=day),
             ledger=self.ledger,
         )
-        self.state, self.allocation = learned.state, learned.allocation
+        self.state, self.allocation, self.last = learned.state, learned.allocation, learned
 
     def experiment_counts(self) -> dict[str, int]:
         return {
