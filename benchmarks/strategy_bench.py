@@ -41,7 +41,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from shorts_assets.core.arms import ARM_SPACE  # noqa: E402
+from shorts_assets.core.arms import ARM_SPACE, platform_arms  # noqa: E402
 from shorts_assets.core.types import PLATFORMS, Publication
 from shorts_assets.learning import Observation, Reference, choose_arms, score, signals  # noqa: E402
 from shorts_assets.learning.experiments import ENDED, Experiment  # noqa: E402
@@ -89,7 +89,7 @@ class Engine(Policy):
             today=START + timedelta(days=day),
             ledger=self.ledger,
         )
-        self.state, self.allocation = learned.state, learned.allocation
+        self.state, self.allocation, self.last = learned.state, learned.allocation, learned
 
     def experiment_counts(self) -> dict[str, int]:
         return {
@@ -169,7 +169,8 @@ class Oracle(Policy):
 
 def post(outbox: Path, account: str, platform: str, video_id: str, arms: dict[str, str], day: date) -> Publication:
     remote_id = f"{platform[:2]}{zlib.crc32(video_id.encode()):08x}"
-    published_at = datetime.combine(day, dtime(int(arms["posting_hour"])), tzinfo=timezone.utc)
+    hour = platform_arms(arms, platform)["posting_hour"]  # the platform's own hour, where the video has one
+    published_at = datetime.combine(day, dtime(int(hour)), tzinfo=timezone.utc)
     folder = outbox / platform / account / remote_id
     folder.mkdir(parents=True, exist_ok=True)
     manifest = {
@@ -268,7 +269,11 @@ def normalised(result: SeedResult, window: range) -> dict[str, float]:
         shifted = bool(prefs.shift_on and on >= prefs.shift_on)
         if shifted not in bounds:
             ranked = prefs.ranked_recipes(on)
-            bounds[shifted] = (float(np.mean([q for q, _ in ranked])), ranked[0][0])
+            # the oracle may post at each platform's own best hour, as the engine may
+            bounds[shifted] = (
+                float(np.mean([q for q, _ in ranked])),
+                prefs.expected_quality(prefs.best_arms(on), None, on),
+            )
         random_q, oracle_q = bounds[shifted]
         for name, by_day in result.arms.items():
             for arms in by_day[d]:

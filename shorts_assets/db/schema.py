@@ -113,7 +113,7 @@ content_strategy = sa.Table(
     sa.Column("strategy_date", sa.Date, nullable=False),
     sa.Column("videos_per_day", sa.Integer, nullable=False),
     sa.Column("allocation", sa.JSON, nullable=False),  # dimension -> value -> share
-    sa.Column("state", sa.JSON, nullable=False),  # the learning state carried to the next date
+    sa.Column("state", sa.JSON, nullable=False),  # the learning state carried to the next date (learning.state)
     sa.Column("summary", sa.JSON, nullable=False),
     sa.Column("created_at", UTC_DATETIME, nullable=False),
     sa.Column("run_id", sa.String(64)),  # the run that wrote this version

@@ -679,12 +679,15 @@ class Store:
         )
 
     def channel_video_arms(self, channel: str, through: date) -> dict[str, dict[str, Any]]:
-        """Every scripted video of a channel up to a date: id -> {arms, batch_date}."""
-        query = sa.select(video_requests.c.video_id, video_requests.c.arms, video_requests.c.batch_date).where(
-            video_requests.c.channel == channel, video_requests.c.batch_date <= through
-        )
+        """Every scripted video of a channel up to a date: id -> {arms, batch_date, forced_arms}."""
+        query = sa.select(
+            video_requests.c.video_id, video_requests.c.arms, video_requests.c.batch_date, video_requests.c.forced_arms
+        ).where(video_requests.c.channel == channel, video_requests.c.batch_date <= through)
         with self.engine.connect() as conn:
-            return {r.video_id: {"arms": dict(r.arms), "batch_date": r.batch_date} for r in conn.execute(query)}
+            return {
+                r.video_id: {"arms": dict(r.arms), "batch_date": r.batch_date, "forced_arms": list(r.forced_arms or ())}
+                for r in conn.execute(query)
+            }
 
     # ##### learning: reads across strategy versions and channels
 

@@ -2,38 +2,68 @@
 
 The reward of a (video, platform) observation is modelled as
 
-    reward = intercept + platform offset + Σ_dimensions effect[dimension = value] + noise
+    reward = intercept + platform offset + Σ_dimensions effect[dimension = value]
+             + Σ_interacting pairs effect[topic, hook] + Σ_platform dimensions effect[platform, value] + noise
 
-with a Gaussian prior on every coefficient. Arm effects are shrunk toward a prior mean: zero for a
-channel on its own, or the pooled effects of the other channels in the database, so a new channel
-starts warm and every channel borrows strength from the others. The posterior is exact (Bayesian
-linear regression, the noise variance estimated from the residuals).
+with a Gaussian prior on every coefficient (see ``features`` for the names). Arm effects are shrunk
+toward a prior mean: zero for a channel on its own, or the pooled effects of the other channels in
+the database, so a new channel starts warm and every channel borrows strength from the others. The
+pairwise and platform-specific terms start at zero with a tighter prior, so the model stays
+additive and shared across platforms until the data says otherwise. The posterior is exact
+(Bayesian linear regression, the noise variance estimated from the residuals), computed from the
+folded sufficient statistics of the learning state plus its window of observations still maturing.
 
 The allocation of a dimension is the posterior probability that each active value is the best one,
-estimated from joint posterior draws (Thompson sampling), mixed with an exploration floor:
-``share = (1 − ε)·P(best) + ε / K``. Coefficients are keyed by ``dimension=value``, so a new value
-(a new topic) enters with its prior and a retired value keeps explaining the rewards it earned,
-without resetting anything else that was learned.
-
-The learning state is a plain dict (stored as JSON): the newest scored signals of every
-observation, so rewards can be recomputed against the current per-platform reference.
+estimated from joint posterior draws (Thompson sampling), mixed with an exploration floor that
+shrinks as the posterior concentrates. A dimension a video may take per platform (its posting hour)
+is also allocated per platform, under ``<dimension>@<platform>``. Coefficients are keyed by
+``dimension=value``, so a new value (a new topic) enters with its prior and a retired value keeps
+explaining the rewards it earned, without resetting anything else that was learned.
 """
 
 from __future__ import annotations
 
 import math
-from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 
 import numpy as np
 
-from shorts_assets.learning.reward import WEIGHTS, Reference, Signals, maturity, score
+from shorts_assets.core.arms import PLATFORM_SEPARATOR, platform_key
+from shorts_assets.learning.features import (
+    INTERACTIONS,
+    INTERCEPT,
+    PER_PLATFORM_ARMS,
+    PLATFORM_DIMENSIONS,
+    arm_feature,
+    pair_feature,
+    platform_feature,
+    platform_of,
+    row_features,
+)
+from shorts_assets.learning.reward import Reference
+from shorts_assets.learning.state import (
+    HALF_LIFE_DAYS,
+    STATE_FORMAT,
+    Observation,
+    Row,
+    Stats,
+    age_weight,
+    merge,
+    read,
+    window_rows,
+)
 
-STATE_FORMAT = 2
-INTERCEPT = "intercept"
+__all__ = [
+    "HALF_LIFE_DAYS",
+    "STATE_FORMAT",
+    "Observation",
+    "Row",
+    "age_weight",
+    "merge",
+]
+
 PRIOR_INTERCEPT = (0.5, 0.5)
 PRIOR_PLATFORM_SD = 0.1
 PRIOR_ARM_SD = 0.1
@@ -43,149 +73,25 @@ PRIOR_NOISE_SD = 0.15
 PRIOR_NOISE_COUNT = 10.0
 MIN_NOISE_SD = 0.02
 POSTERIOR_DRAWS = 4000
-# Forgetting: an observation's weight halves every HALF_LIFE_DAYS of its batch's age (counted back from the
-# newest batch), so a taste that shifted is followed within weeks while a young channel loses little.
-HALF_LIFE_DAYS = 21.0
-# Pairs of dimensions whose values interact (a hook works for one topic and not another). Their pairwise
-# terms start at zero with a tight prior, so the model stays additive until the data says otherwise.
-INTERACTIONS: tuple[tuple[str, str], ...] = (("topic", "hook"),)
 PRIOR_INTERACTION_SD = 0.08
+# How far a platform's own taste for a value may stray from the shared effect.
+PRIOR_PLATFORM_ARM_SD = 0.08
 # The share of the exploration floor a dimension keeps once its best value is certain.
 MIN_EXPLORATION = 0.1
 
 
-def arm_feature(dimension: str, value: str) -> str:
-    return f"{dimension}={value}"
-
-
-def pair_feature(first: str, a: str, second: str, b: str) -> str:
-    return f"{first}x{second}={a}|{b}"
-
-
-def _pair_features(arms: Mapping[str, str]) -> list[str]:
-    return [pair_feature(d1, str(arms[d1]), d2, str(arms[d2])) for d1, d2 in INTERACTIONS if d1 in arms and d2 in arms]
-
-
-def age_weight(batch_date: str, newest: date | None, half_life_days: float = HALF_LIFE_DAYS) -> float:
-    """How much an observation still counts: 1 for the newest batch, halving every half-life."""
-    if newest is None or half_life_days <= 0:
-        return 1.0
-    try:
-        age = (newest - date.fromisoformat(str(batch_date))).days
-    except ValueError:
-        return 1.0
-    return 0.5 ** (max(0, age) / half_life_days)
-
-
-def newest_batch(entries: Mapping[str, Mapping[str, Any]]) -> date | None:
-    dates = []
-    for entry in entries.values():
-        try:
-            dates.append(date.fromisoformat(str(entry.get("batch_date"))))
-        except ValueError:
-            continue
-    return max(dates, default=None)
-
-
-@dataclass(frozen=True)
-class Observation:
-    """The newest scored snapshot of one (video, platform)."""
-
-    key: str  # "<video_id>|<platform>"
-    arms: Mapping[str, str]
-    signals: Signals
-    batch_date: str
-
-
 def observations_of(state: Mapping[str, Any] | None) -> dict[str, Mapping[str, Any]]:
-    """The state's observations by key; anything that is not an observation record is left out."""
-    entries = state.get("observations") if isinstance(state, Mapping) else None
-    if not isinstance(entries, Mapping):
-        return {}
-    return {str(k): e for k, e in entries.items() if isinstance(e, Mapping)}
-
-
-def merge(state: Mapping[str, Any] | None, observations: Iterable[Observation]) -> dict[str, Any]:
-    """The previous state with these observations added, or replacing older ones of the same key."""
-    merged = dict(observations_of(state))
-    for obs in observations:
-        s = obs.signals
-        if s.skipped or maturity(s.age_hours) <= 0:
-            continue
-        merged[obs.key] = {
-            "arms": dict(obs.arms),
-            "platform": s.platform,
-            "age_hours": round(s.age_hours, 2),
-            "signals": {k: round(v, 5) for k, v in s.values.items()},
-            "batch_date": obs.batch_date,
-        }
-    return {"format": STATE_FORMAT, "observations": merged}
-
-
-def _signals_of(entry: Mapping[str, Any]) -> Signals:
-    age = entry.get("age_hours", 0.0)
-    values = entry.get("signals") if isinstance(entry.get("signals"), Mapping) else {}
-    return Signals(
-        platform=str(entry.get("platform") or "unknown"),
-        age_hours=float(age) if isinstance(age, (int, float)) else 0.0,
-        values={
-            k: float(v) for k, v in values.items() if k in WEIGHTS and isinstance(v, (int, float)) and math.isfinite(v)
-        },
-    )
+    """The state's observations still held whole (the window) by key."""
+    return dict(read(state).window)
 
 
 def reference_of(state: Mapping[str, Any]) -> Reference:
-    return Reference.from_signals(_signals_of(e) for e in observations_of(state).values() if e.get("signals"))
+    return read(state).reference()
 
 
-@dataclass(frozen=True)
-class Row:
-    arms: Mapping[str, str]
-    platform: str
-    reward: float
-    weight: float
-    video: str
-
-
-def rows_of(
-    state: Mapping[str, Any], reference: Reference | None = None, half_life_days: float | None = None
-) -> list[Row]:
-    """Every observation of the state as (arms, platform, reward, weight), rewards recomputed.
-
-    The three platforms' observations of one video share the video's own luck, so together they
-    count as (1 + m) / 2 independent observations rather than m. Older batches count less (forgetting).
-    """
-    entries = observations_of(state)
-    reference = reference if reference is not None else reference_of(state)
-    per_video = Counter(key.split("|")[0] for key in entries)
-    newest = newest_batch(entries)
-    rows = []
-    for key, entry in entries.items():
-        video = key.split("|")[0]
-        platform = str(entry.get("platform") or key.split("|")[-1])
-        if entry.get("signals"):
-            s = _signals_of({**entry, "platform": platform})
-            value = score(s, reference)
-            weight = maturity(s.age_hours)
-        else:  # an observation stored before signals were kept: its reward as recorded
-            value = entry.get("reward")
-            weight = entry.get("weight", 0.0)
-        arms = entry.get("arms")
-        if (
-            not isinstance(value, (int, float))
-            or not isinstance(weight, (int, float))
-            or not math.isfinite(value)
-            or not math.isfinite(weight)
-            or weight <= 0
-            or not isinstance(arms, Mapping)
-        ):
-            continue
-        m = per_video[video]
-        weight *= age_weight(
-            entry.get("batch_date", ""), newest, HALF_LIFE_DAYS if half_life_days is None else half_life_days
-        )
-        rows.append(Row(dict(arms), platform, float(value), float(weight) * (1 + m) / (2 * m), video))
-    return rows
+def rows_of(state: Mapping[str, Any], reference: Reference | None = None) -> list[Row]:
+    """The window's observations as (arms on their platform, platform, reward, weight), rewards recomputed."""
+    return window_rows(read(state), reference)
 
 
 @dataclass
@@ -204,12 +110,25 @@ class Posterior:
         except ValueError:
             return None
 
+    def platforms(self) -> list[str]:
+        """The platforms the model has an offset for, in the order it met them."""
+        return [p for p in (platform_of(f) for f in self.features) if p]
+
     def effect(self, dimension: str, value: str) -> tuple[float, float]:
         """(mean, sd) of a value's effect on the reward; the prior when the model lacks it."""
         i = self.index(arm_feature(dimension, value))
         if i is None:
             return 0.0, PRIOR_ARM_SD
         return float(self.mean[i]), float(math.sqrt(max(self.cov[i, i], 0.0)))
+
+    def platform_effect(self, dimension: str, value: str, platform: str) -> tuple[float, float]:
+        """(mean, sd) of a value's effect on one platform: the shared effect plus the platform's own."""
+        i = self.index(arm_feature(dimension, value))
+        j = self.index(platform_feature(platform, dimension, value))
+        if i is None or j is None:
+            return self.effect(dimension, value)
+        var = self.cov[i, i] + self.cov[j, j] + 2.0 * self.cov[i, j]
+        return float(self.mean[i] + self.mean[j]), float(math.sqrt(max(var, 0.0)))
 
     def centred_effects(self, arm_space: Mapping[str, Iterable[str]]) -> dict[str, dict[str, list[float]]]:
         """dimension -> value -> [mean, sd]: effects relative to the dimension's average (for pooling)."""
@@ -244,7 +163,7 @@ def pooled_prior(others: Iterable[Mapping[str, Mapping[str, list[float]]]]) -> d
     return prior
 
 
-def _features(rows: list[Row], arm_space: Mapping[str, Iterable[str]]) -> list[str]:
+def _features(rows: list[Row], arm_space: Mapping[str, Iterable[str]], stats: Stats | None) -> list[str]:
     names = [INTERCEPT]
     seen = set(names)
 
@@ -260,22 +179,36 @@ def _features(rows: list[Row], arm_space: Mapping[str, Iterable[str]]) -> list[s
         for a in arm_space.get(first, ()):
             for b in arm_space.get(second, ()):
                 add(pair_feature(first, a, second, b))
+    for name in stats.features if stats else ():
+        add(name)  # retired values keep their place in the model
     for row in rows:
-        add(f"platform={row.platform}")
-        for dimension, value in row.arms.items():
-            add(arm_feature(dimension, str(value)))  # retired values keep their place in the model
-        for name in _pair_features(row.arms):
+        for name in row_features(row.arms, row.platform):
             add(name)
+    for platform in [platform_of(f) for f in list(names) if platform_of(f)]:
+        for dimension in PLATFORM_DIMENSIONS:
+            for value in arm_space.get(dimension, ()):
+                add(platform_feature(platform, dimension, value))
     return names
+
+
+def _prior_sd(feature: str) -> float:
+    if feature.startswith("platform="):
+        return PRIOR_PLATFORM_SD
+    if "|" in feature:
+        return PRIOR_INTERACTION_SD
+    if ":" in feature:
+        return PRIOR_PLATFORM_ARM_SD
+    return PRIOR_ARM_SD
 
 
 def fit(
     rows: list[Row],
     arm_space: Mapping[str, Iterable[str]],
     prior: Mapping[str, tuple[float, float]] | None = None,
+    stats: Stats | None = None,
 ) -> Posterior:
-    """The exact posterior of the linear reward model given weighted observations."""
-    features = _features(rows, arm_space)
+    """The exact posterior of the linear reward model given the folded statistics and weighted observations."""
+    features = _features(rows, arm_space, stats)
     index = {f: i for i, f in enumerate(features)}
     p = len(features)
     prior = prior or {}
@@ -284,40 +217,46 @@ def fit(
     for f, i in index.items():
         if f == INTERCEPT:
             prior_mean[i], prior_sd[i] = PRIOR_INTERCEPT
-        elif f.startswith("platform="):
-            prior_sd[i] = PRIOR_PLATFORM_SD
-        elif "|" in f:
-            prior_sd[i] = PRIOR_INTERACTION_SD
-        else:
+        elif "=" in f and ":" not in f and "|" not in f and not f.startswith("platform="):
             prior_mean[i], prior_sd[i] = prior.get(f, (0.0, PRIOR_ARM_SD))
+        else:
+            prior_sd[i] = _prior_sd(f)
     precision0 = np.diag(1.0 / prior_sd**2)
 
-    X = np.zeros((len(rows), p))
-    y = np.array([r.reward for r in rows], dtype=float)
-    w = np.array([r.weight for r in rows], dtype=float)
-    for n, row in enumerate(rows):
-        X[n, 0] = 1.0
-        X[n, index[f"platform={row.platform}"]] = 1.0
-        for dimension, value in row.arms.items():
-            X[n, index[arm_feature(dimension, str(value))]] = 1.0
-        for name in _pair_features(row.arms):
-            X[n, index[name]] = 1.0
+    xtwx, xtwy = np.zeros((p, p)), np.zeros(p)
+    yy = total_weight = 0.0
+    folded = 0
+    if stats is not None and stats.features:
+        at = np.array([index[f] for f in stats.features])
+        xtwx[np.ix_(at, at)] += stats.xtwx
+        xtwy[at] += stats.xtwy
+        yy, total_weight, folded = stats.yy, stats.weight, stats.rows
+    if rows:
+        X = np.zeros((len(rows), p))
+        for n, row in enumerate(rows):
+            X[n, [index[f] for f in dict.fromkeys(row_features(row.arms, row.platform))]] = 1.0
+        y = np.array([r.reward for r in rows], dtype=float)
+        w = np.array([r.weight for r in rows], dtype=float)
+        XtW = X.T * w
+        xtwx += XtW @ X
+        xtwy += XtW @ y
+        yy += float((w * y * y).sum())
+        total_weight += float(w.sum())
 
     noise_var = PRIOR_NOISE_SD**2
-    XtW = X.T * w
     for _ in range(3):
-        precision = precision0 + XtW @ X / noise_var
+        precision = precision0 + xtwx / noise_var
         cov = np.linalg.inv(precision)
-        mean = cov @ (precision0 @ prior_mean + XtW @ y / noise_var)
-        if not len(rows):
+        mean = cov @ (precision0 @ prior_mean + xtwy / noise_var)
+        if total_weight <= 0:
             break
-        residual = float((w * (y - X @ mean) ** 2).sum())
+        residual = max(0.0, float(yy - 2.0 * mean @ xtwy + mean @ xtwx @ mean))
         noise_var = max(
             MIN_NOISE_SD**2,
-            (residual + PRIOR_NOISE_COUNT * PRIOR_NOISE_SD**2) / (float(w.sum()) + PRIOR_NOISE_COUNT),
+            (residual + PRIOR_NOISE_COUNT * PRIOR_NOISE_SD**2) / (total_weight + PRIOR_NOISE_COUNT),
         )
-    counts = {f: float(w[X[:, i] > 0].sum()) for f, i in index.items()} if len(rows) else dict.fromkeys(features, 0.0)
-    return Posterior(features, mean, (cov + cov.T) / 2, math.sqrt(noise_var), len(rows), float(w.sum()), counts)
+    counts = {f: max(0.0, float(xtwx[i, i])) for f, i in index.items()}
+    return Posterior(features, mean, (cov + cov.T) / 2, math.sqrt(noise_var), folded + len(rows), total_weight, counts)
 
 
 def draws(post: Posterior, n: int, rng: np.random.Generator) -> np.ndarray:
@@ -332,13 +271,29 @@ def prob_best(
     """dimension -> value -> posterior probability that the value is the dimension's best.
 
     For dimensions that interact, "best" is judged jointly: the share of draws in which the value is
-    part of the best pair, its pairwise term included.
+    part of the best pair, its pairwise term included. A dimension whose effect differs per platform
+    is judged on its effect averaged over the channel's platforms; one chosen per platform is also
+    judged on each platform alone, under ``<dimension>@<platform>``.
     """
     samples = draws(post, n, rng)
+    platforms = post.platforms()
 
     def column(feature: str, prior_sd: float) -> np.ndarray:
         i = post.index(feature)
         return samples[:, i] if i is not None else rng.normal(0.0, prior_sd, n)
+
+    def effect(dimension: str, value: str, on: Iterable[str] | None = None) -> np.ndarray:
+        total = column(arm_feature(dimension, value), PRIOR_ARM_SD)
+        where = list(platforms if on is None else on)
+        if dimension in PLATFORM_DIMENSIONS and where:
+            total = total + sum(
+                column(platform_feature(p, dimension, value), PRIOR_PLATFORM_ARM_SD) for p in where
+            ) / len(where)
+        return total
+
+    def shares(columns: list[np.ndarray], values: list[str]) -> dict[str, float]:
+        wins = np.bincount(np.argmax(np.column_stack(columns), axis=1), minlength=len(values)) / n
+        return {v: float(p) for v, p in zip(values, wins)}
 
     out: dict[str, dict[str, float]] = {}
     for first, second in INTERACTIONS:
@@ -348,9 +303,7 @@ def prob_best(
         pairs = [(a, b) for a in a_values for b in b_values]
         totals = np.column_stack(
             [
-                column(arm_feature(first, a), PRIOR_ARM_SD)
-                + column(arm_feature(second, b), PRIOR_ARM_SD)
-                + column(pair_feature(first, a, second, b), PRIOR_INTERACTION_SD)
+                effect(first, a) + effect(second, b) + column(pair_feature(first, a, second, b), PRIOR_INTERACTION_SD)
                 for a, b in pairs
             ]
         )
@@ -358,13 +311,16 @@ def prob_best(
         out[first] = {a: float(sum(w for (x, _), w in zip(pairs, wins) if x == a)) for a in a_values}
         out[second] = {b: float(sum(w for (_, y), w in zip(pairs, wins) if y == b)) for b in b_values}
     for dimension, values in arm_space.items():
-        if dimension in out:
-            continue
         values = list(values)
-        columns = [column(arm_feature(dimension, value), PRIOR_ARM_SD) for value in values]
-        wins = np.bincount(np.argmax(np.column_stack(columns), axis=1), minlength=len(values)) / n
-        out[dimension] = {v: float(p) for v, p in zip(values, wins)}
-    return {dimension: out[dimension] for dimension in arm_space}
+        if dimension not in out:
+            out[dimension] = shares([effect(dimension, v) for v in values], values)
+    result = {dimension: out[dimension] for dimension in arm_space}
+    for dimension in PER_PLATFORM_ARMS:
+        if dimension in arm_space and len(platforms) > 1:
+            values = list(arm_space[dimension])
+            for p in platforms:
+                result[platform_key(dimension, p)] = shares([effect(dimension, v, [p]) for v in values], values)
+    return result
 
 
 def allocate(p_best: Mapping[str, Mapping[str, float]], exploration: float) -> dict[str, dict[str, float]]:
@@ -392,12 +348,23 @@ def uniform_allocation(arm_space: Mapping[str, tuple[str, ...]]) -> dict[str, di
 def choose_arms(
     allocation: Mapping[str, Mapping[str, float]], arm_space: Mapping[str, tuple[str, ...]], rng: np.random.Generator
 ) -> dict[str, str]:
-    """One video's arms, each dimension drawn from its allocation (values outside arm_space are ignored)."""
+    """One video's arms, each dimension drawn from its allocation (values outside arm_space are ignored).
+
+    A dimension the allocation also holds per platform (``posting_hour@tiktok``) is drawn again for
+    each such platform, under that key.
+    """
     arms: dict[str, str] = {}
-    for dimension, values in arm_space.items():
-        shares = allocation.get(dimension, {})
+
+    def draw(shares: Mapping[str, float], values: tuple[str, ...]) -> str:
         weights = np.array([max(0.0, float(shares.get(v, 0.0))) for v in values])
         if weights.sum() <= 0:
             weights = np.ones(len(values))
-        arms[dimension] = str(values[int(rng.choice(len(values), p=weights / weights.sum()))])
+        return str(values[int(rng.choice(len(values), p=weights / weights.sum()))])
+
+    for dimension, values in arm_space.items():
+        arms[dimension] = draw(allocation.get(dimension, {}), tuple(values))
+    for key, shares in allocation.items():
+        dimension, _, platform = key.partition(PLATFORM_SEPARATOR)
+        if platform and dimension in arm_space:
+            arms[key] = draw(shares, tuple(arm_space[dimension]))
     return arms

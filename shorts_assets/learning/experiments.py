@@ -31,7 +31,9 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
 
-from shorts_assets.learning.bandit import Posterior, arm_feature, observations_of
+from shorts_assets.core.arms import PLATFORM_SEPARATOR
+from shorts_assets.learning.bandit import Posterior, arm_feature
+from shorts_assets.learning.state import videos_since
 
 RUNNING = "running"
 DECIDED = "decided"
@@ -125,16 +127,10 @@ def superiority(post: Posterior, dimension: str, a: str, b: str) -> tuple[float,
 
 
 def sample(state: Mapping[str, Any], dimension: str, a: str, b: str, since: date) -> tuple[int, int]:
-    """Distinct videos of each arm from batches after `since` that have a scored observation."""
-    seen: dict[str, set[str]] = {a: set(), b: set()}
-    after = since.isoformat()
-    for key, entry in observations_of(state).items():
-        if str(entry.get("batch_date") or "") <= after:
-            continue
-        value = (entry.get("arms") or {}).get(dimension)
-        if value in seen:
-            seen[value].add(str(key).split("|")[0])
-    return len(seen[a]), len(seen[b])
+    """Distinct videos of each arm from batches after `since` that have a scored observation; a video
+    whose `dimension` a person forced is not the learner's sample and is left out."""
+    counts = videos_since(state, dimension, (a, b), since)
+    return counts[a], counts[b]
 
 
 def look(post: Posterior, state: Mapping[str, Any], experiment: Experiment) -> Look:
@@ -247,6 +243,17 @@ def _overturned(p_best: Mapping[str, float], winner: str, rules: Rules) -> bool:
     return any(p >= rules.overturn_p_best for arm, p in p_best.items() if arm != winner)
 
 
+def _per_platform(allocation: Mapping[str, Any], dimension: str) -> bool:
+    """Whether the dimension is chosen per platform: one A/B test of it would override every platform's own."""
+    return any(k.startswith(f"{dimension}{PLATFORM_SEPARATOR}") for k in allocation)
+
+
+def _shared_only(allocation: dict[str, dict[str, float]], dimension: str) -> None:
+    """An experiment or promotion steers the dimension on every platform: its per-platform shares go."""
+    for key in [k for k in allocation if k.startswith(f"{dimension}{PLATFORM_SEPARATOR}")]:
+        del allocation[key]
+
+
 def plan(
     experiments: Iterable[Experiment],
     *,
@@ -278,7 +285,7 @@ def plan(
     running_dims = {e.dimension for e in result if e.status == RUNNING}
     if posterior.weight >= rules.open_min_weight:
         for dimension, (a, b) in contenders(p_best, rules).items():
-            if dimension in running_dims or dimension not in arm_space:
+            if dimension in running_dims or dimension not in arm_space or _per_platform(allocation, dimension):
                 continue
             last = _latest_ended(result, dimension)
             if last is not None and (today - last.decided_on).days < rules.promotion_days:
@@ -295,13 +302,16 @@ def plan(
 
     steered = {d: dict(shares) for d, shares in allocation.items()}
     promotions: dict[str, dict[str, Any]] = {}
-    for dimension, shares in steered.items():
+    for dimension, shares in list(steered.items()):
+        if PLATFORM_SEPARATOR in dimension:
+            continue
         floor = min(1.0, max(0.0, exploration)) / max(1, len(shares))
         running = [e for e in result if e.dimension == dimension and e.status == RUNNING]
         if running:
             e = running[-1]
             if e.arm_a in shares and e.arm_b in shares:
                 steered[dimension] = split(shares, e.arm_a, e.arm_b, floor)
+                _shared_only(steered, dimension)
             continue
         last = _latest_ended(result, dimension)
         if (
@@ -313,6 +323,7 @@ def plan(
         ):
             continue
         steered[dimension] = promote(shares, last.winner, last.loser, floor, rules.promoted_share)
+        _shared_only(steered, dimension)
         promotions[dimension] = {
             "winner": last.winner,
             "loser": last.loser,

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta, timezone
 from pathlib import Path
 
+from shorts_assets.core.arms import platform_arms
 from shorts_assets.core.errors import BatchFailed, BudgetExhausted, NeedsManual, ProviderError
 from shorts_assets.core.protocols import Publisher
 from shorts_assets.core.types import PublishRequest
@@ -50,9 +51,11 @@ def new_claim_owner() -> str:
     return f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:16]}"
 
 
-def scheduled_slot(row: VideoRow) -> datetime:
-    """The posting slot the strategy chose: the batch date at its posting hour, UTC."""
-    return datetime.combine(row.batch_date, time(int(row.arms["posting_hour"])), tzinfo=timezone.utc)
+def scheduled_slot(row: VideoRow, platform: str | None = None) -> datetime:
+    """The posting slot the strategy chose: the batch date at its posting hour (the platform's own, where
+    the video has one per platform), UTC."""
+    arms = platform_arms(row.arms, platform) if platform else row.arms
+    return datetime.combine(row.batch_date, time(int(arms["posting_hour"])), tzinfo=timezone.utc)
 
 
 def is_simulated(publisher: Publisher) -> bool:
@@ -175,7 +178,7 @@ def publish_one(
     if known and known.status == "needs_manual":
         return f"needs manual attention: {known.error}"
     refuse_draft(publisher, row)
-    slot = scheduled_slot(row)
+    slot = scheduled_slot(row, platform)
     claim = store.begin_publish(
         video_id=row.video_id,
         channel=row.channel,

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from shorts_assets.core.arms import PLATFORM_SEPARATOR
 from shorts_assets.core.channels import ChannelConfig
 from shorts_assets.core.errors import BatchFailed, BudgetExhausted, ConfigError
 from shorts_assets.core.protocols import ScriptWriter
@@ -121,9 +122,10 @@ def write_batch(
         for position in to_write:
             video_id = video_id_for(channel.name, day, position)
             seeds = candidate_seeds(video_id, version, count)
-            arms = {**choose_arms(allocation, arm_space, np.random.default_rng(seeds[0])), **forced}
+            arms = with_forced(choose_arms(allocation, arm_space, np.random.default_rng(seeds[0])), forced)
             spent_before = budget.spent_usd()
-            drafts, errors, refused = _write_candidates(log, writer, video_id, arms, seeds, hints)
+            content = {d: v for d, v in arms.items() if PLATFORM_SEPARATOR not in d}  # what the writer realises
+            drafts, errors, refused = _write_candidates(log, writer, video_id, content, seeds, hints)
             batch.costs[video_id] = budget.spent_usd() - spent_before
             if not drafts:
                 batch.failed[video_id] = errors[-1]
@@ -157,6 +159,13 @@ def write_batch(
     if batch.failed and not batch.written and not existing:
         raise BatchFailed(f"no script could be written: {next(iter(batch.failed.values()))}")
     return batch
+
+
+def with_forced(drawn: Mapping[str, str], forced: Mapping[str, str]) -> dict[str, str]:
+    """The drawn arms with the forced ones in their place, on every platform: a forced dimension keeps
+    no per-platform value the strategy drew."""
+    kept = {k: v for k, v in drawn.items() if k.partition(PLATFORM_SEPARATOR)[0] not in forced}
+    return {**kept, **forced}
 
 
 def validate_forced(forced: Mapping[str, str], arm_space: Mapping[str, Sequence[str]], channel: str) -> dict[str, str]:

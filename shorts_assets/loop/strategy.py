@@ -1,7 +1,8 @@
 """The strategy update: what a channel makes next, learned from its trailing cohorts and its previous date.
 
-The learning state carries every (video, platform)'s newest scored signals from one date to the
-next; the cohorts of the trailing week are re-read because they are still maturing. The decision is
+The learning state carried from one date to the next is of bounded size (see learning.state): the
+trailing week's observations whole, re-read every day because they are still maturing, and the
+decayed sufficient statistics of everything older. The decision is
 Thompson sampling over a Bayesian model of the arms' effects, shrunk toward the effects the other
 channels in the database have learned, steered by the channel's A/B experiments (a dimension under
 test is split evenly between its two contenders; a decided winner is promoted). The summary carries
@@ -34,6 +35,7 @@ from shorts_assets.learning.hints import winning_arms, writer_hints
 from shorts_assets.learning.model import ModelReport, rank_recipes, save_model
 from shorts_assets.learning.policy import MIN_WEIGHT_TO_LEARN, Decision
 from shorts_assets.learning.report import markdown, plot
+from shorts_assets.learning.state import read
 from shorts_assets.learning.text import adopt_requested_topics, analyse
 from shorts_assets.loop.batch import Log
 
@@ -131,7 +133,7 @@ def learn(
     others: Sequence[Mapping[str, Any]] = (),
 ) -> Learned:
     """Merge `observations` into the state, decide the next allocation and steer it by the experiments."""
-    state = merge(previous_state, observations)
+    state = merge(previous_state, observations, window_days=LEARNING_WINDOW_DAYS)
     decision = decide(state, arm_space, exploration, seed=seed, others=list(others))
     if ledger is None:
         return Learned(state, decision, None)
@@ -171,28 +173,33 @@ class StrategyUpdate:
 def _observations(
     store: Store, channel: str, day: date, previous_state: Mapping[str, Any]
 ) -> tuple[list[Observation], Counter, dict[str, Any]]:
-    """New or refreshed observations: every video of the trailing window, and older ones never seen."""
-    known = set(previous_state.get("observations", {}))
+    """New or refreshed observations: every video of the trailing window, and older ones the state has
+    neither held nor folded (a gap in the dates)."""
+    carried = read(previous_state)
+    known = {key.split("|")[0] for key in carried.window}
     window_start = day - timedelta(days=LEARNING_WINDOW_DAYS - 1)
+    folded_through = carried.folded_through
     videos = store.channel_video_arms(channel, through=day)
     refresh = [
         video_id
         for video_id, info in videos.items()
-        if info["batch_date"] >= window_start or not any(k.startswith(f"{video_id}|") for k in known)
+        if info["batch_date"] >= window_start
+        or (video_id not in known and (folded_through is None or info["batch_date"] > folded_through))
     ]
     observations, skipped = [], Counter()
     for snapshot in store.latest_snapshots(refresh):
-        read = signals(snapshot)
-        if read.skipped:
-            skipped[read.skipped] += 1
+        read_signals = signals(snapshot)
+        if read_signals.skipped:
+            skipped[read_signals.skipped] += 1
             continue
         info = videos[snapshot["video_id"]]
         observations.append(
             Observation(
                 key=f"{snapshot['video_id']}|{snapshot['platform']}",
                 arms=info["arms"],
-                signals=read,
+                signals=read_signals,
                 batch_date=info["batch_date"].isoformat(),
+                forced=tuple(info.get("forced_arms") or ()),
             )
         )
     return observations, skipped, videos
@@ -245,7 +252,7 @@ def update_strategy(
     assert experiments is not None
     allocation = learned.allocation
     effects = decision.effects(arm_space)
-    scripts = store.scripts_for(sorted({key.split("|")[0] for key in state["observations"]}))
+    scripts = store.scripts_for(sorted({key.split("|")[0] for key in state["observations"]}))  # the window
     model = rank_recipes(
         rows_of(state, decision.reference), arm_space, seed=zlib.crc32(channel.name.encode()), scripts=scripts
     )
@@ -262,7 +269,7 @@ def update_strategy(
     ]
     summary = {
         "previous_version": previous.version if previous else None,
-        "observations": len(state["observations"]),
+        "observations": read(state).observation_count(),
         "new_or_refreshed": len(observations),
         "skipped_snapshots": dict(skipped),
         "exploration": channel.exploration,

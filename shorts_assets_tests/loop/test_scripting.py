@@ -116,3 +116,38 @@ def test_videos_written_earlier_keep_their_arms_and_only_new_ones_are_forced(dat
     assert [row.forced_arms for row in rows[1:]] == [("hook",), ("hook",)]
     assert batch.existing == {earlier.video_id}
     assert "keep their arms" in caplog.text
+
+
+def strategy_with_platform_hours(store: Store) -> None:
+    """A strategy that posts at 09:00 everywhere except TikTok, which gets 21:00."""
+    from shorts_assets.core.arms import ARM_SPACE
+
+    allocation = {d: {v: 1.0 if n == 0 else 0.0 for n, v in enumerate(values)} for d, values in ARM_SPACE.items()}
+    allocation["posting_hour@tiktok"] = {h: 1.0 if h == "21" else 0.0 for h in ARM_SPACE["posting_hour"]}
+    store.save_strategy(
+        channel="demo", strategy_date=DAY.replace(day=26), videos_per_day=3, allocation=allocation, state={}, summary={}
+    )
+
+
+def test_each_platform_is_posted_at_the_hour_the_strategy_chose_for_it(database_url):
+    from shorts_assets.loop.publishing import scheduled_slot
+
+    store = Store(database_url)
+    strategy_with_platform_hours(store)
+    write(store)
+    for row in store.batch("demo", DAY):
+        assert row.arms["posting_hour"] == "09" and row.arms["posting_hour@tiktok"] == "21"
+        assert "posting_hour@tiktok" not in row.script.arms, "the writer is given the content's arms only"
+        assert (scheduled_slot(row, "tiktok").hour, scheduled_slot(row, "youtube").hour) == (21, 9)
+        assert scheduled_slot(row).hour == 9
+
+
+def test_a_forced_posting_hour_holds_on_every_platform(database_url):
+    from shorts_assets.loop.publishing import scheduled_slot
+
+    store = Store(database_url)
+    strategy_with_platform_hours(store)
+    write(store, {"posting_hour": "13"})
+    for row in store.batch("demo", DAY):
+        assert not any("@" in key for key in row.arms)
+        assert {scheduled_slot(row, p).hour for p in ("youtube", "tiktok", "instagram")} == {13}

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from shorts_assets.core.arms import ARM_SPACE
+from shorts_assets.core.arms import ARM_SPACE, platform_arms, platform_key
 from shorts_assets.core.errors import ProviderError
 from shorts_assets.core.protocols import Closing
 from shorts_assets.core.types import PLATFORMS, Comment, MetricSnapshot, Publication
@@ -311,31 +311,45 @@ class AudiencePreferences:
         self, features: Mapping[str, str], platform: str | None = None, on: date | None = None
     ) -> float:
         """A video's quality before luck: its arms' effects, their interaction, the platform's own
-        tastes (averaged over platforms when none is named), and the shift once it has happened."""
+        tastes (averaged over platforms when none is named, each judging the video by its own posting
+        hour), and the shift once it has happened."""
+        platforms = [platform] if platform else list(self.platform_effects or PLATFORMS)
+        return sum(self.quality_on(platform_arms(features, p), p, on) for p in platforms) / len(platforms)
+
+    def quality_on(self, features: Mapping[str, str], platform: str, on: date | None) -> float:
         quality = self.feature_effect(features)
         quality += self.interactions.get((features.get("topic", ""), features.get("hook", "")), 0.0)
-        platforms = [platform] if platform else list(self.platform_effects)
-        if platforms and self.platform_effects:
-            quality += sum(
-                self.platform_effects.get(p, {}).get(d, {}).get(features.get(d, ""), 0.0)
-                for p in platforms
-                for d in PLATFORM_EFFECT_SCALES
-            ) / len(platforms)
+        quality += sum(
+            self.platform_effects.get(platform, {}).get(d, {}).get(features.get(d, ""), 0.0)
+            for d in PLATFORM_EFFECT_SCALES
+        )
         if self.shift_on is not None and on is not None and on >= self.shift_on:
             quality += self.shift.get(features.get("topic", ""), 0.0)
         return quality
 
     def ranked_recipes(self, on: date | None = None) -> list[tuple[float, dict[str, str]]]:
-        """Every combination of arms with its expected quality averaged over the platforms, best first."""
+        """Every combination of arms with its expected quality averaged over the platforms, best first
+        (one posting hour for every platform)."""
         dimensions = list(ARM_SPACE)
         recipes = [dict(zip(dimensions, values)) for values in product(*(ARM_SPACE[d] for d in dimensions))]
         return sorted(((self.expected_quality(r, None, on), r) for r in recipes), key=lambda x: -x[0])
 
     def best_arms(self, on: date | None = None) -> dict[str, str]:
-        """The best combination on `on` (for the additive profile, each dimension's best value)."""
+        """The best combination on `on` (for the additive profile, each dimension's best value); where a
+        platform prefers another posting hour, that platform's own hour under ``posting_hour@<platform>``.
+
+        The posting hour adds to the quality without interacting with any other arm, so the best recipe
+        with each platform's best hour is the best of all recipes with per-platform hours.
+        """
         if self.profile == "additive":
             return {d: max(values, key=values.__getitem__) for d, values in self.effects.items()}
-        return self.ranked_recipes(on)[0][1]
+        best = dict(self.ranked_recipes(on)[0][1])
+        hours = ARM_SPACE["posting_hour"]
+        for p in self.platform_effects:
+            own = max(hours, key=lambda h: self.quality_on({**best, "posting_hour": h}, p, on))
+            if own != best["posting_hour"]:
+                best[platform_key("posting_hour", p)] = own
+        return best
 
     def worst_arms(self) -> dict[str, str]:
         return {d: min(values, key=values.__getitem__) for d, values in self.effects.items()}
@@ -436,7 +450,8 @@ class SimulatedAudience(Closing):
         platform = manifest["platform"]
         baseline = prefs.baselines[platform]
         raw_features = manifest.get("features") or {}
-        features = {str(k): str(v) for k, v in raw_features.items()}
+        # the video as this platform sees it: its own posting hour where the video has one per platform
+        features = platform_arms({str(k): str(v) for k, v in raw_features.items()}, platform)
 
         luck = _rng("video", self.seed, manifest["video_id"])  # shared by the video's posts on every platform
         published_at = datetime.fromisoformat(manifest["published_at"])
@@ -444,7 +459,7 @@ class SimulatedAudience(Closing):
         if prefs.profile == "additive":
             quality = prefs.feature_effect(features) + float(luck.normal(0.0, IDIOSYNCRATIC_SD))
         else:
-            quality = prefs.expected_quality(features, platform, published_at.date())
+            quality = prefs.quality_on(features, platform, published_at.date())
             quality += IDIOSYNCRATIC_SD * float(luck.standard_t(LUCK_DF)) / math.sqrt(LUCK_DF / (LUCK_DF - 2))
             viral = VIRAL_VIEWS if luck.random() < VIRAL_P else 1.0
 

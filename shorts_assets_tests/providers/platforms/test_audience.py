@@ -390,7 +390,24 @@ def test_the_best_recipe_of_the_shifting_profile_is_the_best_of_every_combinatio
     ranked = prefs.ranked_recipes()
     assert len(ranked) == 5 * 4 * 3 * 2 * 3 * 4
     assert ranked[0][0] == max(prefs.expected_quality(r) for _, r in ranked)
-    assert prefs.best_arms() == ranked[0][1]
+    best = prefs.best_arms()
+    assert {d: v for d, v in best.items() if "@" not in d} == ranked[0][1]
+    # each platform's own best hour, where it differs, does better still
+    assert any("@" in d for d in best) and prefs.expected_quality(best) > ranked[0][0]
+
+
+def test_a_post_is_judged_by_its_own_platforms_posting_hour():
+    prefs = AudiencePreferences.from_seed(2, "shifting")
+    recipe = prefs.ranked_recipes()[0][1]
+    for platform in PLATFORMS:
+        for hour in ARM_SPACE["posting_hour"]:
+            own = {**recipe, f"posting_hour@{platform}": hour}
+            assert prefs.expected_quality(own, platform) == prefs.expected_quality(
+                {**recipe, "posting_hour": hour}, platform
+            )
+    other = next(p for p in PLATFORMS if p != "tiktok")
+    moved = {**recipe, "posting_hour@tiktok": "09" if recipe["posting_hour"] != "09" else "21"}
+    assert prefs.expected_quality(moved, other) == prefs.expected_quality(recipe, other)
 
 
 def test_an_unknown_profile_is_refused_by_name():
