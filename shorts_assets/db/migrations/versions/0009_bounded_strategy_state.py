@@ -17,7 +17,7 @@ from alembic import op
 from shorts_assets.learning.state import STATE_FORMAT, merge, read
 
 revision = "0009"
-down_revision = "0005"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
