@@ -1,5 +1,6 @@
 """Where a run's steps execute, chosen by SHORTS_EXECUTOR: in the run's own process (the default), in
-subprocesses of it, or in Celery workers (dagster-celery) that may be other processes on other machines.
+subprocesses of it, in Celery workers (dagster-celery) that may be other processes on other machines,
+or on Kubernetes, one Job per step (dagster-k8s, the `k8s` extra).
 
 The broker, the result backend and the queue come from the environment the code location was loaded
 with; the executor takes no run config beside retries, so a run cannot point its steps at another
@@ -19,7 +20,7 @@ import dagster as dg
 
 from shorts_assets.core.errors import ConfigError
 
-EXECUTORS = ("in_process", "multiprocess", "celery")
+EXECUTORS = ("in_process", "multiprocess", "celery", "k8s")
 DEFAULT_BROKER = "redis://127.0.0.1:6379/0"
 DEFAULT_QUEUE = "shorts"
 # Steps in this pool render on the worker's own cores; they go to a queue of their own, which each
@@ -137,6 +138,15 @@ def build_executor(settings: ExecutionSettings | None = None) -> dg.ExecutorDefi
     settings = settings or load_execution_settings()
     if settings.executor == "celery":
         return _celery_executor_def(settings)
+    if settings.executor == "k8s":
+        try:
+            from dagster_k8s import k8s_job_executor
+        except ImportError:
+            raise ConfigError(
+                "SHORTS_EXECUTOR=k8s needs dagster-k8s: install the project with its k8s extra, pip install '.[k8s]'"
+            ) from None
+        # Configured here, so that run config cannot change the image, the namespace or the env of a step.
+        return k8s_job_executor.configured({}, name="k8s")
     if settings.executor == "multiprocess":
         return dg.multiprocess_executor.configured({"max_concurrent": settings.max_concurrent})
     return dg.in_process_executor

@@ -54,7 +54,7 @@ def test_multiprocess_runs_a_bounded_number_of_steps_at_once():
 @pytest.mark.parametrize(
     ("env", "named"),
     [
-        ({"SHORTS_EXECUTOR": "k8s"}, "SHORTS_EXECUTOR"),
+        ({"SHORTS_EXECUTOR": "kubernetes"}, "SHORTS_EXECUTOR"),
         ({"SHORTS_CELERY_BROKER_URL": "amqp://guest@localhost//"}, "SHORTS_CELERY_BROKER_URL"),
         ({"SHORTS_CELERY_BACKEND_URL": "redis://"}, "SHORTS_CELERY_BACKEND_URL"),
         ({"SHORTS_CELERY_QUEUE": "a queue"}, "SHORTS_CELERY_QUEUE"),
@@ -98,3 +98,16 @@ def test_a_backend_that_is_down_is_reported_by_its_own_variable():
         pytest.fail("this test needs the Redis server at 127.0.0.1:6379")
     with pytest.raises(BrokerUnreachable, match="SHORTS_CELERY_BACKEND_URL"):
         check_celery_services(app, settings)
+
+
+def test_kubernetes_runs_each_step_as_a_job_or_names_the_missing_extra():
+    settings = load_execution_settings({"SHORTS_EXECUTOR": "k8s"})
+    try:
+        import dagster_k8s  # noqa: F401
+    except ImportError:
+        with pytest.raises(ConfigError, match=r"SHORTS_EXECUTOR=k8s needs dagster-k8s.*\.\[k8s\]"):
+            build_executor(settings)
+        return
+    executor_def = build_executor(settings)
+    assert executor_def.name == "k8s"
+    assert not executor_def.config_schema.config_type.fields, "run config cannot change a step's Job"
