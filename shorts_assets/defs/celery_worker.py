@@ -13,14 +13,14 @@ from dagster_celery.make_app import make_app
 from dagster_celery.tasks import create_task
 from kombu import Queue
 
-from shorts_assets.defs.execution import load_execution_settings
+from shorts_assets.defs.execution import WORKER_CONFIG, load_execution_settings
 
 settings = load_execution_settings()
 app = make_app(
     CeleryExecutor.for_cli(
         broker=settings.broker_url,
         backend=settings.backend_url,
-        config_source={"task_default_queue": settings.queue},
+        config_source={"task_default_queue": settings.queue, **WORKER_CONFIG},
     ).app_args()
 )
 app.conf.task_queues = [Queue(settings.queue), Queue(settings.render_queue)]

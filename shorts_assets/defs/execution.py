@@ -27,6 +27,10 @@ DEFAULT_QUEUE = "shorts"
 # machine serves with one render at a time (see deploy/README.md).
 RENDER_QUEUE_SUFFIX = "_render"
 BROKER_CHECK_TIMEOUT_S = 5.0
+# A worker holds only the step it is running: an early-acknowledged step waiting behind a long render
+# would sit in a busy worker while another stands idle. A step whose worker died unacknowledged goes
+# back on the queue for another worker; rerunning it is safe, as a retry is (see retries.py).
+WORKER_CONFIG = {"task_acks_late": True, "task_reject_on_worker_lost": True, "worker_prefetch_multiplier": 1}
 
 
 @dataclass(frozen=True)
@@ -127,7 +131,7 @@ def _celery_executor_def(settings: ExecutionSettings) -> dg.ExecutorDefinition:
             retries=RetryMode.from_config(init_context.executor_config["retries"]),
             broker=settings.broker_url,
             backend=settings.backend_url,
-            config_source={"task_default_queue": settings.queue},
+            config_source={"task_default_queue": settings.queue, **WORKER_CONFIG},
         )
 
     return shorts_celery_executor
