@@ -221,8 +221,14 @@ class Cluster:
         try:
             process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
+            pass
+        # What it started stays in its process group (the daemon's code server and the runs it
+        # launched, a worker's pool) and may outlive it: none of it may survive the cluster.
+        try:
             os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        except ProcessLookupError:
+            pass
+        process.wait()
 
     def __exit__(self, *exc) -> None:
         for name in list(self.processes):
