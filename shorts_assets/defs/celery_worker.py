@@ -11,7 +11,7 @@ shared store, the providers and their keys) and DAGSTER_HOME with the instance's
 from dagster_celery.executor import CeleryExecutor
 from dagster_celery.make_app import make_app
 from dagster_celery.tasks import create_task
-from kombu import Queue
+from kombu import Exchange, Queue
 
 from shorts_assets.defs.execution import WORKER_CONFIG, load_execution_settings
 
@@ -23,5 +23,8 @@ app = make_app(
         config_source={"task_default_queue": settings.queue, **WORKER_CONFIG},
     ).app_args()
 )
-app.conf.task_queues = [Queue(settings.queue), Queue(settings.render_queue)]
+# Each queue bound to an exchange of its own name (steps are sent to a queue by name, not an exchange).
+app.conf.task_queues = [
+    Queue(name, Exchange(name), routing_key=name) for name in (settings.queue, settings.render_queue)
+]
 execute_plan = create_task(app)
