@@ -111,3 +111,13 @@ def test_kubernetes_runs_each_step_as_a_job_or_names_the_missing_extra():
     executor_def = build_executor(settings)
     assert executor_def.name == "k8s"
     assert not executor_def.config_schema.config_type.fields, "run config cannot change a step's Job"
+
+
+def test_a_worker_serves_the_step_and_render_queues_holding_only_the_step_it_runs():
+    from shorts_assets.defs import celery_worker
+
+    settings = celery_worker.settings
+    assert [q.name for q in celery_worker.app.conf.task_queues] == [settings.queue, settings.render_queue]
+    assert all(q.exchange.name == q.name == q.routing_key for q in celery_worker.app.conf.task_queues)
+    assert celery_worker.app.conf.task_acks_late and celery_worker.app.conf.worker_prefetch_multiplier == 1
+    assert "execute_plan" in celery_worker.app.tasks
