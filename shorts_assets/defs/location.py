@@ -7,6 +7,7 @@ from shorts_assets.defs.create.clips import clips
 from shorts_assets.defs.create.renders import renders
 from shorts_assets.defs.create.scripts import scripts
 from shorts_assets.defs.create.voiceovers import voiceovers
+from shorts_assets.defs.execution import build_executor
 from shorts_assets.defs.jobs import learn_job, metrics_refresh_job, produce_job, shorts_loop_job
 from shorts_assets.defs.learn.comments import comments
 from shorts_assets.defs.learn.metrics import metrics
@@ -44,7 +45,8 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         sensors=[metrics_after_publish_sensor, webhook_delivery_sensor, run_failure_sensor],
         resources=resources,
         loggers={"console": dg.colored_console_logger},
-        # Steps of one batch run one after another in the run's process: on a small machine this beats
-        # paying a fresh interpreter per step, and renders already use every core.
-        executor=dg.in_process_executor,
+        # By default the steps of one batch run one after another in the run's process: on a small machine
+        # this beats paying a fresh interpreter per step, and renders already use every core.
+        # SHORTS_EXECUTOR=celery sends them to Celery workers on other machines (see execution.py).
+        executor=build_executor(),
     )

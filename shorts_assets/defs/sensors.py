@@ -13,6 +13,7 @@ import dagster as dg
 
 from shorts_assets.core.types import PLATFORMS
 from shorts_assets.defs.jobs import metrics_refresh_job
+from shorts_assets.defs.priorities import METRICS_REFRESH_TAGS
 
 MATURITY_LADDER_HOURS: tuple[int, ...] = (1, 6, 24, 72, 168)
 PUBLICATION_KEYS = [dg.AssetKey(["publications", platform]) for platform in PLATFORMS]
@@ -83,7 +84,7 @@ def metrics_after_publish_sensor(context: dg.SensorEvaluationContext) -> dg.Sens
                 dg.RunRequest(
                     run_key=f"{partition_key}:{entry['published_at']:.0f}:+{hours}h",
                     partition_key=_partition_key(partition_key),
-                    tags={"shorts/maturity": f"+{hours}h"},
+                    tags={"shorts/maturity": f"+{hours}h", **METRICS_REFRESH_TAGS},
                 )
             )
             entry["rung"] = rung

@@ -18,6 +18,7 @@ import dagster as dg
 import pytest
 
 from shorts_assets.db.store import Store
+from shorts_assets.defs.pools import set_pools
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
@@ -48,6 +49,7 @@ def postgres_instance(tmp_path, postgres_database, monkeypatch):
         monkeypatch.setenv(key, value)
     full_env = {k: v for k, v in os.environ.items() if not k.startswith(("SHORTS_", "DATABASE_URL", "DAGSTER_"))}
     with dg.DagsterInstance.from_config(str(home)) as instance:
+        set_pools(instance, {})  # as a new instance is set up: runs starting together race to create them
         yield instance, {**full_env, **env}
 
 

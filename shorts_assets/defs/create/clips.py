@@ -9,6 +9,7 @@ from shorts_assets.defs.create.scripts import scripts
 from shorts_assets.defs.metadata import batch_failure, column, partition_of, run_stage, stage_report
 from shorts_assets.defs.partitions import loop_partitions
 from shorts_assets.defs.resources import ClipGeneratorResource, DatabaseResource, MediaResource, SpendingResource
+from shorts_assets.defs.retries import generation_retry
 from shorts_assets.loop.stages import CLIPS_STAGE
 
 CLIP_COLUMNS = [
@@ -32,7 +33,14 @@ def credit_line(clips: list[dict]) -> str:
     return "; ".join(parts)
 
 
-@dg.asset(partitions_def=loop_partitions, group_name=CREATE, deps=[scripts], pool=VIDEO_GEN_POOL, kinds={"ffmpeg"})
+@dg.asset(
+    partitions_def=loop_partitions,
+    group_name=CREATE,
+    deps=[scripts],
+    pool=VIDEO_GEN_POOL,
+    kinds={"ffmpeg"},
+    retry_policy=generation_retry("VIDEO_GEN_PROVIDER"),
+)
 def clips(
     context: dg.AssetExecutionContext,
     database: DatabaseResource,

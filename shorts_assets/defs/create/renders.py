@@ -23,6 +23,7 @@ from shorts_assets.defs.metadata import batch_failure, column, partition_of, run
 from shorts_assets.defs.partitions import loop_partitions
 from shorts_assets.defs.previews import THUMBNAIL_WIDTH, contact_sheet, inline_file, inline_image
 from shorts_assets.defs.resources import DatabaseResource, MediaResource, RendererResource, SpendingResource
+from shorts_assets.defs.retries import generation_retry
 from shorts_assets.loop.stages import CLIPS_STAGE, RENDER_STAGE, VOICEOVER_STAGE
 from shorts_assets.providers.render.ffmpeg import PROFILES
 from shorts_assets.providers.render.quality import CheckResult, check_render, reject_if_below_contract
@@ -98,6 +99,7 @@ def _preview(log: Any, row: VideoRow, render: Mapping[str, Any], url: str | None
     deps=[clips, voiceovers],
     pool=RENDER_POOL,
     kinds={"ffmpeg"},
+    retry_policy=generation_retry("RENDERER_PROVIDER"),
 )
 def renders(
     context: dg.AssetExecutionContext,

@@ -10,7 +10,7 @@ from pydantic import Field
 
 from shorts_assets.core.arms import ARM_SPACE
 from shorts_assets.core.errors import ConfigError
-from shorts_assets.defs.constants import CREATE
+from shorts_assets.defs.constants import CREATE, SCRIPT_GEN_POOL
 from shorts_assets.defs.jobs import FORCEABLE_ARMS, LEARNER_CHOOSES, partition_from_tags
 from shorts_assets.defs.metadata import arm_summary, batch_failure, markdown_table
 from shorts_assets.defs.partitions import loop_partitions
@@ -23,6 +23,7 @@ from shorts_assets.defs.resources import (
     SpendingResource,
     VoiceResource,
 )
+from shorts_assets.defs.retries import generation_retry
 from shorts_assets.loop.scripting import arm_list, write_batch
 from shorts_assets.providers.estimate import estimate_video
 
@@ -55,7 +56,13 @@ class ScriptsConfig(dg.Config):
         return {d: v for d in FORCEABLE_ARMS if (v := getattr(self, d)) != LEARNER_CHOOSES}
 
 
-@dg.asset(partitions_def=loop_partitions, group_name=CREATE, kinds={"python"})
+@dg.asset(
+    partitions_def=loop_partitions,
+    group_name=CREATE,
+    kinds={"python"},
+    pool=SCRIPT_GEN_POOL,
+    retry_policy=generation_retry("SCRIPT_PROVIDER"),
+)
 def scripts(
     context: dg.AssetExecutionContext,
     config: ScriptsConfig,

@@ -4,11 +4,12 @@ import dagster as dg
 
 from shorts_assets.core.records import to_json
 from shorts_assets.db.store import VideoRow
-from shorts_assets.defs.constants import CREATE
+from shorts_assets.defs.constants import CREATE, TTS_POOL
 from shorts_assets.defs.create.scripts import scripts
 from shorts_assets.defs.metadata import batch_failure, column, partition_of, run_stage, stage_report
 from shorts_assets.defs.partitions import loop_partitions
 from shorts_assets.defs.resources import DatabaseResource, MediaResource, SpendingResource, VoiceResource
+from shorts_assets.defs.retries import generation_retry
 from shorts_assets.loop.stages import VOICEOVER_STAGE
 
 VOICEOVER_COLUMNS = [
@@ -17,7 +18,14 @@ VOICEOVER_COLUMNS = [
 ]
 
 
-@dg.asset(partitions_def=loop_partitions, group_name=CREATE, deps=[scripts], kinds={"python"})
+@dg.asset(
+    partitions_def=loop_partitions,
+    group_name=CREATE,
+    deps=[scripts],
+    kinds={"python"},
+    pool=TTS_POOL,
+    retry_policy=generation_retry("TTS_PROVIDER"),
+)
 def voiceovers(
     context: dg.AssetExecutionContext,
     database: DatabaseResource,

@@ -9,14 +9,21 @@ import dagster as dg
 from shorts_assets.core.protocols import Audience
 from shorts_assets.core.types import Publication
 from shorts_assets.db.store import Store
-from shorts_assets.defs.constants import LEARN
+from shorts_assets.defs.constants import LEARN, PLATFORM_READS_POOL
 from shorts_assets.defs.metadata import partition_of
 from shorts_assets.defs.partitions import loop_partitions
 from shorts_assets.defs.publish.publications import publication_assets
 from shorts_assets.defs.resources import ChannelsResource, DatabaseResource, PlatformsResource
+from shorts_assets.defs.retries import NETWORK_RETRY
 
 cohort_asset = functools.partial(
-    dg.asset, partitions_def=loop_partitions, group_name=LEARN, deps=publication_assets, kinds={"python"}
+    dg.asset,
+    partitions_def=loop_partitions,
+    group_name=LEARN,
+    deps=publication_assets,
+    kinds={"python"},
+    pool=PLATFORM_READS_POOL,
+    retry_policy=NETWORK_RETRY,
 )
 
 

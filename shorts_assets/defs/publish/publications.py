@@ -9,6 +9,7 @@ from shorts_assets.defs.create.renders import renders
 from shorts_assets.defs.metadata import arm_summary, batch_failure, markdown_table, partition_of
 from shorts_assets.defs.partitions import loop_partitions
 from shorts_assets.defs.resources import ChannelsResource, DatabaseResource, PlatformsResource
+from shorts_assets.defs.retries import NETWORK_RETRY
 from shorts_assets.loop.publishing import publish_batch
 
 
@@ -20,6 +21,7 @@ def build_publication_asset(platform: str) -> dg.AssetsDefinition:
         group_name=PUBLISH,
         deps=[renders],
         pool=f"publish_{platform}",
+        retry_policy=NETWORK_RETRY,
         kinds={platform},
         description=f"The batch's shorts posted to {platform}, exactly once per video.",
     )
