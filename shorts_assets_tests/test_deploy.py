@@ -106,24 +106,6 @@ def test_the_webserver_listens_on_loopback_only():
     assert COMPOSE["services"]["webserver"]["ports"] == ["127.0.0.1:3000:3000"]
 
 
-def test_compose_config_accepts_the_file_where_docker_compose_exists(tmp_path):
-    docker = shutil.which("docker")
-    if docker is None:
-        pytest.skip("no docker command")
-    import subprocess
-
-    probe = subprocess.run([docker, "compose", "version"], capture_output=True, text=True)
-    if probe.returncode != 0:
-        pytest.skip("docker has no compose plugin here")
-    result = subprocess.run(
-        [docker, "compose", "-f", str(ROOT / "compose.yaml"), "config", "--quiet"],
-        capture_output=True,
-        text=True,
-        env={"POSTGRES_PASSWORD": "example", "PATH": "/usr/bin:/bin:/usr/local/bin"},
-    )
-    assert result.returncode == 0, result.stderr
-
-
 def test_the_deployment_workspace_reaches_the_code_server_over_grpc():
     (location,) = yaml.safe_load((ROOT / "deploy" / "workspace.yaml").read_text())["load_from"]
     assert location["grpc_server"]["port"] == 4000
