@@ -25,6 +25,8 @@ from shorts_assets.db.secrets import VARIABLE as SECRET_KEY_VARIABLE
 from shorts_assets.db.secrets import SecretKeys
 from shorts_assets.providers.net.costs import PriceTable
 from shorts_assets.providers.registry import SEAMS, base_url_variables, video_members
+from shorts_assets.storage.config import MediaConfig
+from shorts_assets.storage.errors import MediaStoreError
 
 DEFAULT_DAILY_BUDGET_USD = 10.0
 MAX_SCRIPT_CANDIDATES = 10
@@ -64,6 +66,8 @@ class Settings:
     cloud_render_timeout_s: float = 1800.0
     # SHORTS_SECRET_KEY: seals the credentials kept in the database; None when unset
     secret_keys: SecretKeys | None = field(default=None, repr=False)
+    # SHORTS_MEDIA_ROOT, SHORTS_SCRATCH_DIR, SHORTS_MEDIA_S3_ENDPOINT_URL: where the media is kept
+    media: MediaConfig | None = None
 
     @property
     def simulation(self) -> bool:
@@ -250,14 +254,22 @@ def _http_url(variable: str, value: str) -> str:
     return value.rstrip("/")
 
 
+def _media_config(env: Mapping[str, str], data_dir: Path) -> MediaConfig:
+    try:
+        return MediaConfig.from_env(env, data_dir)
+    except MediaStoreError as exc:
+        raise ConfigError(str(exc)) from None
+
+
 def _media_base_url(env: Mapping[str, str], renderer_provider: str) -> str:
     value = env.get("CLOUD_RENDER_MEDIA_BASE_URL", "").strip()
-    if renderer_provider != "cloud":
-        return value
+    if renderer_provider != "cloud" or (not value and env.get("SHORTS_MEDIA_ROOT", "").strip().startswith("s3://")):
+        return value  # an s3:// media root serves the cloud renderer presigned URLs
     if not value:
         raise ConfigError(
-            "RENDERER_PROVIDER=cloud needs CLOUD_RENDER_MEDIA_BASE_URL: the http(s) URL where SHORTS_DATA_DIR "
-            "is served, so the renderer can fetch the clips and narration"
+            "RENDERER_PROVIDER=cloud needs CLOUD_RENDER_MEDIA_BASE_URL: the http(s) URL where the media root "
+            "(SHORTS_MEDIA_ROOT) is served, so the renderer can fetch the clips and narration (or an s3:// "
+            "media root, which serves presigned URLs)"
         )
     return _http_url("CLOUD_RENDER_MEDIA_BASE_URL", value)
 
@@ -424,6 +436,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         cloud_render_poll_interval_s=_number(env, "CLOUD_RENDER_POLL_INTERVAL_S", 5.0, 0.0, 600.0),
         cloud_render_timeout_s=_number(env, "CLOUD_RENDER_TIMEOUT_S", 1800.0, 1.0, 86400.0),
         secret_keys=_secret_keys(env, real_publishers),
+        media=_media_config(env, data_dir),
     )
 
 

@@ -29,6 +29,8 @@ from shorts_assets.core.types import PublishRequest
 from shorts_assets.db.store import CLAIM_LEASE, Store, VideoRow
 from shorts_assets.loop.batch import Log, mark_invalid, verify_output
 from shorts_assets.loop.stages import RENDER_STAGE
+from shorts_assets.storage.fetch import fetch_verified
+from shorts_assets.storage.store import MediaStore
 
 ALREADY_PUBLISHED = "already published"
 CLAIMED_ELSEWHERE = "claimed by another run"
@@ -91,12 +93,19 @@ def _kept_alive(store: Store, publisher: Publisher, video_id: str, owner: str, l
 
 
 def publish_one(
-    store: Store, publisher: Publisher, row: VideoRow, *, owner: str | None = None, lease: timedelta = CLAIM_LEASE
+    store: Store,
+    publisher: Publisher,
+    row: VideoRow,
+    *,
+    owner: str | None = None,
+    lease: timedelta = CLAIM_LEASE,
+    media: MediaStore | None = None,
 ) -> str:
     """Post one rendered video unless the database or the platform already knows it; return what happened.
 
     `owner` identifies the run holding the claim (a fresh one when not given); `lease` is how long
-    its claim lasts if it stops renewing it (because it died).
+    its claim lasts if it stops renewing it (because it died). With `media`, the render's files are
+    keys of that store, fetched to local files (verified) for the upload.
     """
     owner = owner or new_claim_owner()
     platform, account = publisher.platform, publisher.account
@@ -123,8 +132,11 @@ def publish_one(
         if claim.row.status == "needs_manual":
             return f"needs manual attention: {claim.row.error}"
         return CLAIMED_ELSEWHERE
-    render = row.outputs[RENDER_STAGE]
-    problem = verify_output(render)
+    try:
+        render, problem = fetch_verified(row.outputs[RENDER_STAGE], media, verify_output)
+    except Exception as exc:  # the media store cannot be read: the claim is released, not held
+        store.fail_publish(row.video_id, platform, account, f"{type(exc).__name__}: {exc}", owner=owner)
+        raise
     if problem is not None:
         mark_invalid(store, row, RENDER_STAGE, f"not uploaded: {problem}")
         store.fail_publish(row.video_id, platform, account, f"not uploaded: {problem}", owner=owner)
@@ -176,6 +188,7 @@ def publish_batch(
     *,
     owner: str | None = None,
     lease: timedelta = CLAIM_LEASE,
+    media: MediaStore | None = None,
 ) -> PublishOutcome:
     """Post every rendered video of the batch that the platform does not have yet.
 
@@ -193,7 +206,7 @@ def publish_batch(
             result.outcomes[row.video_id] = f"not tried: {exhausted}"
             continue
         try:
-            outcome = publish_one(store, publisher, row, owner=owner, lease=lease)
+            outcome = publish_one(store, publisher, row, owner=owner, lease=lease, media=media)
             result.outcomes[row.video_id] = outcome
             result.attempted += outcome not in (ALREADY_PUBLISHED, CLAIMED_ELSEWHERE)
             if outcome == CLAIMED_ELSEWHERE:
