@@ -155,18 +155,28 @@ class S3MediaStore(MediaStore):
 
     def put_file(self, path: str | os.PathLike[str], key: str) -> dict[str, Any]:
         made = file_checksum(path)
-        if self.verify(key, made) is None:
+        if self._holds(key, made):
             return made  # already stored whole (a rerun): nothing is uploaded twice
         with self._service(f"storing {key}"):
             self.fs.put_file(
                 str(path), self._path(key), chunksize=self.part_bytes, Metadata={SHA256_METADATA: made["sha256"]}
             )
-        problem = self.verify(key, made)
-        if problem is not None:
-            with self._service(f"removing the bad upload of {key}"):
-                self.fs.rm_file(self._path(key))
-            raise MediaStoreError(f"storing {key} in {self.root_uri}: the upload does not verify: {problem}")
+        if not self._holds(key, made):
+            # Another writer's whole file may have replaced ours since: it is left, never deleted.
+            raise MediaStoreError(
+                f"storing {key} in {self.root_uri}: the object does not hold what was uploaded "
+                f"({self.verify(key, made) or 'another upload replaced it'})"
+            )
         return made
+
+    def _holds(self, key: str, made: dict[str, Any]) -> bool:
+        """Whether the object under `key` is this file: its size and the SHA-256 in its metadata."""
+        head = self._head(key)
+        return (
+            head is not None
+            and int(head.get("ContentLength", -1)) == made["size"]
+            and (head.get("Metadata") or {}).get(SHA256_METADATA) == made["sha256"]
+        )
 
     def verify(self, key: str, made: dict[str, Any] | None) -> str | None:
         head = self._head(key)

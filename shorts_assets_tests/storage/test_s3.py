@@ -202,3 +202,14 @@ def test_an_upload_killed_midway_leaves_no_object_under_its_key_and_a_rerun_comp
     assert [o["Key"] for o in client.list_objects_v2(Bucket=bucket, Prefix="media/")["Contents"]] == [
         "media/demo/d/v/short.mp4"
     ]
+
+
+def test_an_object_without_our_checksum_is_replaced_not_trusted(s3_bucket, tmp_path):
+    media = store_for(s3_bucket, tmp_path)
+    path = made_file(media, "v/clip.mp4", b"ours")
+    s3_bucket["client"].put_object(Bucket=s3_bucket["bucket"], Key="media/v/clip.mp4", Body=b"THEM")  # same size
+
+    made = media.put_file(path, "v/clip.mp4")
+
+    body = s3_bucket["client"].get_object(Bucket=s3_bucket["bucket"], Key="media/v/clip.mp4")["Body"].read()
+    assert body == b"ours" and media.verify("v/clip.mp4", made) is None
