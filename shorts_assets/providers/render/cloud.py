@@ -414,7 +414,7 @@ class CloudRenderer(Closing):
 
         payload = self._wait(render_id, key, what)
         info = self._download(render_id, payload, key, plan, out_path, thumb_path, what)
-        self._put(key, {**record, "state": "done", "path": str(out_path)})
+        self._put(key, {**record, "state": "done", "path": out_path.name})  # no machine's folder in the database
         self._write_sidecars(out_path, plan)
         return RenderResult(
             video_path=out_path,
