@@ -30,6 +30,8 @@ from shorts_assets.providers.platforms.tiktok import POST_MODES as TIKTOK_POST_M
 from shorts_assets.providers.platforms.tiktok import PRIVACY_LEVELS as TIKTOK_PRIVACY_LEVELS
 from shorts_assets.providers.platforms.youtube import QUOTA_MODELS as YOUTUBE_QUOTA_MODELS
 from shorts_assets.providers.registry import SEAMS, base_url_variables, video_members
+from shorts_assets.storage.config import MediaConfig
+from shorts_assets.storage.errors import MediaStoreError
 
 DEFAULT_DAILY_BUDGET_USD = 10.0
 MAX_SCRIPT_CANDIDATES = 10
@@ -83,6 +85,9 @@ class Settings:
             "tiktok_privacy_level": self.tiktok_privacy_level,
             "youtube_quota_model": self.youtube_quota_model,
         }
+
+    # SHORTS_MEDIA_ROOT, SHORTS_SCRATCH_DIR, SHORTS_MEDIA_S3_ENDPOINT_URL: where the media is kept
+    media: MediaConfig | None = None
 
     @property
     def simulation(self) -> bool:
@@ -269,14 +274,22 @@ def _http_url(variable: str, value: str) -> str:
     return value.rstrip("/")
 
 
+def _media_config(env: Mapping[str, str], data_dir: Path) -> MediaConfig:
+    try:
+        return MediaConfig.from_env(env, data_dir)
+    except MediaStoreError as exc:
+        raise ConfigError(str(exc)) from None
+
+
 def _media_base_url(env: Mapping[str, str], renderer_provider: str) -> str:
     value = env.get("CLOUD_RENDER_MEDIA_BASE_URL", "").strip()
-    if renderer_provider != "cloud":
-        return value
+    if renderer_provider != "cloud" or (not value and env.get("SHORTS_MEDIA_ROOT", "").strip().startswith("s3://")):
+        return value  # an s3:// media root serves the cloud renderer presigned URLs
     if not value:
         raise ConfigError(
-            "RENDERER_PROVIDER=cloud needs CLOUD_RENDER_MEDIA_BASE_URL: the http(s) URL where SHORTS_DATA_DIR "
-            "is served, so the renderer can fetch the clips and narration"
+            "RENDERER_PROVIDER=cloud needs CLOUD_RENDER_MEDIA_BASE_URL: the http(s) URL where the media root "
+            "(SHORTS_MEDIA_ROOT) is served, so the renderer can fetch the clips and narration (or an s3:// "
+            "media root, which serves presigned URLs)"
         )
     return _http_url("CLOUD_RENDER_MEDIA_BASE_URL", value)
 
@@ -447,6 +460,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         tiktok_post_mode=_choice(env, "TIKTOK_POST_MODE", TIKTOK_POST_MODES),
         tiktok_privacy_level=_choice(env, "TIKTOK_PRIVACY_LEVEL", TIKTOK_PRIVACY_LEVELS),
         youtube_quota_model=_choice(env, "YOUTUBE_QUOTA_MODEL", YOUTUBE_QUOTA_MODELS),
+        media=_media_config(env, data_dir),
     )
 
 

@@ -165,11 +165,12 @@ def test_the_loop_completes_a_batch_with_each_paid_provider(
     rows = Store(settings.database_url).batch("demo", DAY)
     assert len(rows) == 2
     assert metadata(result, "scripts")["writer"] == script_provider
+    media = settings.data_dir / "media"
     for row in rows:
         clips = row.outputs["clips"]["files"]
         assert clips and len(clips) == len(row.script.scenes)
-        assert all(probe(clip).has_video for clip in clips)
-        assert probe(row.outputs["render"]["video_path"]).width == 540  # the draft profile
+        assert all(probe(media / clip).has_video for clip in clips)
+        assert probe(media / row.outputs["render"]["video_path"]).width == 540  # the draft profile
     assert len(Store(settings.database_url).published("demo", DAY)) == 6  # 2 videos × 3 platforms
 
     script_app = apps[script_provider]
@@ -209,10 +210,10 @@ def test_a_budget_below_one_video_stops_the_batch_before_any_paid_call(tmp_path,
 
 
 def test_the_loop_completes_a_batch_with_the_cloud_renderer(tmp_path, fakes, monkeypatch):
-    data = tmp_path / "data"
-    data.mkdir()
+    media = tmp_path / "data" / "media"
+    media.mkdir(parents=True)
     app = FakeCreatomate()
-    with FakeServer(StaticFiles(data)) as bucket, FakeServer(app) as api:
+    with FakeServer(StaticFiles(media)) as bucket, FakeServer(app) as api:
         env = environment(
             tmp_path,
             *fakes,
@@ -230,7 +231,7 @@ def test_the_loop_completes_a_batch_with_the_cloud_renderer(tmp_path, fakes, mon
     rows = Store(settings.database_url).batch("demo", DAY)
     assert len(rows) == 2 and app.submissions() == 2
     for row in rows:
-        render = probe(row.outputs["render"]["video_path"])
+        render = probe(media / row.outputs["render"]["video_path"])
         assert (render.width, render.height) == (1080, 1920)  # the cloud renders the final profile
         assert row.outputs["render"]["cost_usd"] > 0
     assert render_checks_passed(result)
@@ -238,3 +239,34 @@ def test_the_loop_completes_a_batch_with_the_cloud_renderer(tmp_path, fakes, mon
     assert metadata(result, "renders")["cost_usd"] > 0
     assert len(Store(settings.database_url).published("demo", DAY)) == 6
     assert app.api_key not in log
+
+
+def test_the_cloud_renderer_fetches_the_media_from_an_s3_root_by_presigned_urls(
+    tmp_path, fakes, monkeypatch, s3_bucket
+):
+    app = FakeCreatomate()
+    with FakeServer(app) as api:
+        env = environment(
+            tmp_path,
+            *fakes,
+            "template",
+            "stub",
+            RENDERER_PROVIDER="cloud",
+            CREATOMATE_API_KEY=app.api_key,
+            CREATOMATE_API_BASE_URL=api.url,
+            CLOUD_RENDER_POLL_INTERVAL_S="0.05",
+            SHORTS_MEDIA_ROOT=f"s3://{s3_bucket['bucket']}/media",
+            SHORTS_MEDIA_S3_ENDPOINT_URL=s3_bucket["endpoint"],
+            SHORTS_SCRATCH_DIR=str(tmp_path / "scratch"),
+        )
+        monkeypatch.delenv("CLOUD_RENDER_MEDIA_BASE_URL", raising=False)
+        settings, result, log = run_loop(env, monkeypatch)
+
+    assert result.success
+    assert app.submissions() == 2 and len(Store(settings.database_url).published("demo", DAY)) == 6
+    for row in Store(settings.database_url).batch("demo", DAY):
+        head = s3_bucket["client"].head_object(
+            Bucket=s3_bucket["bucket"], Key=f"media/{row.outputs['render']['video_path']}"
+        )
+        assert head["ContentLength"] == row.outputs["render"]["checksums"][row.outputs["render"]["video_path"]]["size"]
+    assert "X-Amz-Signature" not in log and "test-secret-key-never-shown" not in log

@@ -6,7 +6,6 @@ which one video breaks, whose siblings must still be published.
 """
 
 from datetime import date
-from pathlib import Path
 
 import dagster as dg
 import pytest
@@ -14,8 +13,8 @@ import pytest
 from shorts_assets.db.store import Store
 from shorts_assets.defs.location import loop_assets, loop_checks
 from shorts_assets.defs.resources import RendererResource
-from shorts_assets.loop.batch import with_checksums
 from shorts_assets.providers.media import probe
+from shorts_assets.storage.store import file_checksum
 from shorts_assets_tests.conftest import loop_resources
 
 pytestmark = pytest.mark.slow
@@ -77,15 +76,16 @@ def test_the_blocking_render_check_passed_before_publishing(loop):
 def test_each_video_is_a_vertical_mp4_with_narration(loop):
     rows = Store(loop["url"]).batch("demo", PAST_DAY)
     assert len(rows) == 2
+    media = loop["root"] / "data" / "media"
     for row in rows:
         render = row.outputs["render"]
-        info = probe(Path(render["video_path"]))
+        info = probe(media / render["video_path"])
         assert (info.width, info.height, round(info.fps)) == (1080, 1920, 30)
         assert (info.video_codec, info.pix_fmt, info.audio_codec, info.sample_rate) == ("h264", "yuv420p", "aac", 48000)
         narration = row.outputs["voiceover"]["duration_s"]
         assert narration <= info.duration_s <= narration + 2.0
-        assert Path(render["thumbnail_path"]).read_bytes()[:3] == b"\xff\xd8\xff"
-        assert Path(render["video_path"]).is_relative_to(loop["root"] / "data" / "media" / "demo" / "2026-11-20")
+        assert (media / render["thumbnail_path"]).read_bytes()[:3] == b"\xff\xd8\xff"
+        assert render["video_path"] == f"demo/2026-11-20/{row.video_id}/short.mp4"  # a key under the media root
 
 
 def test_every_video_is_published_once_on_every_platform(loop):
@@ -157,10 +157,14 @@ def test_one_broken_video_leaves_its_siblings_published(tmp_path):
         assert run(instance, resources, day, selection=["scripts", "clips"]).success
         store = Store(url)
         broken = store.batch("demo", day)[1]
-        first_clip = Path(broken.outputs["clips"]["files"][0])
+        key = broken.outputs["clips"]["files"][0]
+        first_clip = tmp_path / "data" / "media" / key
         first_clip.write_bytes(b"\x00garbage, not a video" * 100)
         # As if the generator had made the garbage: its checksums are the ones recorded.
-        store.complete_stage(broken.video_id, "clips", with_checksums(broken.outputs["clips"]))
+        made = broken.outputs["clips"]
+        store.complete_stage(
+            broken.video_id, "clips", {**made, "checksums": {**made["checksums"], key: file_checksum(first_clip)}}
+        )
         result = run(instance, resources, day)
         assert result.success
     rows = {r.video_id: r for r in store.batch("demo", day)}

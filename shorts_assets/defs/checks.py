@@ -13,10 +13,11 @@ import dagster as dg
 from shorts_assets.db.store import VideoRow
 from shorts_assets.defs.metadata import column, partition_of
 from shorts_assets.defs.partitions import loop_partitions
-from shorts_assets.defs.resources import ChannelsResource, DatabaseResource
+from shorts_assets.defs.resources import ChannelsResource, DatabaseResource, MediaResource
 from shorts_assets.loop.batch import verify_output, video_id_for
 from shorts_assets.loop.stages import RENDER_STAGE
 from shorts_assets.providers.render.quality import YOUTUBE_SHORTS_MAX_S, CheckResult, check_render
+from shorts_assets.storage.fetch import fetch_verified
 
 
 def summarise(per_video: dict[str, list[CheckResult]]) -> tuple[bool, dict[str, object]]:
@@ -46,25 +47,28 @@ def build_render_checks(
 ) -> list[dg.AssetChecksDefinition]:
     """Blocking checks on the `renders` asset: every rendered MP4 of the partition passes `check_render`.
 
-    The check needs the `database` resource (`DatabaseResource`); it reads each video's render output
-    from the partition's batch. Extra keyword arguments are passed on to `check_render`.
+    The check needs the `database` and `media` resources; it reads each video's render output from the
+    partition's batch and its MP4 from the media store. Extra keyword arguments are passed on to `check_render`.
     """
     asset_key = dg.AssetKey.from_coercible(renders_asset_key)
 
-    def render_quality(context: dg.AssetCheckExecutionContext, database: DatabaseResource) -> dg.AssetCheckResult:
+    def render_quality(
+        context: dg.AssetCheckExecutionContext, database: DatabaseResource, media: MediaResource
+    ) -> dg.AssetCheckResult:
         channel, day = partition_of(context)
+        files = media.store()
         per_video: dict[str, list[CheckResult]] = {}
         for row in database.store().batch(channel, day):
             render = row.outputs.get(RENDER_STAGE) or {}
             video_path = render.get("video_path")
             if not video_path:
                 continue
-            problem = verify_output(render)
+            render, problem = fetch_verified(render, files, verify_output)
             if problem is not None:
                 per_video[row.video_id] = [("verified", False, problem)]
                 continue
             per_video[row.video_id] = check_render(
-                video_path, max_duration_s=max_duration_s, lufs_target=lufs_target, **thresholds
+                render["video_path"], max_duration_s=max_duration_s, lufs_target=lufs_target, **thresholds
             )
         passed, metadata = summarise(per_video)
         return dg.AssetCheckResult(

@@ -13,6 +13,7 @@ from shorts_assets.core.errors import BatchFailed, ConfigError, ProviderError
 from shorts_assets.db.store import Store, VideoRow
 from shorts_assets.defs.jobs import partition_from_tags
 from shorts_assets.loop.batch import StageOutcome, run_per_video
+from shorts_assets.storage import MediaStore
 
 
 def partition_of(context: dg.AssetExecutionContext | dg.AssetCheckExecutionContext) -> tuple[str, date]:
@@ -47,10 +48,12 @@ def run_stage(
     stage: str,
     needs: tuple[str, ...],
     work: Callable[[VideoRow], Mapping[str, Any]],
+    media: MediaStore | None = None,
 ) -> StageOutcome:
-    """`loop.batch.run_per_video` for an asset: its log, and a whole-batch failure as a Dagster failure."""
+    """`loop.batch.run_per_video` for an asset: its log, and a whole-batch failure as a Dagster failure;
+    with `media`, the stage's files are kept in that store and recorded by key."""
     with batch_failure():
-        return run_per_video(context.log, store, rows, stage, needs, work)
+        return run_per_video(context.log, store, rows, stage, needs, work, media)
 
 
 def _cell(value: Any) -> str:

@@ -33,6 +33,8 @@ from shorts_assets.providers import registry
 from shorts_assets.providers.net.costs import Budget, PriceTable
 from shorts_assets.providers.render.ffmpeg import PROFILES
 from shorts_assets.settings import Settings
+from shorts_assets.storage import MediaConfig, MediaStore, open_store, video_prefix
+from shorts_assets.storage.urls import url_resolver
 
 
 class DatabaseResource(dg.ConfigurableResource):
@@ -58,14 +60,29 @@ class DatabaseResource(dg.ConfigurableResource):
 
 
 class MediaResource(dg.ConfigurableResource):
-    """The data root (SHORTS_DATA_DIR): media laid out by channel/date/video id, and the outbox."""
+    """The data root (SHORTS_DATA_DIR) with the outbox, and the media store (SHORTS_MEDIA_ROOT: a folder,
+    by default `<data root>/media`, or s3://bucket/prefix) laid out by channel/date/video id."""
 
     data_dir: dg.ResourceDependency[str]
+    media_root: dg.ResourceDependency[str] = ""  # SHORTS_MEDIA_ROOT; empty: <data_dir>/media
+    scratch_dir: dg.ResourceDependency[str] = ""  # SHORTS_SCRATCH_DIR; empty: <data_dir>/scratch
+    s3_endpoint_url: dg.ResourceDependency[str] = ""  # SHORTS_MEDIA_S3_ENDPOINT_URL
+    base_url: dg.ResourceDependency[str] = ""  # CLOUD_RENDER_MEDIA_BASE_URL: where the media root is served
+
+    def config(self) -> MediaConfig:
+        return MediaConfig(
+            root=self.media_root or str((Path(self.data_dir) / "media").resolve()),
+            scratch_dir=self.scratch_dir or str((Path(self.data_dir) / "scratch").resolve()),
+            endpoint_url=self.s3_endpoint_url,
+            base_url=self.base_url,
+        )
+
+    def store(self) -> MediaStore:
+        return open_store(self.config())
 
     def video_dir(self, channel: str, batch_date: date, video_id: str) -> Path:
-        path = Path(self.data_dir) / "media" / channel / batch_date.isoformat() / video_id
-        path.mkdir(parents=True, exist_ok=True)
-        return path
+        """The local folder a video's files are made in (the media root itself when it is a folder)."""
+        return self.store().work_dir(video_prefix(channel, batch_date, video_id))
 
     @property
     def outbox_dir(self) -> Path:
@@ -208,7 +225,14 @@ class RendererResource(dg.ConfigurableResource):
     timeout_s: dg.ResourceDependency[float] = 1800.0
     base_urls: dg.ResourceDependency[dict[str, str]] = {}
 
-    def adapter(self, channel: str = "", budget: Budget | None = None, store: Store | None = None) -> Renderer:
+    def adapter(
+        self,
+        channel: str = "",
+        budget: Budget | None = None,
+        store: Store | None = None,
+        media: MediaStore | None = None,
+    ) -> Renderer:
+        """The renderer; with `media`, a cloud renderer fetches the clips and narration from that store's URLs."""
         return registry.build(
             "renderer",
             self.provider,
@@ -220,6 +244,7 @@ class RendererResource(dg.ConfigurableResource):
             profile=self.profile,
             media_base_url=self.media_base_url,
             data_dir=self.data_dir,
+            media_urls=url_resolver(media) if media is not None else None,
             poll_interval_s=self.poll_interval_s,
             timeout_s=self.timeout_s,
         )
@@ -291,7 +316,7 @@ def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
     database = DatabaseResource(url=settings.database_url, secret_keys=settings.secret_keys, webhooks=settings.webhooks)
     return {
         "database": database,
-        "media": MediaResource(data_dir=str(settings.data_dir)),
+        "media": media_resource(settings),
         "channels": ChannelsResource.from_configs(settings.channels),
         "spending": SpendingResource(
             daily_limits_usd=dict(settings.daily_budgets_usd),
@@ -338,3 +363,15 @@ def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
             options=settings.platform_options(),
         ),
     }
+
+
+def media_resource(settings: Settings) -> MediaResource:
+    """The media resource of validated settings (the data root and the media store)."""
+    media = settings.media or MediaConfig.from_env({}, settings.data_dir)
+    return MediaResource(
+        data_dir=str(settings.data_dir),
+        media_root=media.root,
+        scratch_dir=media.scratch_dir,
+        s3_endpoint_url=media.endpoint_url,
+        base_url=media.base_url,
+    )

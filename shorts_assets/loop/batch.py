@@ -6,11 +6,15 @@ and redoes the video when one is missing or changed, saying so. A stage that fin
 upstream output no longer valid, or fails on a file of it it could not read (BadMediaFile), marks
 that output `invalid` with the reason, so the upstream stage makes it again on its next run and
 this stage then retries: one bad file never blocks its batch for ever.
+
+Given a media store (`media`), outputs are recorded with keys relative to the media root instead of
+local paths: the work of a stage gets its upstream outputs fetched to local files, and what it
+returns is put into the store (see `storage.outputs`) before it is recorded.
 """
 
 from __future__ import annotations
 
-import hashlib
+import dataclasses
 import traceback
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -21,12 +25,12 @@ from typing import Any, Protocol
 from shorts_assets.core.errors import BatchFailed
 from shorts_assets.db.store import Store, VideoRow
 from shorts_assets.providers.media import BadMediaFile, remove_stale_partials
+from shorts_assets.storage.outputs import local_output, store_output, verify_stored
+from shorts_assets.storage.store import MediaStore, file_checksum
 
 CHECKSUMS = "checksums"
 # Set on a recorded output a later stage could not use: its stage makes it again.
 INVALID = "invalid"
-
-_CHUNK = 1 << 20
 
 
 class Log(Protocol):
@@ -75,17 +79,6 @@ class StageOutcome:
         }
 
 
-def file_checksum(path: str | Path) -> dict[str, Any]:
-    """`{"size": bytes, "sha256": hex}` of the file at `path`."""
-    digest = hashlib.sha256()
-    size = 0
-    with open(path, "rb") as handle:
-        while chunk := handle.read(_CHUNK):
-            digest.update(chunk)
-            size += len(chunk)
-    return {"size": size, "sha256": digest.hexdigest()}
-
-
 def with_checksums(output: Mapping[str, Any]) -> dict[str, Any]:
     """`output` with a `checksums` entry (path -> size and SHA-256) for each of its `files`."""
     sums = {}
@@ -97,12 +90,14 @@ def with_checksums(output: Mapping[str, Any]) -> dict[str, Any]:
     return {**output, CHECKSUMS: sums}
 
 
-def verify_output(output: Mapping[str, Any] | None) -> str | None:
+def verify_output(output: Mapping[str, Any] | None, media: MediaStore | None = None) -> str | None:
     """None when every file of a recorded stage output is as it was made, else why not (naming the file).
 
     Sizes are compared first, then SHA-256. An output recorded without checksums can only be
-    checked for files that are missing or empty.
+    checked for files that are missing or empty. With `media`, the output's files are keys of that store.
     """
+    if media is not None:
+        return str(output[INVALID]) if output and output.get(INVALID) else verify_stored(output, media)
     if not output:
         return "no output recorded"
     if output.get(INVALID):
@@ -132,17 +127,23 @@ def mark_invalid(store: Store, row: VideoRow, stage: str, reason: str) -> None:
     store.complete_stage(row.video_id, stage, {**row.outputs[stage], INVALID: reason})
 
 
-def _upstream_of(row: VideoRow, needs: tuple[str, ...], bad: Path) -> str | None:
-    """The needed stage whose output holds the file `bad`, if one does."""
+def _upstream_of(row: VideoRow, needs: tuple[str, ...], bad: Path, media: MediaStore | None = None) -> str | None:
+    """The needed stage whose output holds the file `bad` (a local path), if one does."""
     for need in needs:
-        files = {Path(name).resolve() for name in (row.outputs.get(need) or {}).get("files", [])}
+        names = [str(name) for name in (row.outputs.get(need) or {}).get("files", [])]
+        if media is not None:
+            names = [name if name.startswith("/") else str(media.local_path(name)) for name in names]
+        files = {Path(name).resolve() for name in names}
         if bad.resolve() in files:
             return need
     return None
 
 
-def _sweep(output: Mapping[str, Any] | None) -> None:
+def _sweep(output: Mapping[str, Any] | None, media: MediaStore | None = None) -> None:
     """Remove what dead writers left half-written beside a kept output's files."""
+    if media is not None:
+        media.sweep(str(key) for key in (output or {}).get("files", []))
+        return
     for folder in {Path(name).parent for name in (output or {}).get("files", [])}:
         remove_stale_partials(folder)
 
@@ -154,6 +155,7 @@ def run_per_video(
     stage: str,
     needs: tuple[str, ...],
     work: Callable[[VideoRow], Mapping[str, Any]],
+    media: MediaStore | None = None,
 ) -> StageOutcome:
     """Run `work` for every video of the batch that lacks this stage; one failure never stops the rest.
 
@@ -163,28 +165,35 @@ def run_per_video(
     invalid so the stage's next run makes it again. What `work` returns is recorded with the
     checksums of its files. If every attempted video fails, and not on an upstream file that is made
     again, the asset fails: that is a systemic fault (a missing binary, a full disk), not a bad video.
+    With `media`, the store is checked to be writable first (a MediaStoreError naming what to fix),
+    `work` sees its needed outputs as local files, and what it returns is stored and recorded by key.
     """
+    if media is not None:
+        media.check()
     outcome = StageOutcome()
     for row in rows:
         own = row.outputs.get(stage)
-        problem = verify_output(own)
+        problem = verify_output(own, media)
         if problem is None:
-            _sweep(own)
+            _sweep(own, media)
             outcome.kept.append(row.video_id)
             continue
         if own:
             outcome.redone[row.video_id] = problem
-        if _blocked(log, store, row, stage, needs, outcome):
+        if _blocked(log, store, row, stage, needs, outcome, media):
             continue
         if own:
             log.warning(f"{row.video_id}: redoing {stage}: {problem}")
         try:
-            output = with_checksums(work(row))
+            if media is None:
+                output = with_checksums(work(row))
+            else:
+                output = store_output(work(_with_local_inputs(row, needs, media)), media)
         except Exception as exc:  # one video's failure, whatever it is, must not fail its siblings
             message = f"{type(exc).__name__}: {exc}"
             outcome.failed[row.video_id] = message
             outcome.redone.pop(row.video_id, None)
-            upstream = _upstream_of(row, needs, exc.path) if isinstance(exc, BadMediaFile) else None
+            upstream = _upstream_of(row, needs, exc.path, media) if isinstance(exc, BadMediaFile) else None
             if upstream is not None:
                 # The upstream stage's next run makes the file again; this stage then retries.
                 mark_invalid(store, row, upstream, f"{stage} could not use {exc.path.name}: {message}")
@@ -206,11 +215,31 @@ def run_per_video(
     return outcome
 
 
-def _blocked(log: Log, store: Store, row: VideoRow, stage: str, needs: tuple[str, ...], outcome: StageOutcome) -> bool:
+def _with_local_inputs(row: VideoRow, needs: tuple[str, ...], media: MediaStore) -> VideoRow:
+    """`row` with each needed output's files fetched from the store and named by their local paths.
+
+    A file missing or changed in the store raises BadMediaFile naming its local path (`media.local_path`
+    of its key), so the stage that made it is told to make it again.
+    """
+    local = dict(row.outputs)
+    for need in needs:
+        local[need] = local_output(row.outputs[need], media)
+    return dataclasses.replace(row, outputs=local)
+
+
+def _blocked(
+    log: Log,
+    store: Store,
+    row: VideoRow,
+    stage: str,
+    needs: tuple[str, ...],
+    outcome: StageOutcome,
+    media: MediaStore | None = None,
+) -> bool:
     """Whether `row` must wait for a needed stage; a needed output that no longer verifies is marked invalid."""
     for need in needs:
         output = row.outputs.get(need)
-        problem = verify_output(output)
+        problem = verify_output(output, media)
         if problem is None:
             continue
         outcome.blocked.append(row.video_id)

@@ -37,6 +37,8 @@ from shorts_assets.db.store import CLAIM_LEASE, Store, VideoRow
 from shorts_assets.loop.batch import Log, mark_invalid, verify_output
 from shorts_assets.loop.stages import RENDER_STAGE
 from shorts_assets.notify import Notifier
+from shorts_assets.storage.fetch import fetch_verified
+from shorts_assets.storage.store import MediaStore
 
 ALREADY_PUBLISHED = "already published"
 IN_INBOX = "in the creator's inbox, waiting for them to post it"
@@ -117,8 +119,8 @@ def _report(notifier: Notifier | None, kind: str, row: VideoRow, publisher: Publ
     )
 
 
-def _request(row: VideoRow, slot: datetime) -> PublishRequest:
-    render = row.outputs[RENDER_STAGE]
+def _request(row: VideoRow, slot: datetime, render: dict) -> PublishRequest:
+    """The upload of `row` from `render`, its render output naming local files."""
     return PublishRequest(
         video_id=row.video_id,
         title=row.script.title,
@@ -136,7 +138,7 @@ def _done(status: str) -> str:
     return IN_INBOX if status == "in_inbox" else ALREADY_PUBLISHED
 
 
-def follow_up(store: Store, publisher: Publisher, row: VideoRow, status: str) -> str:
+def follow_up(store: Store, publisher: Publisher, row: VideoRow, status: str, media: MediaStore | None = None) -> str:
     """Finish what a post left pending (a thumbnail that failed, a draft the creator has since posted).
 
     Only publishers with a ``follow_up`` (``FollowsUp``) have anything to finish; its failure is reported,
@@ -147,7 +149,10 @@ def follow_up(store: Store, publisher: Publisher, row: VideoRow, status: str) ->
     if finish is None or RENDER_STAGE not in row.outputs:
         return _done(status)
     try:
-        changed = finish(_request(row, scheduled_slot(row)))
+        render, problem = fetch_verified(row.outputs[RENDER_STAGE], media, verify_output)
+        if problem is not None:
+            return f"{_done(status)}; its follow-up waits for a good render: {problem}"
+        changed = finish(_request(row, scheduled_slot(row, publisher.platform), render))
     except ProviderError as exc:
         return f"{_done(status)}; its follow-up failed and is retried on the next run: {exc}"
     if changed is not None:
@@ -164,17 +169,19 @@ def publish_one(
     owner: str | None = None,
     lease: timedelta = CLAIM_LEASE,
     notifier: Notifier | None = None,
+    media: MediaStore | None = None,
 ) -> str:
     """Post one rendered video unless the database or the platform already knows it; return what happened.
 
     `owner` identifies the run holding the claim (a fresh one when not given); `lease` is how long
-    its claim lasts if it stops renewing it (because it died).
+    its claim lasts if it stops renewing it (because it died). With `media`, the render's files are
+    keys of that store, fetched to local files (verified) for the upload.
     """
     owner = owner or new_claim_owner()
     platform, account = publisher.platform, publisher.account
     known = store.publication(row.video_id, platform, account)
     if known and known.status in DONE_STATUSES:
-        return follow_up(store, publisher, row, known.status)
+        return follow_up(store, publisher, row, known.status, media)
     if known and known.status == "needs_manual":
         return f"needs manual attention: {known.error}"
     refuse_draft(publisher, row)
@@ -195,13 +202,16 @@ def publish_one(
         if claim.row.status == "needs_manual":
             return f"needs manual attention: {claim.row.error}"
         return CLAIMED_ELSEWHERE
-    render = row.outputs[RENDER_STAGE]
-    problem = verify_output(render)
+    try:
+        render, problem = fetch_verified(row.outputs[RENDER_STAGE], media, verify_output)
+    except Exception as exc:  # the media store cannot be read: the claim is released, not held
+        store.fail_publish(row.video_id, platform, account, f"{type(exc).__name__}: {exc}", owner=owner)
+        raise
     if problem is not None:
         mark_invalid(store, row, RENDER_STAGE, f"not uploaded: {problem}")
         store.fail_publish(row.video_id, platform, account, f"not uploaded: {problem}", owner=owner)
         raise ProviderError(f"{row.video_id} is not posted to {platform}: {problem}; renders will make it again")
-    request = _request(row, slot)
+    request = _request(row, slot, render)
     try:
         with _kept_alive(store, publisher, row.video_id, owner, lease):
             remote = publisher.find(row.video_id)
@@ -245,6 +255,7 @@ def publish_batch(
     owner: str | None = None,
     lease: timedelta = CLAIM_LEASE,
     notifier: Notifier | None = None,
+    media: MediaStore | None = None,
 ) -> PublishOutcome:
     """Post every rendered video of the batch that the platform does not have yet.
 
@@ -262,7 +273,7 @@ def publish_batch(
             result.outcomes[row.video_id] = f"not tried: {exhausted}"
             continue
         try:
-            outcome = publish_one(store, publisher, row, owner=owner, lease=lease, notifier=notifier)
+            outcome = publish_one(store, publisher, row, owner=owner, lease=lease, notifier=notifier, media=media)
             result.outcomes[row.video_id] = outcome
             result.attempted += not outcome.startswith((ALREADY_PUBLISHED, IN_INBOX, CLAIMED_ELSEWHERE))
             if outcome == CLAIMED_ELSEWHERE:

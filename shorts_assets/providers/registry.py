@@ -224,7 +224,8 @@ def _cloud(w: Wiring):
     from shorts_assets.providers.render.cloud import CloudRenderer
 
     media_base_url = w.options.get("media_base_url", "")
-    if not media_base_url:
+    media_urls = w.options.get("media_urls")  # the media store's URLs, where it serves them
+    if not media_base_url and media_urls is None:
         raise ProviderError("RENDERER_PROVIDER=cloud needs CLOUD_RENDER_MEDIA_BASE_URL")
     if w.state is None:
         raise ProviderError("RENDERER_PROVIDER=cloud needs the database to keep its render ids")
@@ -238,6 +239,7 @@ def _cloud(w: Wiring):
         poll_interval_s=interval,
         max_poll_interval_s=max(interval, 30.0),
         timeout_s=float(w.options.get("timeout_s", 1800.0)),
+        media_urls=media_urls,
         **w.urls,
     )
 

@@ -64,7 +64,7 @@ def clips(
         }
 
     with batch_failure(), clip_generator.adapter(channel, budget, store) as generator:
-        outcome = run_stage(context, store, store.batch(channel, day), CLIPS_STAGE, (), work)
+        outcome = run_stage(context, store, store.batch(channel, day), CLIPS_STAGE, (), work, media.store())
     rows = store.batch(channel, day)
 
     def cells(row: VideoRow) -> dict:

@@ -2,7 +2,8 @@
 
 Each video's thumbnail and a contact sheet of its frames are inlined in the metadata, so a person can
 see the shorts in the UI; the batch is a table with each video's duration, loudness, render profile,
-status and full error, and each MP4's path (and URL, where the media is served) is listed.
+status and full error, and each MP4's key under the media root (and URL, where the media root is
+served at CLOUD_RENDER_MEDIA_BASE_URL) is listed.
 """
 
 import re
@@ -24,9 +25,12 @@ from shorts_assets.defs.partitions import loop_partitions
 from shorts_assets.defs.previews import THUMBNAIL_WIDTH, contact_sheet, inline_file, inline_image
 from shorts_assets.defs.resources import DatabaseResource, MediaResource, RendererResource, SpendingResource
 from shorts_assets.defs.retries import generation_retry
+from shorts_assets.loop.batch import verify_output
 from shorts_assets.loop.stages import CLIPS_STAGE, RENDER_STAGE, VOICEOVER_STAGE
 from shorts_assets.providers.render.ffmpeg import PROFILES
 from shorts_assets.providers.render.quality import CheckResult, check_render, reject_if_below_contract
+from shorts_assets.storage import MediaStore
+from shorts_assets.storage.fetch import fetch_verified
 
 _LUFS_RE = re.compile(r"^(-?[\d.]+|-inf) LUFS")
 
@@ -59,20 +63,33 @@ def contact_sheet_path(video_path: str | Path) -> Path:
     return video_path.with_name(f"{video_path.stem}.contact.jpg")
 
 
-def media_url(base_url: str, data_dir: str, path: str | Path) -> str | None:
-    """The URL of a file under the data root where the data root is served at `base_url`."""
-    if not base_url:
+def media_url(base_url: str, key: str) -> str | None:
+    """The URL of a file of the media root (by its key) where the media root is served at `base_url`.
+
+    A key recorded before the media root (an absolute path) has none.
+    """
+    if not base_url or str(key).startswith("/"):
         return None
+    return f"{base_url.rstrip('/')}/{quote(str(key))}"
+
+
+def _local(log: Any, row: VideoRow, render: Mapping[str, Any], files: MediaStore) -> Mapping[str, Any] | None:
+    """The render's files fetched from the media store for its preview, or None (saying why) when they cannot be."""
     try:
-        relative = Path(path).resolve().relative_to(Path(data_dir).resolve())
-    except ValueError:
+        local, problem = fetch_verified(render, files, verify_output)
+    except ProviderError as exc:
+        problem = str(exc)
+    if problem is not None:
+        log.warning(f"{row.video_id}: no preview: {problem}")
         return None
-    return f"{base_url.rstrip('/')}/{quote(relative.as_posix())}"
+    return local
 
 
-def _preview(log: Any, row: VideoRow, render: Mapping[str, Any], url: str | None) -> str:
+def _preview(log: Any, row: VideoRow, render: Mapping[str, Any] | None, url: str | None) -> str:
     """Markdown for one finished video: its title, thumbnail and contact sheet, and its URL if served."""
     lines = [f"**{row.video_id}** · {row.script.title}", ""]
+    if render is None:
+        return "\n".join([*lines, "_no preview could be made; see the run's log_"])
     images = []
     try:
         images.append(inline_image(render["thumbnail_path"], THUMBNAIL_WIDTH).markdown("thumbnail"))
@@ -111,6 +128,7 @@ def renders(
     """The batch's shorts rendered to 1080×1920 MP4 with narration and burned-in captions."""
     channel, day = partition_of(context)
     store = database.store()
+    files = media.store()
     budget = spending.budget(channel, store)
     contract = renderer.contract()
 
@@ -138,9 +156,9 @@ def renders(
             "cost_usd": round(budget.spent_usd() - spent_before, 6),
         }
 
-    with batch_failure(), renderer.adapter(channel, budget, store) as engine:
+    with batch_failure(), renderer.adapter(channel, budget, store, files) as engine:
         outcome = run_stage(
-            context, store, store.batch(channel, day), RENDER_STAGE, (CLIPS_STAGE, VOICEOVER_STAGE), work
+            context, store, store.batch(channel, day), RENDER_STAGE, (CLIPS_STAGE, VOICEOVER_STAGE), work, files
         )
     rows = store.batch(channel, day)
     finished = [(r, r.outputs[RENDER_STAGE]) for r in rows if RENDER_STAGE in r.outputs]
@@ -152,11 +170,14 @@ def renders(
         return {"duration_s": round(render["duration_s"], 2), "LUFS": render.get("lufs"), "profile": profile_of(render)}
 
     metadata = stage_report(rows, outcome, RENDER_STAGE, RENDER_COLUMNS, cells)
-    urls = {r.video_id: media_url(renderer.media_base_url, media.data_dir, f["video_path"]) for r, f in finished}
+    urls = {r.video_id: media_url(media.base_url, f["video_path"]) for r, f in finished}
     if finished:
         metadata["previews"] = dg.MetadataValue.md(
-            "\n\n---\n\n".join(_preview(context.log, r, f, urls[r.video_id]) for r, f in finished)
+            "\n\n---\n\n".join(
+                _preview(context.log, r, _local(context.log, r, f, files), urls[r.video_id]) for r, f in finished
+            )
         )
+    metadata["media_root"] = files.root_uri
     for row, render in finished:
         metadata[f"mp4 {row.video_id}"] = dg.MetadataValue.path(render["video_path"])
         if urls[row.video_id]:

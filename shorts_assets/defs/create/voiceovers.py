@@ -49,7 +49,7 @@ def voiceovers(
         }
 
     with batch_failure(), voice.adapter(channel, budget) as narrator:
-        outcome = run_stage(context, store, store.batch(channel, day), VOICEOVER_STAGE, (), work)
+        outcome = run_stage(context, store, store.batch(channel, day), VOICEOVER_STAGE, (), work, media.store())
     rows = store.batch(channel, day)
 
     def cells(row: VideoRow) -> dict:

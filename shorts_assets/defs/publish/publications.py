@@ -8,7 +8,7 @@ from shorts_assets.defs.constants import PUBLISH
 from shorts_assets.defs.create.renders import renders
 from shorts_assets.defs.metadata import arm_summary, batch_failure, markdown_table, partition_of
 from shorts_assets.defs.partitions import loop_partitions
-from shorts_assets.defs.resources import ChannelsResource, DatabaseResource, PlatformsResource
+from shorts_assets.defs.resources import ChannelsResource, DatabaseResource, MediaResource, PlatformsResource
 from shorts_assets.defs.retries import NETWORK_RETRY
 from shorts_assets.loop.publishing import publish_batch
 
@@ -30,6 +30,7 @@ def build_publication_asset(platform: str) -> dg.AssetsDefinition:
         database: DatabaseResource,
         channels: ChannelsResource,
         platforms: PlatformsResource,
+        media: MediaResource,
     ) -> dg.MaterializeResult:
         channel_name, day = partition_of(context)
         channel = channels.get(channel_name)
@@ -43,7 +44,9 @@ def build_publication_asset(platform: str) -> dg.AssetsDefinition:
         store = database.store()
         rows = store.batch(channel_name, day)
         with batch_failure(), publisher:
-            result = publish_batch(context.log, store, publisher, rows, notifier=database.notifier(store))
+            result = publish_batch(
+                context.log, store, publisher, rows, notifier=database.notifier(store), media=media.store()
+            )
         outcomes, failed = result.outcomes, result.failed
 
         records = {p.video_id: p for p in store.publications(channel_name, day, platform)}

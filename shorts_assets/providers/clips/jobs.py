@@ -188,7 +188,7 @@ class VideoJobs:
             "job_id": job_id,
             "fingerprint": fingerprint(self.provider.name, scene),
         }
-        record.update(state="done", path=str(path))
+        record.update(state="done", path=path.name)  # no machine's folder in the database
         self._put(video_id, index, record)
         return clip
 

@@ -142,7 +142,7 @@ class OpenAIStills(Closing):
                     f"{what}: {self.name} answered with something that is not an image (no picture in it)"
                 )
         if self.state is not None:
-            save_record(self.state, NAMESPACE, key, {"fingerprint": mark, "path": str(path)})
+            save_record(self.state, NAMESPACE, key, {"fingerprint": mark, "path": path.name})
         return Clip(path, scene.duration_s, info.width, info.height, credit)
 
     def _kept(self, key: str, mark: str, path: Path) -> tuple[int, int] | None:
@@ -150,7 +150,7 @@ class OpenAIStills(Closing):
         if self.state is None or not path.is_file():
             return None
         record = load_record(self.state, NAMESPACE, key, "fingerprint")
-        if record is None or record["fingerprint"] != mark or record.get("path") != str(path):
+        if record is None or record["fingerprint"] != mark or record.get("path") not in (path.name, str(path)):
             return None
         try:
             info = probe(path)

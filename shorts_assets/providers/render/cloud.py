@@ -5,6 +5,8 @@ Creatomate fetches every ``source`` by URL; it takes no uploads. ``media_base_ur
 root is published (a bucket or CDN synced from it): a file's URL is that base plus its path under the
 data root, with a content version in the query, so a regenerated file changes the composition and is
 never served from a stale cache. A file outside the data root cannot be reached and fails its video.
+Given ``media_urls`` instead (a function from a local file to its URL, as the media store serves it:
+the media root's base URL joined with the file's key, or a presigned URL), that function names each URL.
 
 The composition: the scene clips one after another on one track, fitted to the narration plus a short
 tail, each cross-fading into the next; the narration; and one caption element per line of words, timed
@@ -182,11 +184,13 @@ class CloudRenderer(Closing):
         timeout_s: float = 1800.0,
         transition_s: float = TRANSITION_S,
         max_duration_s: float = MAX_DURATION_S,
+        media_urls: Callable[[Path], str] | None = None,
     ) -> None:
         if not api_key:
             raise ValueError("creatomate: an API key is required")
+        self.media_urls = media_urls
         parts = urlsplit(media_base_url or "")
-        if parts.scheme not in ("http", "https") or not parts.netloc:
+        if media_urls is None and (parts.scheme not in ("http", "https") or not parts.netloc):
             raise ValueError(
                 f"creatomate: the media base URL must be an http(s) URL where the data root is served, "
                 f"got {media_base_url!r}"
@@ -218,6 +222,8 @@ class CloudRenderer(Closing):
         if not path.is_file():
             raise ProviderError(f"{what} {path}: no such file")
         resolved = path.resolve()
+        if self.media_urls is not None:
+            return self.media_urls(resolved)
         try:
             relative = resolved.relative_to(self.data_root)
         except ValueError:
@@ -408,7 +414,7 @@ class CloudRenderer(Closing):
 
         payload = self._wait(render_id, key, what)
         info = self._download(render_id, payload, key, plan, out_path, thumb_path, what)
-        self._put(key, {**record, "state": "done", "path": str(out_path)})
+        self._put(key, {**record, "state": "done", "path": out_path.name})  # no machine's folder in the database
         self._write_sidecars(out_path, plan)
         return RenderResult(
             video_path=out_path,

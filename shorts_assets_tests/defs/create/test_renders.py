@@ -11,7 +11,6 @@ import base64
 import io
 import re
 from datetime import date
-from pathlib import Path
 
 import dagster as dg
 import pytest
@@ -23,7 +22,7 @@ from shorts_assets.defs.create.renders import media_url, renders
 from shorts_assets.defs.create.scripts import scripts
 from shorts_assets.defs.create.voiceovers import voiceovers
 from shorts_assets.defs.location import loop_checks
-from shorts_assets.defs.resources import RendererResource
+from shorts_assets.defs.resources import MediaResource, RendererResource
 from shorts_assets_tests.conftest import loop_resources
 
 pytestmark = pytest.mark.slow
@@ -53,7 +52,8 @@ def batch(tmp_path_factory):
     root = tmp_path_factory.mktemp("renders")
     url = f"sqlite:///{root / 'shorts.db'}"
     resources = loop_resources(root / "data", url)
-    resources["renderer"] = RendererResource(profile="draft", media_base_url="https://media.example.test/data")
+    resources["renderer"] = RendererResource(profile="draft")
+    resources["media"] = MediaResource(data_dir=str(root / "data"), base_url="https://media.example.test/media")
     with dg.instance_for_test() as instance:
         assert materialise(instance, resources, ["scripts", "clips", "voiceovers"]).success
         store = Store(url)
@@ -109,7 +109,7 @@ def test_the_contact_sheet_is_a_file_beside_the_short_and_inline(batch):
     assert decoded.format == "JPEG" and decoded.size == (int(sheet["w"]), int(sheet["h"]))
     assert decoded.width == 6 * 72 and decoded.height == 128
     render = {r.video_id: r for r in batch["store"].batch("demo", DAY)}[batch["fine"]].outputs["render"]
-    beside = Path(render["video_path"]).with_name("short.contact.jpg")
+    beside = (batch["root"] / "data" / "media" / render["video_path"]).with_name("short.contact.jpg")
     assert beside.read_bytes() == base64.b64decode(sheet["data"])
     assert not list(beside.parent.glob("*.partial*"))
 
@@ -143,12 +143,13 @@ def test_the_batch_is_a_table_with_a_row_per_video_and_the_full_error(batch):
     assert "not-a-video.mp4" in broken["error"] and len(broken["error"]) > 120
 
 
-def test_each_short_has_its_path_and_its_url_where_media_is_served(batch):
+def test_each_short_has_its_key_and_its_url_where_the_media_root_is_served(batch):
     metadata = metadata_of(batch["result"], "renders")
     render = {r.video_id: r for r in batch["store"].batch("demo", DAY)}[batch["fine"]].outputs["render"]
-    assert metadata[f"mp4 {batch['fine']}"].value == render["video_path"]
+    assert metadata[f"mp4 {batch['fine']}"].value == render["video_path"] == f"demo/{DAY}/{batch['fine']}/short.mp4"
+    assert metadata["media_root"].value == str((batch["root"] / "data" / "media").resolve())
     url = metadata[f"url {batch['fine']}"].value
-    assert url == f"https://media.example.test/data/media/demo/{DAY}/{batch['fine']}/short.mp4"
+    assert url == f"https://media.example.test/media/demo/{DAY}/{batch['fine']}/short.mp4"
     assert f"mp4 {batch['broken']}" not in metadata
 
 
@@ -178,8 +179,7 @@ def test_the_warning_check_fails_naming_the_broken_video_and_the_render_check_pa
     assert quality.metadata["videos_checked"].value == 1
 
 
-def test_a_media_url_is_given_only_for_files_under_the_served_root(tmp_path):
-    inside = tmp_path / "media" / "a b.mp4"
-    assert media_url("https://cdn.example.test/", str(tmp_path), inside) == "https://cdn.example.test/media/a%20b.mp4"
-    assert media_url("https://cdn.example.test", str(tmp_path / "media"), tmp_path / "elsewhere.mp4") is None
-    assert media_url("", str(tmp_path), inside) is None
+def test_a_media_url_is_given_only_for_keys_of_the_served_root():
+    assert media_url("https://cdn.example.test/", "demo/a b.mp4") == "https://cdn.example.test/demo/a%20b.mp4"
+    assert media_url("https://cdn.example.test", "/old/disk/elsewhere.mp4") is None
+    assert media_url("", "demo/a.mp4") is None
