@@ -22,7 +22,14 @@ from shorts_assets.defs.create.voiceovers import voiceovers
 from shorts_assets.defs.metadata import batch_failure, column, partition_of, run_stage, stage_report
 from shorts_assets.defs.partitions import loop_partitions
 from shorts_assets.defs.previews import THUMBNAIL_WIDTH, contact_sheet, inline_file, inline_image
-from shorts_assets.defs.resources import DatabaseResource, MediaResource, RendererResource, SpendingResource
+from shorts_assets.defs.resources import (
+    ChannelsResource,
+    DatabaseResource,
+    MediaResource,
+    RendererResource,
+    SpendingResource,
+)
+from shorts_assets.loop.review import AT_GENERATION, AT_PUBLISH, gate
 from shorts_assets.loop.stages import CLIPS_STAGE, RENDER_STAGE, VOICEOVER_STAGE
 from shorts_assets.providers.render.ffmpeg import PROFILES
 from shorts_assets.providers.render.quality import CheckResult, check_render, reject_if_below_contract
@@ -105,10 +112,14 @@ def renders(
     media: MediaResource,
     renderer: RendererResource,
     spending: SpendingResource,
+    channels: ChannelsResource,
 ) -> dg.MaterializeResult:
-    """The batch's shorts rendered to 1080×1920 MP4 with narration and burned-in captions."""
+    """The batch's shorts rendered to 1080×1920 MP4 with narration and burned-in captions. Under review, a
+    rejected video is not rendered, and a finished short without a decision waits as awaiting_review."""
     channel, day = partition_of(context)
     store = database.store()
+    config = channels.get(channel)
+    review = gate(context.log, store, config, store.batch(channel, day), AT_GENERATION)
     budget = spending.budget(channel, store)
     contract = renderer.contract()
 
@@ -137,10 +148,13 @@ def renders(
         }
 
     with batch_failure(), renderer.adapter(channel, budget, store) as engine:
-        outcome = run_stage(
-            context, store, store.batch(channel, day), RENDER_STAGE, (CLIPS_STAGE, VOICEOVER_STAGE), work
-        )
+        outcome = run_stage(context, store, review.allowed, RENDER_STAGE, (CLIPS_STAGE, VOICEOVER_STAGE), work)
+    outcome.held.update(review.held)
+    # Marks each finished short without a decision awaiting_review (announced once), so people see it now.
+    waiting = gate(context.log, store, config, store.batch(channel, day), AT_PUBLISH).held
     rows = store.batch(channel, day)
+    rendered = {r.video_id for r in rows if RENDER_STAGE in r.outputs}
+    outcome.held.update({v: why for v, why in waiting.items() if v in rendered and v not in outcome.failed})
     finished = [(r, r.outputs[RENDER_STAGE]) for r in rows if RENDER_STAGE in r.outputs]
 
     def cells(row: VideoRow) -> dict[str, Any]:

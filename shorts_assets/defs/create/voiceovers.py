@@ -8,7 +8,14 @@ from shorts_assets.defs.constants import CREATE
 from shorts_assets.defs.create.scripts import scripts
 from shorts_assets.defs.metadata import batch_failure, column, partition_of, run_stage, stage_report
 from shorts_assets.defs.partitions import loop_partitions
-from shorts_assets.defs.resources import DatabaseResource, MediaResource, SpendingResource, VoiceResource
+from shorts_assets.defs.resources import (
+    ChannelsResource,
+    DatabaseResource,
+    MediaResource,
+    SpendingResource,
+    VoiceResource,
+)
+from shorts_assets.loop.review import AT_GENERATION, gate
 from shorts_assets.loop.stages import VOICEOVER_STAGE
 
 VOICEOVER_COLUMNS = [
@@ -24,10 +31,13 @@ def voiceovers(
     media: MediaResource,
     voice: VoiceResource,
     spending: SpendingResource,
+    channels: ChannelsResource,
 ) -> dg.MaterializeResult:
-    """Narration audio with per-word timings for every scripted video of the batch."""
+    """Narration audio with per-word timings for every scripted video of the batch; a video the review
+    gate holds (awaiting review before generation, or rejected) is not paid for."""
     channel, day = partition_of(context)
     store = database.store()
+    review = gate(context.log, store, channels.get(channel), store.batch(channel, day), AT_GENERATION)
     budget = spending.budget(channel, store)
 
     def work(row: VideoRow) -> dict:
@@ -41,7 +51,8 @@ def voiceovers(
         }
 
     with batch_failure(), voice.adapter(channel, budget) as narrator:
-        outcome = run_stage(context, store, store.batch(channel, day), VOICEOVER_STAGE, (), work)
+        outcome = run_stage(context, store, review.allowed, VOICEOVER_STAGE, (), work)
+    outcome.held.update(review.held)
     rows = store.batch(channel, day)
 
     def cells(row: VideoRow) -> dict:

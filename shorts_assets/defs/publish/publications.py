@@ -3,6 +3,7 @@ platform its own asset so that a platform that fails does not hold up the others
 
 import dagster as dg
 
+from shorts_assets.core.clock import utc_now
 from shorts_assets.core.types import PLATFORMS
 from shorts_assets.defs.constants import PUBLISH
 from shorts_assets.defs.create.renders import renders
@@ -10,6 +11,7 @@ from shorts_assets.defs.metadata import arm_summary, batch_failure, markdown_tab
 from shorts_assets.defs.partitions import loop_partitions
 from shorts_assets.defs.resources import ChannelsResource, DatabaseResource, PlatformsResource
 from shorts_assets.loop.publishing import publish_batch
+from shorts_assets.loop.review import AT_PUBLISH, due, gate
 
 
 def build_publication_asset(platform: str) -> dg.AssetsDefinition:
@@ -40,9 +42,12 @@ def build_publication_asset(platform: str) -> dg.AssetsDefinition:
             )
         store = database.store()
         rows = store.batch(channel_name, day)
+        # Under review only approved videos go out, each at its slot (see loop.review).
+        review = gate(context.log, store, channel, rows, AT_PUBLISH)
+        timing = due(channel, publisher, review.allowed, utc_now())
         with batch_failure(), publisher:
-            result = publish_batch(context.log, store, publisher, rows)
-        outcomes, failed = result.outcomes, result.failed
+            result = publish_batch(context.log, store, publisher, timing.allowed)
+        outcomes, failed = {**result.outcomes, **review.held, **timing.held}, result.failed
 
         records = {p.video_id: p for p in store.publications(channel_name, day, platform)}
         published = [p for p in records.values() if p.status == "published"]
@@ -64,6 +69,9 @@ def build_publication_asset(platform: str) -> dg.AssetsDefinition:
             "simulated": platforms.simulated,
             "published": len(published),
             "failed": failed,
+            "review": channel.review,
+            "held_for_review": len(review.held),
+            "waiting_for_slot": len(timing.held),
             "batch": table,
             "published_at_latest": max((p.published_at.timestamp() for p in published if p.published_at), default=0.0),
         }
