@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from shorts_assets.core.errors import ConfigError
 from shorts_assets.db.reviews import ReviewStore
 from shorts_assets.db.store import Store
-from shorts_assets.loop.review import ReviewRequest, decide
+from shorts_assets.loop.review import ReviewRequest, decide, past_tense
 from shorts_assets.settings import load_settings
 
 
@@ -82,7 +82,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     for d in result.recorded:
-        print(f"{d.decision}d {d.video_id} (decision {d.id}, by {d.reviewer})")
+        print(f"{past_tense(d.decision)} {d.video_id} (decision {d.id}, by {d.reviewer})")
     for video_id, why in result.refused.items():
         print(f"refused {video_id}: {why}", file=sys.stderr)
     return 1 if result.refused else 0

@@ -16,7 +16,7 @@ from shorts_assets.defs.constants import PUBLISH
 from shorts_assets.defs.jobs import RUN_CONFIG
 from shorts_assets.defs.metadata import markdown_table
 from shorts_assets.defs.resources import ChannelsResource, DatabaseResource
-from shorts_assets.loop.review import ReviewRequest, decide, plan_publishing
+from shorts_assets.loop.review import ReviewRequest, decide, past_tense, plan_publishing
 
 USER_TAGS = ("dagster/user", "user")  # who launched the run, where the instance records it
 REFUSED_TAG = "shorts/review_refused"
@@ -68,7 +68,9 @@ def record_review(
     except ConfigError as exc:
         raise dg.Failure(description=f"ops.record_review.config: {exc}") from None
     for d in result.recorded:
-        context.log.info(f"{d.video_id}: {d.decision} by {d.reviewer}" + (f": {d.reason}" if d.reason else ""))
+        context.log.info(
+            f"{d.video_id} {past_tense(d.decision)} by {d.reviewer}" + (f": {d.reason}" if d.reason else "")
+        )
     metadata = {
         "reviewer": request.reviewer,
         "recorded": len(result.recorded),

@@ -149,9 +149,14 @@ class ReviewResult:
     refused: dict[str, str] = field(default_factory=dict)  # video id -> why its decision was refused
 
     def summary(self) -> str:
-        parts = [f"{d.decision}d {d.video_id}" for d in self.recorded]
+        parts = [f"{past_tense(d.decision)} {d.video_id}" for d in self.recorded]
         parts += [f"refused {video_id}: {why}" for video_id, why in self.refused.items()]
         return "; ".join(parts) or "nothing to decide"
+
+
+def past_tense(decision: str) -> str:
+    """'approved' or 'rejected', as a status and in messages."""
+    return APPROVED if decision == APPROVE else REJECTED
 
 
 def _edit_problem(kind: str, value: str, limit: int) -> str | None:
@@ -232,7 +237,7 @@ def decide(store: Store, channels: Sequence[ChannelConfig], request: ReviewReque
     result.recorded = reviews.record(accepted)
     for d in result.recorded:
         # The status only mirrors the decision for people to read; the loop obeys the decision itself.
-        reviews.set_status(d.video_id, APPROVED if d.decision == APPROVE else REJECTED, only_from=None)
+        reviews.set_status(d.video_id, past_tense(d.decision), only_from=None)
     return result
 
 
