@@ -187,17 +187,13 @@ def decide(store: Store, channels: Sequence[ChannelConfig], request: ReviewReque
         )
     reviews = ReviewStore(store)
     result = ReviewResult()
-    wanted: dict[str, tuple[str, str | None]] = {}
-    for video_id in request.approve:
-        wanted.setdefault(video_id, (APPROVE, None))
+    wanted: dict[str, tuple[str, str | None]] = dict.fromkeys(request.approve, (APPROVE, None))
     for video_id, reason in request.reject.items():
         if video_id in wanted:
             result.refused[video_id] = "it is both approved and rejected in this review; decide one"
-            continue
-        wanted[video_id] = (REJECT, reason)
-    for video_id in request.approve:
-        if video_id in result.refused:
-            wanted.pop(video_id, None)
+            del wanted[video_id]
+        else:
+            wanted[video_id] = (REJECT, reason)
     for kind, edits in (("title", request.titles), ("description", request.descriptions)):
         for video_id in edits:
             if wanted.get(video_id, (None,))[0] != APPROVE and video_id not in result.refused:
