@@ -21,6 +21,7 @@ from shorts_assets.core.arms import ARM_SPACE
 from shorts_assets.core.channels import DEFAULT_CHANNEL, ChannelConfig, default_seed
 from shorts_assets.core.credentials import channel_variable, credential
 from shorts_assets.core.errors import ConfigError, ProviderError
+from shorts_assets.core.review import review_default
 from shorts_assets.db.secrets import VARIABLE as SECRET_KEY_VARIABLE
 from shorts_assets.db.secrets import SecretKeys
 from shorts_assets.notify.config import WebhookConfig
@@ -155,6 +156,7 @@ def _media_library(env: Mapping[str, str], video_provider: str) -> str:
 
 
 def _channels(env: Mapping[str, str]) -> tuple[ChannelConfig, ...]:
+    review = review_default(env)  # SHORTS_REVIEW: the review mode of a channel that names none
     names = env.get("SHORTS_CHANNELS", "").strip()
     path = env.get("SHORTS_CHANNELS_FILE", "").strip()
     if names and path:
@@ -169,11 +171,13 @@ def _channels(env: Mapping[str, str]) -> tuple[ChannelConfig, ...]:
         raw_channels = document.get("channels") if isinstance(document, dict) else None
         if not isinstance(raw_channels, list) or not raw_channels:
             raise ConfigError(f'SHORTS_CHANNELS_FILE={path}: expected {{"channels": [{{"name": ...}}, ...]}}')
-        channels = tuple(ChannelConfig.from_dict(c, f"SHORTS_CHANNELS_FILE={path}") for c in raw_channels)
+        channels = tuple(ChannelConfig.from_dict(c, f"SHORTS_CHANNELS_FILE={path}", review) for c in raw_channels)
     elif names:
-        channels = tuple(ChannelConfig.from_dict({"name": n.strip()}, "SHORTS_CHANNELS") for n in names.split(","))
+        channels = tuple(
+            ChannelConfig.from_dict({"name": n.strip()}, "SHORTS_CHANNELS", review) for n in names.split(",")
+        )
     else:
-        channels = (ChannelConfig(name=DEFAULT_CHANNEL, audience_seed=default_seed(DEFAULT_CHANNEL)),)
+        channels = (ChannelConfig(name=DEFAULT_CHANNEL, audience_seed=default_seed(DEFAULT_CHANNEL), review=review),)
     seen = [c.name for c in channels]
     duplicates = sorted({n for n in seen if seen.count(n) > 1})
     if duplicates:

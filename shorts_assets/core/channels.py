@@ -16,6 +16,7 @@ from typing import Any
 
 from shorts_assets.core.arms import ARM_SPACE
 from shorts_assets.core.errors import ConfigError
+from shorts_assets.core.review import OFF, review_mode
 from shorts_assets.core.types import PLATFORMS
 
 # Matched whole (fullmatch): with re.match, "$" would also accept a name ending in a newline.
@@ -38,6 +39,7 @@ class ChannelConfig:
     made_for_kids: bool = False
     # "" follows TIKTOK_POST_MODE; otherwise one of TIKTOK_POST_MODES for this channel alone.
     tiktok_post_mode: str = ""
+    review: str = OFF  # off | before_publish | before_generation (see core.review)
 
     def arm_space(self) -> dict[str, tuple[str, ...]]:
         """The arm space this channel allocates over (its own topics)."""
@@ -49,8 +51,11 @@ class ChannelConfig:
         }
 
     @classmethod
-    def from_dict(cls, raw: object, where: str) -> ChannelConfig:
-        """A validated channel; a ConfigError says `where` it was written and which field is wrong."""
+    def from_dict(cls, raw: object, where: str, review_default: str = OFF) -> ChannelConfig:
+        """A validated channel; a ConfigError says `where` it was written and which field is wrong.
+
+        A channel that names no `review` mode gets `review_default` (SHORTS_REVIEW).
+        """
         if not isinstance(raw, Mapping):
             raise ConfigError(f"{where}: each channel must be an object, got {raw!r}")
         unknown = set(raw) - {f.name for f in dataclasses.fields(cls)}
@@ -59,7 +64,7 @@ class ChannelConfig:
         name = raw.get("name")
         if not isinstance(name, str) or not CHANNEL_NAME.fullmatch(name):
             raise ConfigError(f"{where}: channel name {name!r} must match {CHANNEL_NAME.pattern}")
-        kwargs: dict[str, Any] = {"name": name, "audience_seed": default_seed(name)}
+        kwargs: dict[str, Any] = {"name": name, "audience_seed": default_seed(name), "review": review_default}
         if "videos_per_day" in raw:
             per_day = raw["videos_per_day"]
             if not isinstance(per_day, int) or isinstance(per_day, bool) or not 1 <= per_day <= 50:
@@ -102,6 +107,8 @@ class ChannelConfig:
             if mode not in ("", *TIKTOK_POST_MODES):
                 raise ConfigError(f"{where}: {name}.tiktok_post_mode must be one of {', '.join(TIKTOK_POST_MODES)}")
             kwargs["tiktok_post_mode"] = mode
+        if "review" in raw:
+            kwargs["review"] = review_mode(raw["review"], f"{where}: {name}.review")
         return cls(**kwargs)
 
 

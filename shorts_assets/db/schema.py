@@ -33,7 +33,7 @@ videos = sa.Table(
     sa.Column("position", sa.Integer, nullable=False),
     # The last stage that finished: scripted, clips, voiceover, rendered.
     sa.Column("stage", sa.String(20), nullable=False),
-    sa.Column("status", sa.String(12), nullable=False),  # ok | failed
+    sa.Column("status", sa.String(20), nullable=False),  # ok | failed | awaiting_review | approved | rejected
     sa.Column("failed_stage", sa.String(20)),
     sa.Column("error", sa.Text),
     sa.Column("outputs", sa.JSON, nullable=False),  # per stage: paths, durations, word timings
@@ -206,4 +206,24 @@ run_failures = sa.Table(
     sa.Column("failed_at", UTC_DATETIME, nullable=False),
     sa.Column("recorded_at", UTC_DATETIME, nullable=False),
     sa.Index("ix_run_failures_failed_at", "failed_at"),
+)
+
+# One row per review decision, never updated: a video's latest decision is the one that holds.
+review_decisions = sa.Table(
+    "review_decisions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("video_id", sa.String(64), nullable=False),
+    sa.Column("channel", sa.String(40), nullable=False),
+    sa.Column("batch_date", sa.Date, nullable=False),
+    sa.Column("decision", sa.String(12), nullable=False),  # approve | reject
+    sa.Column("reason", sa.Text),
+    sa.Column("title", sa.Text),  # the title to publish with, when the reviewer edited it
+    sa.Column("description", sa.Text),  # the description to publish with, when the reviewer edited it
+    sa.Column("reviewer", sa.String(200), nullable=False),
+    sa.Column("via", sa.String(8), nullable=False),  # ui | cli
+    sa.Column("run_id", sa.String(64)),  # the review run that recorded it, when it came from one
+    sa.Column("decided_at", UTC_DATETIME, nullable=False),
+    sa.Index("ix_review_decisions_video", "video_id", "id"),
+    sa.Index("ix_review_decisions_channel", "channel", "batch_date"),
 )

@@ -15,6 +15,7 @@ from shorts_assets.defs.learn.strategy import strategy
 from shorts_assets.defs.notifications import run_failure_sensor, webhook_delivery_sensor
 from shorts_assets.defs.publish.publications import publication_assets
 from shorts_assets.defs.resources import RendererResource, build_resources
+from shorts_assets.defs.review import approved_videos_sensor, publish_approved_job, review_job
 from shorts_assets.defs.schedules import daily_batch_schedule, daily_strategy_schedule
 from shorts_assets.defs.sensors import metrics_after_publish_sensor
 from shorts_assets.loop.stages import CLIPS_STAGE, RENDER_STAGE, VOICEOVER_STAGE
@@ -40,9 +41,9 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     return dg.Definitions(
         assets=loop_assets,
         asset_checks=loop_checks(resources["renderer"]),
-        jobs=[shorts_loop_job, produce_job, learn_job, metrics_refresh_job],
+        jobs=[shorts_loop_job, produce_job, learn_job, metrics_refresh_job, review_job, publish_approved_job],
         schedules=[daily_batch_schedule, daily_strategy_schedule],
-        sensors=[metrics_after_publish_sensor, webhook_delivery_sensor, run_failure_sensor],
+        sensors=[metrics_after_publish_sensor, approved_videos_sensor, webhook_delivery_sensor, run_failure_sensor],
         resources=resources,
         loggers={"console": dg.colored_console_logger},
         # By default the steps of one batch run one after another in the run's process: on a small machine

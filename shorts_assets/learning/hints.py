@@ -1,4 +1,5 @@
-"""What the script writer is told of what the learner knows: best and worst videos, asked-for topics, winning arms.
+"""What the script writer is told of what the learner knows: best and worst videos, asked-for topics, winning arms,
+and the videos a person rejected before they were published, with the reviewer's reasons.
 
 A video's reward is the weighted mean of its platforms' rewards (recomputed against the channel's
 current per-platform reference); only videos with a script and enough matured observation weight
@@ -20,6 +21,7 @@ TOP_N = 3
 HINT_DAYS = 30
 MIN_VIDEO_WEIGHT = 0.5
 CONFIDENT_P_BEST = 0.8
+MAX_REJECTIONS = 5
 
 
 def _text(value: Any) -> str:
@@ -70,6 +72,30 @@ def winning_arms(
     return out
 
 
+def rejection_hints(
+    rejections: Iterable[Mapping[str, Any]], scripts: Mapping[str, Mapping[str, Any]], *, n: int = MAX_REJECTIONS
+) -> list[dict[str, Any]]:
+    """The `n` newest rejections (given newest first, each {"video_id", "reason"}) as the writer is told
+    them: the rejected video's title, hook and arms, and why a person rejected it."""
+    out = []
+    for rejection in rejections:
+        script = scripts.get(str(rejection.get("video_id")))
+        reason = _text(rejection.get("reason"))
+        if not isinstance(script, Mapping) or not reason:
+            continue
+        out.append(
+            {
+                "title": _text(script.get("title")),
+                "hook": _text(script.get("hook")),
+                "arms": {str(k): str(v) for k, v in (script.get("arms") or {}).items()},
+                "rejected_because": reason,
+            }
+        )
+        if len(out) == n:
+            break
+    return out
+
+
 def writer_hints(
     state: Mapping[str, Any],
     scripts: Mapping[str, Mapping[str, Any]],
@@ -78,10 +104,12 @@ def writer_hints(
     today: date | None = None,
     requested_topics: Iterable[str] = (),
     winning: Mapping[str, str] | None = None,
+    rejected: Iterable[Mapping[str, Any]] = (),
     days: int = HINT_DAYS,
     n: int = TOP_N,
 ) -> dict[str, Any]:
-    """{"top_performers", "bottom_performers", "requested_topics", "winning_arms"} for the script writer."""
+    """{"top_performers", "bottom_performers", "requested_topics", "winning_arms", "rejected_by_reviewer"} for
+    the script writer; `rejected` comes from `rejection_hints`."""
     since = today - timedelta(days=days - 1) if today else None
     scored = [
         (v, r)
@@ -109,4 +137,5 @@ def writer_hints(
         "bottom_performers": [describe(v, r) for v, r in bottom],
         "requested_topics": [str(t) for t in requested_topics][:10],
         "winning_arms": dict(winning or {}),
+        "rejected_by_reviewer": [dict(r) for r in rejected],
     }

@@ -57,8 +57,12 @@ class StageOutcome:
     redone: dict[str, str] = field(default_factory=dict)
     # Videos waiting because a needed upstream output failed verification, with the reason.
     invalid_upstream: dict[str, str] = field(default_factory=dict)
+    # Videos the review gate held back from this stage (awaiting review, rejected), with the reason.
+    held: dict[str, str] = field(default_factory=dict)
 
     def status_of(self, video_id: str) -> str:
+        if video_id in self.held:
+            return self.held[video_id]
         if video_id in self.failed:
             return "failed"
         if video_id in self.blocked:
@@ -76,6 +80,7 @@ class StageOutcome:
             "failed": len(self.failed),
             "redone_after_verification": len(self.redone),
             "upstream_invalid": len(self.invalid_upstream),
+            "held_for_review": len(self.held),
         }
 
 

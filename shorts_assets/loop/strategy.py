@@ -28,10 +28,11 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from shorts_assets.core.channels import ChannelConfig
+from shorts_assets.db.reviews import ReviewStore
 from shorts_assets.db.store import Store
 from shorts_assets.learning import Observation, decide, merge, rows_of, signals
 from shorts_assets.learning.experiments import RUNNING, Experiment, Plan, plan
-from shorts_assets.learning.hints import winning_arms, writer_hints
+from shorts_assets.learning.hints import HINT_DAYS, rejection_hints, winning_arms, writer_hints
 from shorts_assets.learning.model import ModelReport, rank_recipes, save_model
 from shorts_assets.learning.policy import MIN_WEIGHT_TO_LEARN, Decision
 from shorts_assets.learning.report import markdown, plot
@@ -262,6 +263,7 @@ def update_strategy(
     known_topics = {t.replace("_", " ") for t in arm_space["topic"]}
     candidate_topics = {t: n for t, n in insights.requests.most_common(10) if t not in known_topics}
 
+    rejections = _rejections(store, channel.name, day)
     shown_experiments = [
         e.to_json()
         for e in experiments.experiments
@@ -298,7 +300,11 @@ def update_strategy(
                 learned=decision.posterior.weight >= MIN_WEIGHT_TO_LEARN,
                 under_test=[e.dimension for e in experiments.running()],
             ),
+            rejected=rejection_hints(reversed(rejections), store.scripts_for([r["video_id"] for r in rejections])),
         ),
+        # Rejected videos are never published, so they add no observation: excluded from the reward,
+        # their reasons reach the writer (see README, "Review before publishing").
+        "rejections": rejections,
     }
     if model_file is not None:
         summary["model_path"] = str(model_file)
@@ -347,6 +353,24 @@ def update_strategy(
         report=report,
         image=image,
     )
+
+
+def _rejections(store: Store, channel: str, day: date) -> list[dict[str, Any]]:
+    """The channel's videos of the last HINT_DAYS days whose latest review decision is a rejection, oldest first."""
+    found = ReviewStore(store).rejections(channel, since=day - timedelta(days=HINT_DAYS - 1), through=day)
+    scripts = store.scripts_for([d.video_id for d in found])
+    return [
+        {
+            "video_id": d.video_id,
+            "batch_date": d.batch_date.isoformat(),
+            "title": str(scripts.get(d.video_id, {}).get("title", "")),
+            "arms": dict(scripts.get(d.video_id, {}).get("arms") or {}),
+            "reason": d.reason or "",
+            "reviewer": d.reviewer,
+            "decided_at": d.decided_at.isoformat(),
+        }
+        for d in found
+    ]
 
 
 def _keep_model(report: ModelReport, path: Path) -> Path | None:

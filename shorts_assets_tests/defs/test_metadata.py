@@ -124,7 +124,7 @@ def test_a_renderer_that_cannot_be_built_fails_renders_naming_what_it_lacks(tmp_
     result = dg.materialize(
         [renders],
         partition_key=PARTITION,
-        resources={k: resources[k] for k in ("database", "media", "renderer", "spending")},
+        resources={k: resources[k] for k in ("database", "media", "renderer", "spending", "channels")},
         raise_on_error=False,
     )
 

@@ -2,7 +2,7 @@
 
 from datetime import date, timedelta
 
-from shorts_assets.learning.hints import video_rewards, winning_arms, writer_hints
+from shorts_assets.learning.hints import rejection_hints, video_rewards, winning_arms, writer_hints
 
 TODAY = date(2026, 11, 20)
 
@@ -30,7 +30,13 @@ def test_top_and_bottom_performers_come_with_their_scripts():
     hints = writer_hints(
         state_of(rewards), scripts_for(8), today=TODAY, requested_topics=["volcanoes"], winning={"hook": "question"}
     )
-    assert set(hints) == {"top_performers", "bottom_performers", "requested_topics", "winning_arms"}
+    assert set(hints) == {
+        "top_performers",
+        "bottom_performers",
+        "requested_topics",
+        "winning_arms",
+        "rejected_by_reviewer",
+    }
     assert [h["title"] for h in hints["top_performers"]] == ["Title 1", "Title 5", "Title 3"]
     assert [h["reward"] for h in hints["bottom_performers"]] == [0.1, 0.2, 0.3]
     assert hints["top_performers"][0] == {
@@ -68,7 +74,13 @@ def test_a_video_pools_its_platforms_and_unready_videos_are_left_out():
 
 def test_without_data_the_hints_are_empty_but_well_formed():
     hints = writer_hints({}, {}, today=TODAY)
-    assert hints == {"top_performers": [], "bottom_performers": [], "requested_topics": [], "winning_arms": {}}
+    assert hints == {
+        "top_performers": [],
+        "bottom_performers": [],
+        "requested_topics": [],
+        "winning_arms": {},
+        "rejected_by_reviewer": [],
+    }
     assert (
         writer_hints({"observations": {"x|youtube": "garbage"}}, {"x": "not a script"}, today=TODAY)["top_performers"]
         == []
@@ -86,3 +98,23 @@ def test_winning_arms_are_promoted_winners_or_confident_bests():
     assert winning_arms(p_best, {"hook": "question"}) == {"topic": "space", "hook": "question"}
     assert winning_arms(p_best, under_test=["topic"], confident=0.5) == {"hook": "story", "voice": "b"}
     assert winning_arms(p_best, {"voice": "a"}, learned=False) == {"voice": "a"}
+
+
+def test_rejections_reach_the_writer_newest_first_with_the_reviewers_reason():
+    scripts = {
+        "old": {"title": "Old", "hook": "h1", "arms": {"topic": "space"}},
+        "new": {"title": "New", "hook": "h2", "arms": {"topic": "ocean"}},
+    }
+    rejected = rejection_hints(
+        [
+            {"video_id": "new", "reason": "  the second   fact is wrong "},
+            {"video_id": "gone", "reason": "a video without a script is left out"},
+            {"video_id": "old", "reason": ""},  # no reason: nothing to tell the writer
+        ],
+        scripts,
+    )
+    assert rejected == [
+        {"title": "New", "hook": "h2", "arms": {"topic": "ocean"}, "rejected_because": "the second fact is wrong"}
+    ]
+    hints = writer_hints({}, {}, today=TODAY, rejected=rejected)
+    assert hints["rejected_by_reviewer"] == rejected

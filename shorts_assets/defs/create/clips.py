@@ -8,8 +8,15 @@ from shorts_assets.defs.constants import CREATE, VIDEO_GEN_POOL
 from shorts_assets.defs.create.scripts import scripts
 from shorts_assets.defs.metadata import batch_failure, column, partition_of, run_stage, stage_report
 from shorts_assets.defs.partitions import loop_partitions
-from shorts_assets.defs.resources import ClipGeneratorResource, DatabaseResource, MediaResource, SpendingResource
+from shorts_assets.defs.resources import (
+    ChannelsResource,
+    ClipGeneratorResource,
+    DatabaseResource,
+    MediaResource,
+    SpendingResource,
+)
 from shorts_assets.defs.retries import generation_retry
+from shorts_assets.loop.review import AT_GENERATION, gate
 from shorts_assets.loop.stages import CLIPS_STAGE
 
 CLIP_COLUMNS = [
@@ -47,10 +54,15 @@ def clips(
     media: MediaResource,
     clip_generator: ClipGeneratorResource,
     spending: SpendingResource,
+    channels: ChannelsResource,
 ) -> dg.MaterializeResult:
-    """Scene clips for every scripted video of the batch, with what each video's clips cost."""
+    """Scene clips for every scripted video of the batch, with what each video's clips cost; a video the
+    review gate holds (awaiting review before generation, or rejected) is not paid for."""
     channel, day = partition_of(context)
     store = database.store()
+    review = gate(
+        context.log, store, channels.get(channel), store.batch(channel, day), AT_GENERATION, database.notifier(store)
+    )
     budget = spending.budget(channel, store)
 
     def work(row: VideoRow) -> dict:
@@ -64,7 +76,8 @@ def clips(
         }
 
     with batch_failure(), clip_generator.adapter(channel, budget, store) as generator:
-        outcome = run_stage(context, store, store.batch(channel, day), CLIPS_STAGE, (), work, media.store())
+        outcome = run_stage(context, store, review.allowed, CLIPS_STAGE, (), work, media.store())
+    outcome.held.update(review.held)
     rows = store.batch(channel, day)
 
     def cells(row: VideoRow) -> dict:

@@ -23,9 +23,16 @@ from shorts_assets.defs.create.voiceovers import voiceovers
 from shorts_assets.defs.metadata import batch_failure, column, partition_of, run_stage, stage_report
 from shorts_assets.defs.partitions import loop_partitions
 from shorts_assets.defs.previews import THUMBNAIL_WIDTH, contact_sheet, inline_file, inline_image
-from shorts_assets.defs.resources import DatabaseResource, MediaResource, RendererResource, SpendingResource
+from shorts_assets.defs.resources import (
+    ChannelsResource,
+    DatabaseResource,
+    MediaResource,
+    RendererResource,
+    SpendingResource,
+)
 from shorts_assets.defs.retries import generation_retry
 from shorts_assets.loop.batch import verify_output
+from shorts_assets.loop.review import AT_GENERATION, AT_PUBLISH, gate
 from shorts_assets.loop.stages import CLIPS_STAGE, RENDER_STAGE, VOICEOVER_STAGE
 from shorts_assets.providers.render.ffmpeg import PROFILES
 from shorts_assets.providers.render.quality import CheckResult, check_render, reject_if_below_contract
@@ -124,11 +131,15 @@ def renders(
     media: MediaResource,
     renderer: RendererResource,
     spending: SpendingResource,
+    channels: ChannelsResource,
 ) -> dg.MaterializeResult:
-    """The batch's shorts rendered to 1080×1920 MP4 with narration and burned-in captions."""
+    """The batch's shorts rendered to 1080×1920 MP4 with narration and burned-in captions. Under review, a
+    rejected video is not rendered, and a finished short without a decision waits as awaiting_review."""
     channel, day = partition_of(context)
     store = database.store()
     files = media.store()
+    config = channels.get(channel)
+    review = gate(context.log, store, config, store.batch(channel, day), AT_GENERATION, database.notifier(store))
     budget = spending.budget(channel, store)
     contract = renderer.contract()
 
@@ -157,10 +168,13 @@ def renders(
         }
 
     with batch_failure(), renderer.adapter(channel, budget, store, files) as engine:
-        outcome = run_stage(
-            context, store, store.batch(channel, day), RENDER_STAGE, (CLIPS_STAGE, VOICEOVER_STAGE), work, files
-        )
+        outcome = run_stage(context, store, review.allowed, RENDER_STAGE, (CLIPS_STAGE, VOICEOVER_STAGE), work, files)
+    outcome.held.update(review.held)
+    # Marks each finished short without a decision awaiting_review (announced once), so people see it now.
+    waiting = gate(context.log, store, config, store.batch(channel, day), AT_PUBLISH, database.notifier(store)).held
     rows = store.batch(channel, day)
+    rendered = {r.video_id for r in rows if RENDER_STAGE in r.outputs}
+    outcome.held.update({v: why for v, why in waiting.items() if v in rendered and v not in outcome.failed})
     finished = [(r, r.outputs[RENDER_STAGE]) for r in rows if RENDER_STAGE in r.outputs]
 
     def cells(row: VideoRow) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from shorts_assets.defs.resources import (
     VoiceResource,
 )
 from shorts_assets.defs.retries import generation_retry
+from shorts_assets.loop.review import AT_GENERATION, gate
 from shorts_assets.loop.scripting import arm_list, write_batch
 from shorts_assets.providers.estimate import estimate_video
 
@@ -122,6 +123,10 @@ def scripts(
             forced=forced,
         )
     costs, chosen = batch.costs, batch.chosen
+    # Under review before generation, each new script waits here as awaiting_review (see loop.review).
+    held = gate(
+        context.log, store, channel, store.batch(channel_name, day), AT_GENERATION, database.notifier(store)
+    ).held
 
     rows = store.batch(channel_name, day)
     return dg.MaterializeResult(
@@ -139,6 +144,8 @@ def scripts(
             "cost_usd": round(sum(costs.values()), 6),
             "estimated_cost_per_video_usd": round(estimate.total_usd, 6),
             "spent_today_usd": round(budget.spent_usd(), 6),
+            "review": channel.review,
+            "held_for_review": len(held),
             "batch": markdown_table(
                 ["video", "title", "arms", "forced", "strategy", "candidates", "predicted reward", "cost"],
                 [

@@ -8,8 +8,15 @@ from shorts_assets.defs.constants import CREATE, TTS_POOL
 from shorts_assets.defs.create.scripts import scripts
 from shorts_assets.defs.metadata import batch_failure, column, partition_of, run_stage, stage_report
 from shorts_assets.defs.partitions import loop_partitions
-from shorts_assets.defs.resources import DatabaseResource, MediaResource, SpendingResource, VoiceResource
+from shorts_assets.defs.resources import (
+    ChannelsResource,
+    DatabaseResource,
+    MediaResource,
+    SpendingResource,
+    VoiceResource,
+)
 from shorts_assets.defs.retries import generation_retry
+from shorts_assets.loop.review import AT_GENERATION, gate
 from shorts_assets.loop.stages import VOICEOVER_STAGE
 
 VOICEOVER_COLUMNS = [
@@ -32,10 +39,15 @@ def voiceovers(
     media: MediaResource,
     voice: VoiceResource,
     spending: SpendingResource,
+    channels: ChannelsResource,
 ) -> dg.MaterializeResult:
-    """Narration audio with per-word timings for every scripted video of the batch."""
+    """Narration audio with per-word timings for every scripted video of the batch; a video the review
+    gate holds (awaiting review before generation, or rejected) is not paid for."""
     channel, day = partition_of(context)
     store = database.store()
+    review = gate(
+        context.log, store, channels.get(channel), store.batch(channel, day), AT_GENERATION, database.notifier(store)
+    )
     budget = spending.budget(channel, store)
 
     def work(row: VideoRow) -> dict:
@@ -49,7 +61,8 @@ def voiceovers(
         }
 
     with batch_failure(), voice.adapter(channel, budget) as narrator:
-        outcome = run_stage(context, store, store.batch(channel, day), VOICEOVER_STAGE, (), work, media.store())
+        outcome = run_stage(context, store, review.allowed, VOICEOVER_STAGE, (), work, media.store())
+    outcome.held.update(review.held)
     rows = store.batch(channel, day)
 
     def cells(row: VideoRow) -> dict:

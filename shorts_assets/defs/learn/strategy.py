@@ -17,7 +17,7 @@ from shorts_assets.core.errors import ProviderError
 from shorts_assets.defs.constants import LEARN
 from shorts_assets.defs.learn.comments import comments
 from shorts_assets.defs.learn.metrics import metrics
-from shorts_assets.defs.metadata import column, partition_of
+from shorts_assets.defs.metadata import arm_summary, column, markdown_table, partition_of
 from shorts_assets.defs.partitions import loop_partitions
 from shorts_assets.defs.previews import PLOT_WIDTH, inline_image
 from shorts_assets.defs.resources import ChannelsResource, DatabaseResource, MediaResource, ScriptWriterResource
@@ -215,4 +215,26 @@ def strategy(
             "raw_writer_hints_json": dg.MetadataValue.json(summary["hints"]),
         }
     )
+    # What reviewers rejected: kept out of the reward (never published), told to the writer as what to avoid.
+    rejections = summary.get("rejections", [])
+    metadata["rejected_videos"] = len(rejections)
+    metadata["rejections"] = markdown_table(
+        ["video", "batch", "title", "arms", "reason", "reviewer", "when"],
+        [
+            [
+                r["video_id"],
+                r["batch_date"],
+                r["title"],
+                arm_summary(r["arms"]),
+                r["reason"],
+                r["reviewer"],
+                r["decided_at"],
+            ]
+            for r in reversed(rejections)
+        ],
+    )
+    # The raw JSON stays last.
+    metadata = {k: v for k, v in metadata.items() if not k.startswith("raw_")} | {
+        k: v for k, v in metadata.items() if k.startswith("raw_")
+    }
     return dg.MaterializeResult(metadata=metadata)

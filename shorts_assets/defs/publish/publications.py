@@ -3,6 +3,7 @@ platform its own asset so that a platform that fails does not hold up the others
 
 import dagster as dg
 
+from shorts_assets.core.clock import utc_now
 from shorts_assets.core.types import PLATFORMS
 from shorts_assets.defs.constants import PUBLISH
 from shorts_assets.defs.create.renders import renders
@@ -11,6 +12,7 @@ from shorts_assets.defs.partitions import loop_partitions
 from shorts_assets.defs.resources import ChannelsResource, DatabaseResource, MediaResource, PlatformsResource
 from shorts_assets.defs.retries import NETWORK_RETRY
 from shorts_assets.loop.publishing import publish_batch
+from shorts_assets.loop.review import AT_PUBLISH, due, gate
 
 
 def build_publication_asset(platform: str) -> dg.AssetsDefinition:
@@ -43,11 +45,14 @@ def build_publication_asset(platform: str) -> dg.AssetsDefinition:
             )
         store = database.store()
         rows = store.batch(channel_name, day)
+        # Under review only approved videos go out, each at its slot (see loop.review).
+        review = gate(context.log, store, channel, rows, AT_PUBLISH, database.notifier(store))
+        timing = due(channel, publisher, review.allowed, utc_now())
         with batch_failure(), publisher:
             result = publish_batch(
-                context.log, store, publisher, rows, notifier=database.notifier(store), media=media.store()
+                context.log, store, publisher, timing.allowed, notifier=database.notifier(store), media=media.store()
             )
-        outcomes, failed = result.outcomes, result.failed
+        outcomes, failed = {**result.outcomes, **review.held, **timing.held}, result.failed
 
         records = {p.video_id: p for p in store.publications(channel_name, day, platform)}
         published = [p for p in records.values() if p.status == "published"]
@@ -70,6 +75,9 @@ def build_publication_asset(platform: str) -> dg.AssetsDefinition:
             "published": len(published),
             "in_inbox": sum(p.status == "in_inbox" for p in records.values()),
             "failed": failed,
+            "review": channel.review,
+            "held_for_review": len(review.held),
+            "waiting_for_slot": len(timing.held),
             "batch": table,
             "published_at_latest": max((p.published_at.timestamp() for p in published if p.published_at), default=0.0),
         }

@@ -92,6 +92,10 @@ def build_prompt(video_id: str, arms: Mapping[str, str], seed: int, hints: Mappi
         parts += ["", "Recent videos that did worst (avoid what they did):", *bottom]
     if topics:
         parts += ["", "Viewers asked for these topics; work one in if it fits the topic above:", *topics]
+    rejected = _lines(hints.get("rejected_by_reviewer"))
+    if rejected:
+        parts += ["", "A person rejected these videos before they were published; avoid what they were rejected for:"]
+        parts += rejected
     return system, "\n".join(parts)
 
 

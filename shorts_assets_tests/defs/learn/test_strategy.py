@@ -199,7 +199,14 @@ def test_the_writer_is_told_the_best_and_worst_videos_and_what_viewers_ask_for(t
     seed_videos(store)
     metadata = materialise(tmp_path, database_url)
     hints = store.latest_strategy("demo", on=DAY).summary["hints"]
-    assert set(hints) == {"top_performers", "bottom_performers", "requested_topics", "winning_arms"}
+    assert set(hints) == {
+        "top_performers",
+        "bottom_performers",
+        "requested_topics",
+        "winning_arms",
+        "rejected_by_reviewer",
+    }
+    assert hints["rejected_by_reviewer"] == []  # no video of the channel was rejected
     assert len(hints["top_performers"]) == len(hints["bottom_performers"]) == 3
     assert [h["arms"]["topic"] for h in hints["top_performers"][:2]] == ["space", "space"]
     assert all(h["arms"]["topic"] != "space" for h in hints["bottom_performers"])
