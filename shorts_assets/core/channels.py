@@ -15,6 +15,7 @@ from typing import Any
 
 from shorts_assets.core.arms import ARM_SPACE
 from shorts_assets.core.errors import ConfigError
+from shorts_assets.core.languages import DEFAULT_LANGUAGE, LANGUAGES
 from shorts_assets.core.types import PLATFORMS
 
 # Matched whole (fullmatch): with re.match, "$" would also accept a name ending in a newline.
@@ -30,6 +31,7 @@ class ChannelConfig:
     platforms: tuple[str, ...] = PLATFORMS
     exploration: float = 0.1
     audience_seed: int = 0
+    language: str = DEFAULT_LANGUAGE  # what its scripts are written, spoken and captioned in
 
     def arm_space(self) -> dict[str, tuple[str, ...]]:
         """The arm space this channel allocates over (its own topics)."""
@@ -80,6 +82,12 @@ class ChannelConfig:
             if not isinstance(raw["audience_seed"], int):
                 raise ConfigError(f"{where}: {name}.audience_seed must be an integer")
             kwargs["audience_seed"] = raw["audience_seed"]
+        if "language" in raw:
+            if not isinstance(raw["language"], str) or raw["language"] not in LANGUAGES:
+                raise ConfigError(
+                    f"{where}: channel {name}: unknown language {raw['language']!r}; known: {', '.join(LANGUAGES)}"
+                )
+            kwargs["language"] = raw["language"]
         return cls(**kwargs)
 
 

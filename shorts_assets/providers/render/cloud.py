@@ -111,6 +111,19 @@ CAPTION_LOOKS: MappingProxyType[str, CaptionLook] = MappingProxyType(
             fill="#ffffff", highlight="#ffd966", weight="400", stroke="#202020", stroke_width="0.4 vmin"
         ),
         "boxed": CaptionLook(fill="#ffffff", highlight="#ffe100", weight="700", background="#141414"),
+        # The animated templates fall back to a word-highlight look of the same colours.
+        "word_pop": CaptionLook(
+            fill="#ffffff", highlight="#7fff00", weight="700", stroke="#000000", stroke_width="1.0 vmin"
+        ),
+        "one_word": CaptionLook(
+            fill="#ffffff", highlight="#ffffff", weight="800", stroke="#000000", stroke_width="1.4 vmin"
+        ),
+        "keyword_colour": CaptionLook(
+            fill="#ffffff", highlight="#ff8c00", weight="700", stroke="#000000", stroke_width="1.0 vmin"
+        ),
+        "emoji_accents": CaptionLook(
+            fill="#ffffff", highlight="#ffd700", weight="700", stroke="#000000", stroke_width="1.0 vmin"
+        ),
     }
 )
 CAPTION_FONT = "Montserrat"
