@@ -8,7 +8,13 @@ from shorts_assets.defs.constants import CREATE
 from shorts_assets.defs.create.scripts import scripts
 from shorts_assets.defs.metadata import batch_failure, column, partition_of, run_stage, stage_report
 from shorts_assets.defs.partitions import loop_partitions
-from shorts_assets.defs.resources import DatabaseResource, MediaResource, SpendingResource, VoiceResource
+from shorts_assets.defs.resources import (
+    ChannelsResource,
+    DatabaseResource,
+    MediaResource,
+    SpendingResource,
+    VoiceResource,
+)
 from shorts_assets.loop.stages import VOICEOVER_STAGE
 
 VOICEOVER_COLUMNS = [
@@ -24,8 +30,9 @@ def voiceovers(
     media: MediaResource,
     voice: VoiceResource,
     spending: SpendingResource,
+    channels: ChannelsResource,
 ) -> dg.MaterializeResult:
-    """Narration audio with per-word timings for every scripted video of the batch."""
+    """Narration audio with per-word timings for every scripted video of the batch, in the channel's language."""
     channel, day = partition_of(context)
     store = database.store()
     budget = spending.budget(channel, store)
@@ -40,7 +47,8 @@ def voiceovers(
             "cost_usd": round(budget.spent_usd() - spent_before, 6),
         }
 
-    with batch_failure(), voice.adapter(channel, budget) as narrator:
+    language = channels.get(channel).language
+    with batch_failure(), voice.adapter(channel, budget, language) as narrator:
         outcome = run_stage(context, store, store.batch(channel, day), VOICEOVER_STAGE, (), work)
     rows = store.batch(channel, day)
 
