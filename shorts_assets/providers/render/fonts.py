@@ -14,7 +14,7 @@ import importlib.util
 import os
 import tempfile
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -57,11 +57,12 @@ SCRIPT_FONTS: MappingProxyType[str, str | None] = MappingProxyType(
 EMOJI_FONT = "noto_emoji"
 
 
-def font_path(key: str) -> Path:
-    """The file of font `key`; ProviderError naming the package to install when it is missing."""
-    font = FONTS.get(key)
+def font_path(key: str, fonts: Mapping[str, Font] = FONTS) -> Path:
+    """The file of font `key` (of the table `fonts`); ProviderError naming the package to install
+    when it is missing."""
+    font = fonts.get(key)
     if font is None:
-        raise ProviderError(f"unknown caption font {key!r}; known: {', '.join(FONTS)}")
+        raise ProviderError(f"unknown caption font {key!r}; known: {', '.join(fonts)}")
     spec = importlib.util.find_spec(font.module)
     folders = list(spec.submodule_search_locations or []) if spec else []
     for folder in folders:
@@ -81,14 +82,14 @@ def language_font(code: str) -> str | None:
     return SCRIPT_FONTS[spec.script]
 
 
-def check_language_fonts(languages: Iterable[tuple[str, str]]) -> None:
+def check_language_fonts(languages: Iterable[tuple[str, str]], fonts: Mapping[str, Font] = FONTS) -> None:
     """Raise ProviderError for the first (channel, language) whose caption font is not installed."""
     for channel, code in languages:
         key = language_font(code)
         if key is None:
             continue
         try:
-            font_path(key)
+            font_path(key, fonts)
         except ProviderError as exc:
             raise ProviderError(f"channel {channel}: language {code} has no caption font: {exc}") from None
 
