@@ -4,7 +4,8 @@ Every font comes from an installed Python package (never the system's fonts): De
 matplotlib's wheel, Noto Sans, Noto Sans Devanagari and Noto Emoji from manimgx-fonts, Noto Sans
 CJK JP Bold from noto-cjk-sans-jp-bold. A render gets a folder holding only the fonts its captions
 use (libass reads every file of the folder it is given, and the CJK font alone is 17 MB); the
-folder is made once per set of fonts, of symbolic links, and renamed into place whole.
+folder is made once per set of fonts, of symbolic links, in the user's cache folder, and renamed
+into place whole.
 """
 
 from __future__ import annotations
@@ -109,14 +110,24 @@ def drawable(text: str, key: str) -> str:
     return "".join(c for c in text if ord(c) in known or c.isspace() or unicodedata.category(c) == "Cf")
 
 
+def _cache_root() -> Path:
+    """Where the fonts folders are kept: the user's cache (XDG_CACHE_HOME, else ~/.cache)."""
+    base = os.environ.get("XDG_CACHE_HOME", "").strip()
+    return (Path(base) if base else Path.home() / ".cache") / "shorts-engine" / "caption-fonts"
+
+
 def fonts_folder(keys: Iterable[str]) -> Path:
     """A folder holding exactly the fonts `keys` (links to their files), made once and reused."""
     paths = sorted({font_path(key) for key in keys})
     digest = hashlib.sha256("\n".join(map(str, paths)).encode()).hexdigest()[:16]
-    folder = Path(tempfile.gettempdir()) / "shorts-caption-fonts" / digest
+    root = _cache_root()
+    folder = root / digest
     if all((folder / path.name).exists() for path in paths):
         return folder
-    folder.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ProviderError(f"caption fonts: cannot make the fonts folder under {root}: {exc}") from None
     building = Path(tempfile.mkdtemp(prefix=f".{digest}-", dir=folder.parent))
     for path in paths:
         os.symlink(path, building / path.name)
