@@ -144,7 +144,8 @@ def test_the_loop_runs_end_to_end_with_each_creator_combination(
             keys.append(stock.api_key)
         if video == "pixabay":
             stock = FakePixabay(video_bytes=clip_bytes)
-            env.update(PIXABAY_API_KEY=stock.api_key, PIXABAY_API_BASE_URL=stack.enter_context(FakeServer(stock)).url)
+            url = stack.enter_context(FakeServer(stock)).url
+            env.update(PIXABAY_API_KEY=stock.api_key, PIXABAY_API_BASE_URL=f"{url}/api")
             keys.append(stock.api_key)
         if video == "library":
             env["SHORTS_MEDIA_LIBRARY"] = str(media_library(tmp_path / "my-footage", clip_bytes))

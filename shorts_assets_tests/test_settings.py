@@ -284,3 +284,31 @@ def test_a_video_provider_chain_needs_every_members_keys_and_the_library_its_fol
         load_settings({"VIDEO_GEN_PROVIDER": "veo"})
     with pytest.raises(ConfigError, match="OPENAI_IMAGE_QUALITY='ultra'"):
         load_settings({"OPENAI_IMAGE_QUALITY": "ultra"})
+
+
+def test_tts_voices_may_map_a_voice_per_language_and_arm():
+    settings = load_settings(
+        {"TTS_VOICES": "en-us=en-US-GuyNeural,es/en-us=es-MX-DaliaNeural,ja/en-gb=ja-JP-KeitaNeural"}
+    )
+    assert settings.tts_voices == {
+        "en-us": "en-US-GuyNeural",
+        "es/en-us": "es-MX-DaliaNeural",
+        "ja/en-gb": "ja-JP-KeitaNeural",
+    }
+    with pytest.raises(ConfigError, match="TTS_VOICES: 'xx/en-us=a' names unknown language 'xx'"):
+        load_settings({"TTS_VOICES": "xx/en-us=a"})
+    with pytest.raises(ConfigError, match="TTS_VOICES: 'es/robot=a' must be"):
+        load_settings({"TTS_VOICES": "es/robot=a"})
+
+
+def test_a_channel_of_an_unknown_language_stops_the_settings_naming_it(tmp_path):
+    channels = tmp_path / "channels.json"
+    channels.write_text(
+        json.dumps({"channels": [{"name": "cocina", "language": "es"}, {"name": "x", "language": "tlh"}]})
+    )
+    with pytest.raises(ConfigError, match="channel x: unknown language 'tlh'"):
+        load_settings({"SHORTS_CHANNELS_FILE": str(channels)})
+    channels.write_text(
+        json.dumps({"channels": [{"name": "cocina", "language": "es"}, {"name": "anime", "language": "ja"}]})
+    )
+    assert [c.language for c in load_settings({"SHORTS_CHANNELS_FILE": str(channels)}).channels] == ["es", "ja"]

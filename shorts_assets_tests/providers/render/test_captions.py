@@ -166,3 +166,13 @@ def test_emoji_accents_end_the_line_with_an_emoji_in_the_highlight_colour(tmp_pa
 def test_an_unknown_template_fails_naming_it(tmp_path: Path) -> None:
     with pytest.raises(ProviderError, match="comic_sans"):
         captions(tmp_path, "comic_sans")
+
+
+def test_a_spaceless_run_is_cut_into_caption_pieces_after_punctuation_timed_by_its_characters() -> None:
+    from shorts_assets.providers.render.layout import split_spaceless
+
+    pieces = split_spaceless([WordTiming("タコには、心臓が三つあります。", 1.0, 2.5), WordTiming("はい", 2.6, 2.9)], 8)
+
+    assert [p.word for p in pieces] == ["タコには、", "心臓が三つありま", "す。", "はい"]
+    assert pieces[0].start_s == 1.0 and pieces[2].end_s == 2.5 and pieces[1].start_s == pieces[0].end_s
+    assert pieces[0].end_s == pytest.approx(1.0 + 1.5 * 5 / 15, abs=0.001)
