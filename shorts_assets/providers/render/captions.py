@@ -40,8 +40,10 @@ from shorts_assets.providers.render.layout import (
 # Invisible (default-ignorable) character that stops libass reading `\N`, `\h` or `\{` after a
 # literal backslash.
 _WORD_JOINER = "\u2060"
-# Caption lines of a spaceless script hold this many characters (CJK glyphs are twice as wide).
+# Caption lines of a spaceless script hold this many characters (CJK glyphs are twice as wide), in
+# pieces of at most half that, so the karaoke highlight moves along the line.
 SPACELESS_LINE_CHARS = 8
+SPACELESS_PIECE_CHARS = SPACELESS_LINE_CHARS // 2
 # How long a word of the word-pop template takes to scale in, and from what size (percent).
 POP_MS = 120
 POP_FROM = 55
@@ -244,7 +246,9 @@ def write_ass_script(
     family = FONTS[font_key].family
     joiner = "" if spaceless else " "
     if spaceless:
-        events = caption_events(split_spaceless(words, SPACELESS_LINE_CHARS), end_s, max_chars=SPACELESS_LINE_CHARS)
+        pieces = split_spaceless(words, SPACELESS_PIECE_CHARS)
+        # caption_lines counts a space between pieces; a spaceless line has none.
+        events = caption_events(pieces, end_s, max_chars=SPACELESS_LINE_CHARS + 1)
     else:
         events = caption_events(words, end_s)
     emoji_known = codepoints(EMOJI_FONT) if template.emoji else frozenset()

@@ -33,6 +33,8 @@ MAX_LINE_GAP_S = 0.7
 # How long the last line lingers after its last word when nothing follows soon.
 LINGER_S = 0.35
 SENTENCE_END = (".", "!", "?", "…", "。", "؟")
+# Where a run of a script written without spaces may be cut into caption pieces.
+_CUT_AFTER = "、。，．！？!?,."
 
 
 def caption_lines(
@@ -73,7 +75,9 @@ def split_spaceless(words: Sequence[WordTiming], max_chars: int) -> list[WordTim
             continue
         chunks, rest = [], text
         while len(rest) > max_chars:
-            cut = max((i + 1 for i, c in enumerate(rest[:max_chars]) if c in "、。，．！？!?,."), default=max_chars)
+            cut = max((i + 1 for i, c in enumerate(rest[:max_chars]) if c in _CUT_AFTER), default=max_chars)
+            if rest[cut : cut + 1] and rest[cut] in _CUT_AFTER:  # punctuation stays with what it ends
+                cut += 1
             chunks.append(rest[:cut])
             rest = rest[cut:]
         if rest:
