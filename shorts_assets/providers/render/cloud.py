@@ -38,6 +38,7 @@ from urllib.parse import quote, urlsplit
 import httpx
 
 from shorts_assets.core.errors import ProviderError
+from shorts_assets.core.languages import LANGUAGES
 from shorts_assets.core.protocols import Closing
 from shorts_assets.core.state import StateStore, load_record, save_record
 from shorts_assets.core.types import Clip, RenderResult, Script, Voiceover, WordTiming
@@ -127,6 +128,10 @@ CAPTION_LOOKS: MappingProxyType[str, CaptionLook] = MappingProxyType(
     }
 )
 CAPTION_FONT = "Montserrat"
+# Languages written in other scripts than Latin get a Google font that covers them.
+SCRIPT_CAPTION_FONTS: MappingProxyType[str, str] = MappingProxyType(
+    {"devanagari": "Noto Sans Devanagari", "cjk": "Noto Sans JP"}
+)
 # Centred, above the bottom quarter where titles and buttons sit, clear of the side icons.
 CAPTION_BOX = MappingProxyType({"x": "50%", "y": "64%", "width": "78%", "height": "14%"})
 
@@ -313,13 +318,15 @@ class CloudRenderer(Closing):
             }
         )
 
+        spec = LANGUAGES.get(script.language)
+        family = SCRIPT_CAPTION_FONTS.get(spec.script, CAPTION_FONT) if spec else CAPTION_FONT
         lines = caption_lines(voiceover.words)
         windows = caption_windows(lines, total_s)
         cues = []
         for number, (line, (begin, end)) in enumerate(zip(lines, windows), start=1):
             if end - begin < 1 / FPS:
                 continue
-            elements.append(self._caption(number, line, begin, end, look))
+            elements.append(self._caption(number, line, begin, end, look, family))
             cues.append((begin, end, " ".join(w.word.strip() for w in line)))
 
         composition = {
@@ -343,7 +350,12 @@ class CloudRenderer(Closing):
 
     @staticmethod
     def _caption(
-        number: int, line: Sequence[WordTiming], begin: float, end: float, look: CaptionLook
+        number: int,
+        line: Sequence[WordTiming],
+        begin: float,
+        end: float,
+        look: CaptionLook,
+        family: str = CAPTION_FONT,
     ) -> dict[str, Any]:
         keyframes = []
         for index, word in enumerate(line):
@@ -365,7 +377,7 @@ class CloudRenderer(Closing):
             **CAPTION_BOX,
             "x_alignment": "50%",
             "y_alignment": "50%",
-            "font_family": CAPTION_FONT,
+            "font_family": family,
             "font_weight": look.weight,
             "font_size": "8 vmin",
             "fill_color": look.fill,
