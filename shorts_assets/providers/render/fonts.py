@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import os
+import shutil
 import tempfile
 import unicodedata
 from collections.abc import Iterable, Mapping
@@ -133,8 +134,10 @@ def fonts_folder(keys: Iterable[str]) -> Path:
         os.symlink(path, building / path.name)
     try:
         os.replace(building, folder)
-    except OSError:  # another render made it first (a non-empty folder cannot be replaced)
-        for link in building.iterdir():
-            link.unlink()
-        building.rmdir()
+    except OSError:  # another render made it first, or links left from fonts since moved
+        if not all((folder / path.name).exists() for path in paths):
+            shutil.rmtree(folder, ignore_errors=True)
+            os.replace(building, folder)
+        else:
+            shutil.rmtree(building, ignore_errors=True)
     return folder

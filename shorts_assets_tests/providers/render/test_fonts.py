@@ -117,3 +117,18 @@ def test_a_language_whose_font_is_not_installed_is_refused_naming_the_channel_an
     with pytest.raises(ProviderError, match=r"channel hindi: language hi .*install the no-such-fonts package"):
         check_language_fonts([("cooking", "es"), ("hindi", "hi")], missing)
     check_language_fonts([("cooking", "es"), ("hindi", "hi"), ("anime", "ja")])
+
+
+def test_a_fonts_folder_holds_links_to_exactly_its_fonts_and_is_remade_when_its_links_broke(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    folder = fonts_folder(["noto_sans", "noto_emoji"])
+    assert sorted(p.name for p in folder.iterdir()) == ["NotoEmoji[wght].ttf", "NotoSans[wght].ttf"]
+    assert fonts_folder(["noto_emoji", "noto_sans"]) == folder  # made once per set
+
+    link = folder / "NotoSans[wght].ttf"
+    link.unlink()
+    link.symlink_to(tmp_path / "gone.ttf")  # the font moved since the folder was made
+
+    assert fonts_folder(["noto_sans", "noto_emoji"]) == folder
+    assert all(p.exists() for p in folder.iterdir()) and len(list(folder.iterdir())) == 2
+    assert [p.name for p in folder.parent.iterdir()] == [folder.name]  # nothing half-made left beside it
