@@ -21,6 +21,7 @@ from shorts_assets.core.arms import ARM_SPACE
 from shorts_assets.core.channels import DEFAULT_CHANNEL, ChannelConfig, default_seed
 from shorts_assets.core.credentials import channel_variable, credential
 from shorts_assets.core.errors import ConfigError, ProviderError
+from shorts_assets.core.languages import LANGUAGES
 from shorts_assets.core.review import review_default
 from shorts_assets.db.secrets import VARIABLE as SECRET_KEY_VARIABLE
 from shorts_assets.db.secrets import SecretKeys
@@ -31,6 +32,7 @@ from shorts_assets.providers.platforms.tiktok import POST_MODES as TIKTOK_POST_M
 from shorts_assets.providers.platforms.tiktok import PRIVACY_LEVELS as TIKTOK_PRIVACY_LEVELS
 from shorts_assets.providers.platforms.youtube import QUOTA_MODELS as YOUTUBE_QUOTA_MODELS
 from shorts_assets.providers.registry import SEAMS, base_url_variables, video_members
+from shorts_assets.providers.render.fonts import check_language_fonts
 from shorts_assets.storage.config import MediaConfig
 from shorts_assets.storage.errors import MediaStoreError
 
@@ -371,9 +373,15 @@ def _voice_map(env: Mapping[str, str]) -> dict[str, str]:
     voices = {}
     for pair in filter(None, (p.strip() for p in raw.split(","))):
         arm, sep, voice = (part.strip() for part in pair.partition("="))
-        if not sep or arm not in ARM_SPACE["voice"] or not voice:
+        language, slash, bare_arm = arm.rpartition("/")
+        if slash and language not in LANGUAGES:
             raise ConfigError(
-                f"TTS_VOICES: {pair!r} must be <voice arm>=<provider voice>, the arm one of {', '.join(ARM_SPACE['voice'])}"
+                f"TTS_VOICES: {pair!r} names unknown language {language!r}; known: {', '.join(LANGUAGES)}"
+            )
+        if not sep or bare_arm not in ARM_SPACE["voice"] or not voice:
+            raise ConfigError(
+                f"TTS_VOICES: {pair!r} must be [<language>/]<voice arm>=<provider voice>, the arm one of "
+                f"{', '.join(ARM_SPACE['voice'])}"
             )
         voices[arm] = voice
     return voices
@@ -408,7 +416,12 @@ def _log_level(env: Mapping[str, str]) -> str:
 def load_location(env: Mapping[str, str] | None = None) -> Location:
     """Read and validate SHORTS_CHANNELS (or SHORTS_CHANNELS_FILE), SHORTS_START_DATE and LOG_LEVEL."""
     env = os.environ if env is None else env
-    return Location(channels=_channels(env), start_date=_start_date(env), log_level=_log_level(env))
+    channels = _channels(env)
+    try:
+        check_language_fonts((c.name, c.language) for c in channels)
+    except ProviderError as exc:
+        raise ConfigError(f"SHORTS_CHANNELS: {exc}") from None
+    return Location(channels=channels, start_date=_start_date(env), log_level=_log_level(env))
 
 
 @functools.cache

@@ -350,3 +350,31 @@ def test_the_options_reach_the_platform_adapters():
         assert (tiktok.post_mode, tiktok.privacy_level) == ("inbox", "PUBLIC_TO_EVERYONE")
     with registry.build("platform", "youtube", "demo", keys, state=MemoryStateStore()) as youtube:
         assert (youtube.made_for_kids, youtube.quota_model) == (False, "current")
+
+
+def test_tts_voices_may_map_a_voice_per_language_and_arm():
+    settings = load_settings(
+        {"TTS_VOICES": "en-us=en-US-GuyNeural,es/en-us=es-MX-DaliaNeural,ja/en-gb=ja-JP-KeitaNeural"}
+    )
+    assert settings.tts_voices == {
+        "en-us": "en-US-GuyNeural",
+        "es/en-us": "es-MX-DaliaNeural",
+        "ja/en-gb": "ja-JP-KeitaNeural",
+    }
+    with pytest.raises(ConfigError, match="TTS_VOICES: 'xx/en-us=a' names unknown language 'xx'"):
+        load_settings({"TTS_VOICES": "xx/en-us=a"})
+    with pytest.raises(ConfigError, match="TTS_VOICES: 'es/robot=a' must be"):
+        load_settings({"TTS_VOICES": "es/robot=a"})
+
+
+def test_a_channel_of_an_unknown_language_stops_the_settings_naming_it(tmp_path):
+    channels = tmp_path / "channels.json"
+    channels.write_text(
+        json.dumps({"channels": [{"name": "cocina", "language": "es"}, {"name": "x", "language": "tlh"}]})
+    )
+    with pytest.raises(ConfigError, match="channel x: unknown language 'tlh'"):
+        load_settings({"SHORTS_CHANNELS_FILE": str(channels)})
+    channels.write_text(
+        json.dumps({"channels": [{"name": "cocina", "language": "es"}, {"name": "anime", "language": "ja"}]})
+    )
+    assert [c.language for c in load_settings({"SHORTS_CHANNELS_FILE": str(channels)}).channels] == ["es", "ja"]

@@ -11,7 +11,17 @@ ARM_SPACE: MappingProxyType[str, tuple[str, ...]] = MappingProxyType(
         "hook": ("question", "shocking_fact", "story", "countdown"),
         "length": ("short", "medium", "long"),
         "voice": ("en-us", "en-gb"),
-        "caption_style": ("bold_yellow", "clean_white", "boxed"),
+        # The caption templates (providers/render/captions.py): karaoke highlights, then word pop,
+        # one word at a time, keyword colour and emoji accents.
+        "caption_style": (
+            "bold_yellow",
+            "clean_white",
+            "boxed",
+            "word_pop",
+            "one_word",
+            "keyword_colour",
+            "emoji_accents",
+        ),
         "posting_hour": ("09", "13", "18", "21"),
     }
 )

@@ -16,6 +16,7 @@ from typing import Any
 
 from shorts_assets.core.arms import ARM_SPACE
 from shorts_assets.core.errors import ConfigError
+from shorts_assets.core.languages import DEFAULT_LANGUAGE, LANGUAGES
 from shorts_assets.core.review import OFF, review_mode
 from shorts_assets.core.types import PLATFORMS
 
@@ -40,6 +41,7 @@ class ChannelConfig:
     # "" follows TIKTOK_POST_MODE; otherwise one of TIKTOK_POST_MODES for this channel alone.
     tiktok_post_mode: str = ""
     review: str = OFF  # off | before_publish | before_generation (see core.review)
+    language: str = DEFAULT_LANGUAGE  # what its scripts are written, spoken and captioned in
 
     def arm_space(self) -> dict[str, tuple[str, ...]]:
         """The arm space this channel allocates over (its own topics)."""
@@ -109,6 +111,12 @@ class ChannelConfig:
             kwargs["tiktok_post_mode"] = mode
         if "review" in raw:
             kwargs["review"] = review_mode(raw["review"], f"{where}: {name}.review")
+        if "language" in raw:
+            if not isinstance(raw["language"], str) or raw["language"] not in LANGUAGES:
+                raise ConfigError(
+                    f"{where}: channel {name}: unknown language {raw['language']!r}; known: {', '.join(LANGUAGES)}"
+                )
+            kwargs["language"] = raw["language"]
         return cls(**kwargs)
 
 

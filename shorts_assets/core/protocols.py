@@ -51,10 +51,16 @@ class Closing:
 
 class ScriptWriter(Adapter, Protocol):
     def write(
-        self, video_id: str, arms: Mapping[str, str], seed: int, hints: Mapping[str, object] | None = None
+        self,
+        video_id: str,
+        arms: Mapping[str, str],
+        seed: int,
+        hints: Mapping[str, object] | None = None,
+        language: str = "en",
     ) -> Script:
-        """A script realising ``arms``; ``hints`` is what the learner knows (top and bottom performers,
-        topics viewers asked for), for writers that can use it."""
+        """A script realising ``arms`` in ``language`` (the channel's, core.languages); ``hints`` is
+        what the learner knows (top and bottom performers, topics viewers asked for), for writers
+        that can use it."""
 
 
 class ClipGenerator(Adapter, Protocol):

@@ -33,6 +33,8 @@ def script_from_json(data: Mapping[str, Any]) -> Script:
         scenes=tuple(Scene(**{**scene, "keywords": tuple(scene.get("keywords", ()))}) for scene in data["scenes"]),
         tags=tuple(data["tags"]),
         arms=dict(data["arms"]),
+        emphasis=tuple(data.get("emphasis", ())),
+        language=data.get("language", "en"),
     )
 
 

@@ -33,6 +33,9 @@ class Script:
     scenes: tuple[Scene, ...]
     tags: tuple[str, ...]
     arms: Mapping[str, str]
+    # Words of the narration the writer marks for emphasis (the keyword_colour captions colour them).
+    emphasis: tuple[str, ...] = ()
+    language: str = "en"  # the channel's language (core.languages), spoken and captioned
 
 
 @dataclass(frozen=True)

@@ -200,7 +200,7 @@ class VoiceResource(dg.ConfigurableResource):
     voices: dg.ResourceDependency[dict[str, str]] = {}  # TTS_VOICES: voice arm -> the provider's voice
     base_urls: dg.ResourceDependency[dict[str, str]] = {}
 
-    def adapter(self, channel: str, budget: Budget) -> Voice:
+    def adapter(self, channel: str, budget: Budget, language: str = "en") -> Voice:
         return registry.build(
             "voice",
             self.provider,
@@ -210,6 +210,7 @@ class VoiceResource(dg.ConfigurableResource):
             budget=budget,
             model=self.model,
             voices=self.voices,
+            language=language,
         )
 
 

@@ -133,6 +133,7 @@ def script_document(schema: dict[str, Any]) -> dict[str, Any]:
             },
         ],
         "tags": ["octopus", "ocean", "#facts"],
+        **({"emphasis": ["three", "hearts"]} if "emphasis" in schema["properties"] else {}),
         "arms": arms,
     }
 

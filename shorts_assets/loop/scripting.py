@@ -125,7 +125,7 @@ def write_batch(
             arms = with_forced(choose_arms(allocation, arm_space, np.random.default_rng(seeds[0])), forced)
             spent_before = budget.spent_usd()
             content = {d: v for d, v in arms.items() if PLATFORM_SEPARATOR not in d}  # what the writer realises
-            drafts, errors, refused = _write_candidates(log, writer, video_id, content, seeds, hints)
+            drafts, errors, refused = _write_candidates(log, writer, video_id, content, seeds, hints, channel.language)
             batch.costs[video_id] = budget.spent_usd() - spent_before
             if not drafts:
                 batch.failed[video_id] = errors[-1]
@@ -207,6 +207,7 @@ def _write_candidates(
     arms: Mapping[str, str],
     seeds: Sequence[int],
     hints: Mapping[str, Any],
+    language: str = "en",
 ) -> tuple[list[Script], list[str], bool]:
     """The candidates that could be written, the errors of those that could not, and whether the
     budget refused one (every later script would be refused the same way, so writing stops there)."""
@@ -214,7 +215,7 @@ def _write_candidates(
     for n, seed in enumerate(seeds, start=1):
         which = video_id if len(seeds) == 1 else f"{video_id} (candidate {n} of {len(seeds)})"
         try:
-            drafts.append(writer.write(video_id, arms, seed, hints=hints))
+            drafts.append(writer.write(video_id, arms, seed, hints=hints, language=language))
         except BudgetExhausted as exc:
             errors.append(f"{type(exc).__name__}: {exc}")
             log.warning(f"{which}: script refused: {errors[-1]}")

@@ -189,7 +189,7 @@ def _openai_images(w: Wiring):
 def _espeak(w: Wiring):
     from shorts_assets.providers.voices.espeak import EspeakVoice
 
-    return EspeakVoice()
+    return EspeakVoice(language=w.options.get("language") or None, voices=dict(w.options.get("voices") or {}) or None)
 
 
 def _edge(w: Wiring):

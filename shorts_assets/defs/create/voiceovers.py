@@ -41,8 +41,8 @@ def voiceovers(
     spending: SpendingResource,
     channels: ChannelsResource,
 ) -> dg.MaterializeResult:
-    """Narration audio with per-word timings for every scripted video of the batch; a video the review
-    gate holds (awaiting review before generation, or rejected) is not paid for."""
+    """Narration audio with per-word timings for every scripted video of the batch, in the channel's language;
+    a video the review gate holds (awaiting review before generation, or rejected) is not paid for."""
     channel, day = partition_of(context)
     store = database.store()
     review = gate(
@@ -60,7 +60,8 @@ def voiceovers(
             "cost_usd": round(budget.spent_usd() - spent_before, 6),
         }
 
-    with batch_failure(), voice.adapter(channel, budget) as narrator:
+    language = channels.get(channel).language
+    with batch_failure(), voice.adapter(channel, budget, language) as narrator:
         outcome = run_stage(context, store, review.allowed, VOICEOVER_STAGE, (), work, media.store())
     outcome.held.update(review.held)
     rows = store.batch(channel, day)

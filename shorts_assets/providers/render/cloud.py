@@ -40,6 +40,7 @@ from urllib.parse import quote, urlsplit
 import httpx
 
 from shorts_assets.core.errors import ProviderError
+from shorts_assets.core.languages import LANGUAGES
 from shorts_assets.core.protocols import Closing
 from shorts_assets.core.state import StateStore, load_record, save_record
 from shorts_assets.core.types import Clip, RenderResult, Script, Voiceover, WordTiming
@@ -113,9 +114,26 @@ CAPTION_LOOKS: MappingProxyType[str, CaptionLook] = MappingProxyType(
             fill="#ffffff", highlight="#ffd966", weight="400", stroke="#202020", stroke_width="0.4 vmin"
         ),
         "boxed": CaptionLook(fill="#ffffff", highlight="#ffe100", weight="700", background="#141414"),
+        # The animated templates fall back to a word-highlight look of the same colours.
+        "word_pop": CaptionLook(
+            fill="#ffffff", highlight="#7fff00", weight="700", stroke="#000000", stroke_width="1.0 vmin"
+        ),
+        "one_word": CaptionLook(
+            fill="#ffffff", highlight="#ffffff", weight="800", stroke="#000000", stroke_width="1.4 vmin"
+        ),
+        "keyword_colour": CaptionLook(
+            fill="#ffffff", highlight="#ff8c00", weight="700", stroke="#000000", stroke_width="1.0 vmin"
+        ),
+        "emoji_accents": CaptionLook(
+            fill="#ffffff", highlight="#ffd700", weight="700", stroke="#000000", stroke_width="1.0 vmin"
+        ),
     }
 )
 CAPTION_FONT = "Montserrat"
+# Languages written in other scripts than Latin get a Google font that covers them.
+SCRIPT_CAPTION_FONTS: MappingProxyType[str, str] = MappingProxyType(
+    {"devanagari": "Noto Sans Devanagari", "cjk": "Noto Sans JP"}
+)
 # Centred, above the bottom quarter where titles and buttons sit, clear of the side icons.
 CAPTION_BOX = MappingProxyType({"x": "50%", "y": "64%", "width": "78%", "height": "14%"})
 
@@ -306,13 +324,15 @@ class CloudRenderer(Closing):
             }
         )
 
+        spec = LANGUAGES.get(script.language)
+        family = SCRIPT_CAPTION_FONTS.get(spec.script, CAPTION_FONT) if spec else CAPTION_FONT
         lines = caption_lines(voiceover.words)
         windows = caption_windows(lines, total_s)
         cues = []
         for number, (line, (begin, end)) in enumerate(zip(lines, windows), start=1):
             if end - begin < 1 / FPS:
                 continue
-            elements.append(self._caption(number, line, begin, end, look))
+            elements.append(self._caption(number, line, begin, end, look, family))
             cues.append((begin, end, " ".join(w.word.strip() for w in line)))
 
         composition = {
@@ -336,7 +356,12 @@ class CloudRenderer(Closing):
 
     @staticmethod
     def _caption(
-        number: int, line: Sequence[WordTiming], begin: float, end: float, look: CaptionLook
+        number: int,
+        line: Sequence[WordTiming],
+        begin: float,
+        end: float,
+        look: CaptionLook,
+        family: str = CAPTION_FONT,
     ) -> dict[str, Any]:
         keyframes = []
         for index, word in enumerate(line):
@@ -358,7 +383,7 @@ class CloudRenderer(Closing):
             **CAPTION_BOX,
             "x_alignment": "50%",
             "y_alignment": "50%",
-            "font_family": CAPTION_FONT,
+            "font_family": family,
             "font_weight": look.weight,
             "font_size": "8 vmin",
             "fill_color": look.fill,

@@ -50,8 +50,8 @@ from shorts_assets.providers.media import (
     verify_complete,
     work_dir,
 )
+from shorts_assets.providers.render.captions import write_captions
 from shorts_assets.providers.render.layout import (
-    DEFAULT_CAPTION_STYLE,
     FPS,
     HEIGHT,
     IMAGE_SUFFIXES,
@@ -374,9 +374,8 @@ class FfmpegRenderer(Closing):
 
         out_path.parent.mkdir(parents=True, exist_ok=True)
         ass_path = out_path.with_suffix(".ass")
-        style = script.arms.get("caption_style", DEFAULT_CAPTION_STYLE)
         try:
-            write_ass(ass_path, voiceover.words, style, total_s)
+            fonts = write_captions(ass_path, voiceover.words, script, total_s)
         except ProviderError as exc:
             raise ProviderError(f"video {video_id}: captions {ass_path}: {exc}") from exc
         track = pick_track(self.music_dir, video_id) if self.music else None
@@ -389,7 +388,9 @@ class FfmpegRenderer(Closing):
             mix_path, sound_path = work / "mix.wav", work / "sound.m4a"
             picture_path = work / "picture.mp4"
             with atomic_output(out_path) as temp_video, atomic_output(thumb_path) as temp_thumb:
-                picture_args = self.picture_args(segments, overlap, ass_path, total_s, picture_path, temp_thumb)
+                picture_args = self.picture_args(
+                    segments, overlap, ass_path, total_s, picture_path, temp_thumb, fonts=fonts
+                )
                 with BackgroundFfmpeg(
                     picture_args,
                     f"video {video_id}: rendering {out_path} from clips [{inputs}] and captions {ass_path}",
@@ -554,12 +555,14 @@ class FfmpegRenderer(Closing):
         total_s: float,
         picture_path: Path,
         thumb_path: Path,
+        fonts: Path | None = None,
     ) -> list[str]:
-        """ffmpeg arguments that render the captioned picture (no sound) and the thumbnail."""
+        """ffmpeg arguments that render the captioned picture (no sound) and the thumbnail; libass
+        reads its fonts from `fonts` (the caption template's), else matplotlib's."""
         p = self.profile
         video = (
             self._timeline(segments, overlap)
-            .filter("ass", filename=str(ass_path.resolve()), fontsdir=str(fonts_dir()))
+            .filter("ass", filename=str(ass_path.resolve()), fontsdir=str(fonts or fonts_dir()))
             .filter_multi_output("split")
         )
         total_frames = round(total_s * p.fps)

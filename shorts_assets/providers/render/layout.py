@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from types import MappingProxyType
 
 from shorts_assets.core.types import WordTiming
 from shorts_assets.providers.render.subtitles import srt_text, vtt_text, write_text
@@ -21,6 +22,9 @@ MAX_DURATION_S = 180.0
 TRANSITION_S = 0.3
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp", ".bmp"})
 DEFAULT_CAPTION_STYLE = "bold_yellow"
+# Where captions may be drawn (pixels of the 1080x1920 frame): clear of the title and account name
+# at the top, the description and buttons in the bottom 30%, and the icons down the right side.
+SAFE_AREA = MappingProxyType({"top": 288, "bottom": 576, "left": 108, "right": 108})
 
 MAX_LINE_WORDS = 4
 MAX_LINE_CHARS = 18
@@ -29,6 +33,8 @@ MAX_LINE_GAP_S = 0.7
 # How long the last line lingers after its last word when nothing follows soon.
 LINGER_S = 0.35
 SENTENCE_END = (".", "!", "?", "…", "。", "؟")
+# Where a run of a script written without spaces may be cut into caption pieces.
+_CUT_AFTER = "、。，．！？!?,."
 
 
 def caption_lines(
@@ -58,9 +64,37 @@ def caption_lines(
     return lines
 
 
-def caption_events(words: Sequence[WordTiming], end_s: float) -> list[tuple[float, float, list[str], int]]:
+def split_spaceless(words: Sequence[WordTiming], max_chars: int) -> list[WordTiming]:
+    """`words` with each run longer than `max_chars` (a script written without spaces: Japanese)
+    cut into pieces, after punctuation where it can, each timed by its share of the characters."""
+    pieces: list[WordTiming] = []
+    for word in words:
+        text = word.word.strip()
+        if len(text) <= max_chars:
+            pieces.append(word)
+            continue
+        chunks, rest = [], text
+        while len(rest) > max_chars:
+            cut = max((i + 1 for i, c in enumerate(rest[:max_chars]) if c in _CUT_AFTER), default=max_chars)
+            if rest[cut : cut + 1] and rest[cut] in _CUT_AFTER:  # punctuation stays with what it ends
+                cut += 1
+            chunks.append(rest[:cut])
+            rest = rest[cut:]
+        if rest:
+            chunks.append(rest)
+        span, offset = word.end_s - word.start_s, 0
+        for chunk in chunks:
+            start = word.start_s + span * offset / len(text)
+            offset += len(chunk)
+            pieces.append(WordTiming(chunk, round(start, 3), round(word.start_s + span * offset / len(text), 3)))
+    return pieces
+
+
+def caption_events(
+    words: Sequence[WordTiming], end_s: float, max_chars: int = MAX_LINE_CHARS
+) -> list[tuple[float, float, list[str], int]]:
     """(start, end, line words, index of the spoken word) for each spoken word, clipped to end_s."""
-    lines = caption_lines(words)
+    lines = caption_lines(words, max_chars=max_chars)
     events = []
     for line_index, line in enumerate(lines):
         next_start = lines[line_index + 1][0].start_s if line_index + 1 < len(lines) else end_s

@@ -477,12 +477,23 @@ class EdgeVoice(Closing):
                 candidates.append(self.language.split("-")[0])
         for key in candidates:
             if key in self.voice_table:
-                return self.voice_table[key]
+                return self._of_language(self.voice_table[key], voice)
         where = f" in language {self.language!r}" if self.language else ""
         raise ProviderError(
             f"edge: no Edge voice for voice {voice!r}{where}; map one with `voices` "
             f"(mapped: {', '.join(sorted(self.voice_table))})"
         )
+
+    def _of_language(self, edge_voice: str, voice: str) -> str:
+        """`edge_voice`, unless it speaks another language than this adapter's (multilingual voices speak any)."""
+        if not self.language or "Multilingual" in edge_voice:
+            return edge_voice
+        match = _SHORT_NAME.match(edge_voice)
+        if match and match.group(1).lower() != self.language.split("-")[0]:
+            raise ProviderError(
+                f"edge: voice {edge_voice} (for {voice!r}) does not speak the channel's language {self.language!r}"
+            )
+        return edge_voice
 
     def synthesize(self, text: str, voice: str, out_path: Path) -> Voiceover:
         out_path = Path(out_path)

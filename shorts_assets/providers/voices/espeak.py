@@ -42,6 +42,7 @@ import sys
 import threading
 import unicodedata
 from array import array
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,6 +70,16 @@ _BUFFER_MS = 500  # size of each chunk handed to the callback
 # The arm values (see shorts_assets.arms) -> espeak voice identifiers in the shipped data.
 # espeak's "en" voice is British English ("English (Great Britain)", languages en-gb, en).
 VOICE_ALIASES: dict[str, str] = {"en-us": "gmw/en-US", "en-gb": "gmw/en"}
+# The voice each voice arm speaks with in a channel language other than English: the arm's
+# American/British pair becomes the language's own two accents where eSpeak has them.
+LANGUAGE_VOICES: dict[str, dict[str, str]] = {
+    "es": {"en-us": "es-419", "en-gb": "es"},
+    "pt": {"en-us": "pt-br", "en-gb": "pt-pt"},
+    "de": {"en-us": "de", "en-gb": "de"},
+    "fr": {"en-us": "fr-fr", "en-gb": "fr-be"},
+    "hi": {"en-us": "hi", "en-gb": "hi"},
+    "ja": {"en-us": "ja", "en-gb": "ja"},
+}
 
 
 class _EventId(ctypes.Union):
@@ -437,16 +448,38 @@ class EspeakVoice(Closing):
     `voice` is an arm value (``en-us``, ``en-gb``) or any eSpeak voice: an identifier
     (``gmw/en-GB-x-rp``), its file name (``en-gb-x-rp``), its name, or a language code (``fr``),
     optionally with a variant (``en-us+f3``).
+
+    With a ``language`` other than English (the channel's), an arm value speaks with that
+    language's voice: ``voices`` (``<language>/<arm>`` keys, as TTS_VOICES gives them) first, then
+    ``LANGUAGE_VOICES``. A voice that eSpeak lacks, or one of another language, fails the video.
     """
 
     name = "espeak"
 
-    def __init__(self, rate_wpm: int = 170) -> None:
+    def __init__(
+        self, rate_wpm: int = 170, *, language: str | None = None, voices: Mapping[str, str] | None = None
+    ) -> None:
         if isinstance(rate_wpm, bool) or not isinstance(rate_wpm, int):
             raise TypeError(f"rate_wpm must be an int, got {rate_wpm!r}")
         if not _RATE_MIN <= rate_wpm <= _RATE_MAX:
             raise ValueError(f"rate_wpm must be within {_RATE_MIN}..{_RATE_MAX}, got {rate_wpm}")
         self.rate_wpm = rate_wpm
+        self.language = (language or "en").lower()
+        self.voice_table = {str(k).lower(): v for k, v in (voices or {}).items()}
+
+    def provider_voice(self, voice: str) -> str:
+        """The eSpeak voice an arm value (or a voice named directly) speaks with in this language."""
+        arm = str(voice).strip().lower()
+        if self.language == "en":
+            return self.voice_table.get(arm, voice)
+        chosen = self.voice_table.get(f"{self.language}/{arm}") or LANGUAGE_VOICES.get(self.language, {}).get(arm)
+        chosen = chosen or voice
+        spoken = str(chosen).split("/")[-1].split("+")[0].split("-")[0].lower()
+        if spoken != self.language:
+            raise ProviderError(
+                f"espeak: voice {chosen!r} (for {voice!r}) does not speak the channel's language {self.language!r}"
+            )
+        return chosen
 
     def synthesize(self, text: str, voice: str, out_path: Path) -> Voiceover:
         out_path = Path(out_path)
@@ -454,7 +487,7 @@ class EspeakVoice(Closing):
             raise ProviderError(f"espeak: nothing to say for {out_path.name} (text {text!r})")
         with _LOCK:
             engine = _engine()
-            voice_arg = engine.resolve(voice)
+            voice_arg = engine.resolve(self.provider_voice(voice))
             capture = engine.synthesize(text, voice_arg, self.rate_wpm)
             sample_rate = engine.sample_rate
         pcm = bytes(capture.pcm)

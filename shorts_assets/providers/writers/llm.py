@@ -15,12 +15,13 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import httpx
 
 from shorts_assets.core.errors import ProviderError
+from shorts_assets.core.languages import DEFAULT_LANGUAGE, LANGUAGES
 from shorts_assets.core.protocols import Closing
 from shorts_assets.core.types import VISUALS, Script
 from shorts_assets.providers.net.clients import api_http_client, openai_classify
@@ -61,8 +62,14 @@ def _lines(items: Any) -> list[str]:
     return lines
 
 
-def build_prompt(video_id: str, arms: Mapping[str, str], seed: int, hints: Mapping[str, Any] | None) -> tuple[str, str]:
-    """The system and user messages asking for one script realising ``arms``."""
+def build_prompt(
+    video_id: str,
+    arms: Mapping[str, str],
+    seed: int,
+    hints: Mapping[str, Any] | None,
+    language: str = DEFAULT_LANGUAGE,
+) -> tuple[str, str]:
+    """The system and user messages asking for one script realising ``arms`` in ``language``."""
     system = (
         "You write scripts for vertical short videos (YouTube Shorts, TikTok, Instagram Reels): "
         "factual, vivid, spoken aloud by a narrator over generated clips. Every claim must be true. "
@@ -81,7 +88,15 @@ def build_prompt(video_id: str, arms: Mapping[str, str], seed: int, hints: Mappi
         "the narration's spoken length (about 2.7 words a second).",
         f"- `visual` is the fallback look of each scene, one of: {', '.join(sorted(VISUALS))}.",
         "- `tags` are a few plain keywords without '#'.",
+        "- `emphasis` lists 1 to 8 words of the narration, exactly as written there, that the captions "
+        "colour: the surprising numbers and names.",
     ]
+    if language != DEFAULT_LANGUAGE:
+        name = LANGUAGES[language].name if language in LANGUAGES else language
+        parts += [
+            f"- Write the title, hook, narration, description, tags and emphasis in {name} (language code "
+            f"{language}), as a native {name} speaker would say them; scene `prompt`s and `keywords` stay in English."
+        ]
     hints = hints or {}
     top = _lines(hints.get("top_performers"))
     bottom = _lines(hints.get("bottom_performers"))
@@ -144,20 +159,25 @@ class StructuredWriter(Closing):
         self.http.close()
 
     def write(
-        self, video_id: str, arms: Mapping[str, str], seed: int, hints: Mapping[str, Any] | None = None
+        self,
+        video_id: str,
+        arms: Mapping[str, str],
+        seed: int,
+        hints: Mapping[str, Any] | None = None,
+        language: str = DEFAULT_LANGUAGE,
     ) -> Script:
-        system, user = build_prompt(video_id, arms, seed, hints)
+        system, user = build_prompt(video_id, arms, seed, hints, language)
         schema = script_json_schema(arms)
         turns: list[tuple[str, str]] = [("user", user)]
         first = self._ask(video_id, system, turns, schema, 1)
         try:
-            return self._accept(first, video_id, arms)
+            return replace(self._accept(first, video_id, arms), language=language)
         except _Unusable as exc:
             first_problem = str(exc)
         turns += [("assistant", first.raw or "(no answer)"), ("user", _repair_request(first_problem))]
         second = self._ask(video_id, system, turns, schema, 2)
         try:
-            return self._accept(second, video_id, arms)
+            return replace(self._accept(second, video_id, arms), language=language)
         except _Unusable as exc:
             raise ProviderError(
                 self.http.redact(

@@ -27,9 +27,10 @@ SCENE_MAX_S = 20.0
 VIDEO_MAX_S = 180.0
 
 _TEXT_FIELDS = ("title", "hook", "narration", "description")
-_TOP_FIELDS = (*_TEXT_FIELDS, "scenes", "tags", "arms")
+_TOP_FIELDS = (*_TEXT_FIELDS, "scenes", "tags", "emphasis", "arms")
 _SCENE_FIELDS = ("prompt", "duration_s", "visual", "keywords")
 MAX_KEYWORDS = 6
+MAX_EMPHASIS = 8
 
 
 class ScriptValidationError(ValueError):
@@ -75,6 +76,11 @@ def script_json_schema(arms: Mapping[str, str]) -> dict[str, Any]:
                 },
             },
             "tags": {"type": "array", "items": {"type": "string"}, "description": f"at most {MAX_TAGS}"},
+            "emphasis": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": f"0 to {MAX_EMPHASIS} words of the narration, as written there, the captions colour",
+            },
             "arms": {
                 "type": "object",
                 "additionalProperties": False,
@@ -196,6 +202,16 @@ def parse_script(document: str | bytes | Mapping[str, Any], video_id: str, arms:
             if len(tags) > MAX_TAGS:
                 problems.append(f"tags: {len(tags)} tags, at most {MAX_TAGS} allowed")
 
+    emphasis: list[str] = []
+    raw_emphasis = document.get("emphasis")
+    if "emphasis" in document:
+        if not isinstance(raw_emphasis, list) or not all(isinstance(w, str) for w in raw_emphasis):
+            problems.append(f"emphasis: expected an array of words, got {_kind(raw_emphasis)}")
+        else:
+            emphasis = list(dict.fromkeys(w.strip() for w in raw_emphasis if w.strip()))
+            if len(emphasis) > MAX_EMPHASIS:
+                problems.append(f"emphasis: {len(emphasis)} words, at most {MAX_EMPHASIS} allowed")
+
     raw_arms = document.get("arms")
     if "arms" in document:
         if not isinstance(raw_arms, Mapping):
@@ -221,6 +237,7 @@ def parse_script(document: str | bytes | Mapping[str, Any], video_id: str, arms:
         scenes=tuple(scenes),
         tags=tuple(tags),
         arms=dict(arms),
+        emphasis=tuple(emphasis),
     )
 
 

@@ -3,17 +3,27 @@
 Topic picks the facts and the look, hook picks the opening line and title, length picks how many
 facts are narrated. Everything else (which facts, in which order) is drawn from the seed, so the
 same video id and arms always give the same script.
+
+The channel's language picks the bank: English here, the others in localised.py (fewer facts per
+topic there, so a long video in those languages narrates all its topic has). The words the captions
+emphasise are the marked words of a localised fact, or the longest word of an English one.
 """
 
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Mapping
 from dataclasses import replace
 
 from shorts_assets.core.arms import LENGTH_SENTENCES, validate_arms
+from shorts_assets.core.errors import ProviderError
+from shorts_assets.core.languages import DEFAULT_LANGUAGE, LANGUAGES
 from shorts_assets.core.protocols import Closing
 from shorts_assets.core.types import Scene, Script
+from shorts_assets.providers.writers.localised import LOCALISED
+
+_MARKED = re.compile(r"\*([^*]+)\*")
 
 WORDS_PER_SECOND = 2.7
 
@@ -129,28 +139,45 @@ class TemplateWriter(Closing):
     name = "template"
 
     def write(
-        self, video_id: str, arms: Mapping[str, str], seed: int, hints: Mapping[str, object] | None = None
+        self,
+        video_id: str,
+        arms: Mapping[str, str],
+        seed: int,
+        hints: Mapping[str, object] | None = None,
+        language: str = DEFAULT_LANGUAGE,
     ) -> Script:
         """The template writer draws only on its topic bank; ``hints`` are for writers that can use them."""
         validate_arms(dict(arms))
+        if language not in LANGUAGES:
+            raise ProviderError(f"template: unknown language {language!r}; known: {', '.join(LANGUAGES)}")
         topic = TOPICS[arms["topic"]]
+        bank = LOCALISED.get(language)
         hook_kind = arms["hook"]
         rng = random.Random(f"{video_id}:{seed}")
-        count = LENGTH_SENTENCES[arms["length"]]
-        facts = rng.sample(list(topic["facts"]), count)  # type: ignore[arg-type]
-        label = str(topic["label"])
+        all_facts = list(bank["facts"][arms["topic"]]) if bank else list(topic["facts"])  # type: ignore[arg-type]
+        count = min(LENGTH_SENTENCES[arms["length"]], len(all_facts))
+        facts = rng.sample(all_facts, count)
+        emphasis = _emphasis(facts, marked=bank is not None)
+        facts = [_MARKED.sub(r"\1", fact) for fact in facts]
+        label = str(bank["labels"][arms["topic"]] if bank else topic["label"])
         fields = {"label": label, "label_title": label[:1].upper() + label[1:], "count": count}
-        hook = rng.choice(HOOKS[hook_kind]["openers"]).format(**fields)
-        title = rng.choice(HOOKS[hook_kind]["titles"]).format(**fields)
+        openers, titles = (
+            bank["hooks"][hook_kind] if bank else (HOOKS[hook_kind]["openers"], HOOKS[hook_kind]["titles"])
+        )
+        hook = rng.choice(openers).format(**fields)
+        hook = hook[:1].upper() + hook[1:]
+        title = rng.choice(titles).format(**fields)
         title = title[:1].upper() + title[1:]
+        number = bank["number"] if bank else "Number {n}."
         if hook_kind == "countdown":
-            facts = [f"Number {count - i}. {fact}" for i, fact in enumerate(facts)]
-        closer = "Follow for more." if rng.random() < 0.5 else "Which one surprised you most?"
+            facts = [f"{number.format(n=count - i)} {fact}" for i, fact in enumerate(facts)]
+        closers = bank["closers"] if bank else ("Follow for more.", "Which one surprised you most?")
+        closer = closers[0] if rng.random() < 0.5 else closers[1]
         sentences = [hook, *facts, closer]
         narration = " ".join(sentences)
 
         visual = str(topic["visual"])
-        keywords = (label.lower(),)
+        keywords = (str(topic["label"]).lower(),)
         scenes = [
             Scene(prompt=f"Title card: {title}", duration_s=_seconds(hook), visual="title_card", keywords=keywords)
         ]
@@ -172,7 +199,21 @@ class TemplateWriter(Closing):
             scenes=tuple(scenes),
             tags=tags,
             arms=dict(arms),
+            emphasis=emphasis,
+            language=language,
         )
+
+
+def _emphasis(facts: list[str], marked: bool) -> tuple[str, ...]:
+    """The words to emphasise: each fact's *marked* words, or the longest word of each fact."""
+    words: list[str] = []
+    for fact in facts:
+        if marked:
+            words += _MARKED.findall(fact)
+        else:
+            plain = [w.strip(".,;:!?'\"") for w in fact.split()]
+            words.append(max(plain, key=len))
+    return tuple(dict.fromkeys(w for w in words if w))
 
 
 def _seconds(text: str) -> float:

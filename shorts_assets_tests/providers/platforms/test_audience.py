@@ -388,7 +388,7 @@ def test_after_the_shift_the_favourite_topic_is_no_longer_the_best():
 def test_the_best_recipe_of_the_shifting_profile_is_the_best_of_every_combination():
     prefs = AudiencePreferences.from_seed(2, "shifting")
     ranked = prefs.ranked_recipes()
-    assert len(ranked) == 5 * 4 * 3 * 2 * 3 * 4
+    assert len(ranked) == 5 * 4 * 3 * 2 * 7 * 4
     assert ranked[0][0] == max(prefs.expected_quality(r) for _, r in ranked)
     best = prefs.best_arms()
     assert {d: v for d, v in best.items() if "@" not in d} == ranked[0][1]

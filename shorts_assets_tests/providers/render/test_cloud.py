@@ -382,3 +382,15 @@ def test_a_file_outside_the_data_root_is_a_clear_error_for_its_video(world, tmp_
 def test_the_media_base_url_must_be_a_web_url(world):
     with pytest.raises(ValueError, match="media base URL"):
         CloudRenderer("k" * 12, str(world.root), world.root, state=MemoryStateStore())
+
+
+@pytest.mark.parametrize(
+    ("language", "family"), [("es", "Montserrat"), ("hi", "Noto Sans Devanagari"), ("ja", "Noto Sans JP")]
+)
+def test_the_captions_are_set_in_a_font_covering_the_channels_script(world, language, family):
+    script = Script(**{**SCRIPT.__dict__, "language": language})
+    world.render(world.renderer(MemoryStateStore()), script)
+
+    [source] = world.app.sources()
+    captions = [e for e in source["elements"] if e["type"] == "text"]
+    assert captions and all(c["font_family"] == family for c in captions)

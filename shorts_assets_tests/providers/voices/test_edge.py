@@ -356,3 +356,16 @@ def test_a_binary_frame_whose_header_runs_past_its_end_is_refused():
     assert parse_binary_frame(len(header).to_bytes(2, "big") + header + b"mp3") == ({"Path": "audio"}, b"mp3")
     with pytest.raises(ValueError, match="runs past its end"):
         parse_binary_frame((400).to_bytes(2, "big") + header)
+
+
+def test_a_channel_language_picks_its_edge_voice_and_refuses_one_of_another_language(edge, tmp_path: Path) -> None:
+    spanish = voice(edge, language="es")
+    assert spanish.provider_voice("en-us") == "es-ES-ElviraNeural"
+    assert voice(edge, language="es", voices={"es/en-us": "es-MX-DaliaNeural"}).provider_voice("en-us") == (
+        "es-MX-DaliaNeural"
+    )
+    wrong = voice(edge, language="ja", voices={"ja/en-us": "en-US-GuyNeural"})
+    with pytest.raises(ProviderError, match="en-US-GuyNeural .*does not speak the channel's language 'ja'"):
+        wrong.synthesize("こんにちは", "en-us", out(tmp_path))
+    assert not out(tmp_path).exists() and not edge.turns
+    assert voice(edge, language="ja", voices={"ja/en-us": "en-US-EmmaMultilingualNeural"}).provider_voice("en-us")

@@ -223,3 +223,23 @@ def test_threads_share_the_library_safely(narrator: EspeakVoice, tmp_path: Path)
         assert vo.voice == ("en-us" if i % 2 else "en-gb")
         assert_timings_sane(vo, SENTENCE_WORDS)
         assert read_wav(vo.audio_path)[0].nframes / vo.sample_rate == pytest.approx(vo.duration_s)
+
+
+@pytest.mark.parametrize(
+    ("language", "text"), [("es", "Los pulpos tienen tres corazones azules"), ("hi", "नमस्ते दुनिया")]
+)
+def test_a_channel_language_speaks_its_own_voice_with_word_timings(tmp_path: Path, language: str, text: str) -> None:
+    spoken = EspeakVoice(language=language).synthesize(text, "en-us", tmp_path / "v.wav")
+
+    assert spoken.duration_s > 0.5 and [w.word for w in spoken.words] == text.split()
+    assert EspeakVoice(language="es").provider_voice("en-us") == "es-419"
+    assert EspeakVoice(language="es").provider_voice("en-gb") == "es"
+
+
+def test_a_mapped_voice_per_language_wins_and_one_of_another_language_fails(tmp_path: Path) -> None:
+    assert EspeakVoice(language="es", voices={"es/en-us": "es-mx"}).provider_voice("en-us") == "es-mx"
+    with pytest.raises(ProviderError, match="does not speak the channel's language 'ja'"):
+        EspeakVoice(language="ja", voices={"ja/en-us": "fr"}).synthesize("こんにちは", "en-us", tmp_path / "v.wav")
+    with pytest.raises(ProviderError, match="unknown voice 'es-nowhere'"):
+        EspeakVoice(language="es", voices={"es/en-gb": "es-nowhere"}).synthesize("hola", "en-gb", tmp_path / "v.wav")
+    assert not (tmp_path / "v.wav").exists()

@@ -327,3 +327,27 @@ def test_each_paid_call_is_charged_including_the_repair(openai):
     ledger = state.namespace(Budget.LEDGER)
     assert len(ledger) == 2
     assert budget.spent_usd() > 0
+
+
+def test_the_channel_language_is_asked_for_in_the_prompt_and_recorded_on_the_script(openai):
+    app, server = openai
+    with openai_writer(server, app) as writer:
+        script = writer.write("vid-1", ARMS, 3, language="ja")
+
+    prompt = app.bodies[0]["input"][0]["content"]
+    assert "in Japanese (language code ja)" in prompt
+    assert script.language == "ja"
+    _, english = build_prompt("vid-1", ARMS, 3, None)
+    assert "language code" not in english
+
+
+def test_the_emphasis_words_are_a_required_part_of_the_strict_schema_and_reach_the_script(openai):
+    schema = script_json_schema(ARMS)
+    assert "emphasis" in schema["required"] and schema["properties"]["emphasis"]["type"] == "array"
+    doc = script_document(schema)
+
+    assert parse_script(doc, "vid-1", ARMS).emphasis == ("three", "hearts")
+    with pytest.raises(ScriptValidationError, match="emphasis: missing"):
+        parse_script({k: v for k, v in doc.items() if k != "emphasis"}, "vid-1", ARMS)
+    with pytest.raises(ScriptValidationError, match="emphasis: expected an array of words"):
+        parse_script({**doc, "emphasis": "three"}, "vid-1", ARMS)

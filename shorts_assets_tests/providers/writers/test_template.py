@@ -60,3 +60,35 @@ def test_scenes_follow_the_narration_in_order():
 def test_unknown_arm_is_refused_by_name():
     with pytest.raises(ValueError, match="topic"):
         write(topic="crypto")
+
+
+@pytest.mark.parametrize(
+    ("language", "own_script"),
+    [("es", "[áéíóúñ¿]"), ("pt", "[ãõçáéêó]"), ("de", "[äöüß]"), ("fr", "[éèàçœ']"), ("hi", "[\u0900-\u097f]"),
+     ("ja", "[\u3040-\u30ff\u4e00-\u9fff]")],
+)  # fmt: skip
+def test_each_language_has_its_own_bank_and_the_script_records_its_language(language, own_script):
+    import re
+
+    script = TemplateWriter().write("demo-20261128-01", {**BASE, "length": "long"}, seed=7, language=language)
+
+    assert script.language == language
+    assert re.search(own_script, script.narration)
+    assert "*" not in script.narration
+    english = write(length="long")
+    assert script.title != english.title
+    assert not set(english.narration.split(". ")) & set(script.narration.split(". "))
+    assert script.emphasis and all(word in script.narration for word in script.emphasis)
+
+
+def test_the_english_script_marks_a_word_of_each_fact_for_emphasis():
+    script = write(length="short")
+
+    assert len(script.emphasis) >= 2 and all(word in script.narration for word in script.emphasis)
+
+
+def test_an_unknown_language_is_a_provider_error_naming_it():
+    from shorts_assets.core.errors import ProviderError
+
+    with pytest.raises(ProviderError, match="klingon"):
+        TemplateWriter().write("v", BASE, seed=1, language="klingon")
