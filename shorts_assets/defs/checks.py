@@ -16,7 +16,7 @@ from shorts_assets.defs.partitions import loop_partitions
 from shorts_assets.defs.resources import ChannelsResource, DatabaseResource
 from shorts_assets.loop.batch import verify_output, video_id_for
 from shorts_assets.loop.stages import RENDER_STAGE
-from shorts_assets.providers.render.quality import YOUTUBE_SHORTS_MAX_S, CheckResult, check_render
+from shorts_assets.providers.render.quality import MEASURED, YOUTUBE_SHORTS_MAX_S, CheckResult, check_render
 
 
 def summarise(per_video: dict[str, list[CheckResult]]) -> tuple[bool, dict[str, object]]:
@@ -47,7 +47,9 @@ def build_render_checks(
     """Blocking checks on the `renders` asset: every rendered MP4 of the partition passes `check_render`.
 
     The check needs the `database` resource (`DatabaseResource`); it reads each video's render output
-    from the partition's batch. Extra keyword arguments are passed on to `check_render`.
+    from the partition's batch, verifies its files against their checksums and judges the measurements
+    the render made of itself, decoding only a render that has none. Extra keyword arguments are
+    passed on to `check_render`.
     """
     asset_key = dg.AssetKey.from_coercible(renders_asset_key)
 
@@ -63,8 +65,13 @@ def build_render_checks(
             if problem is not None:
                 per_video[row.video_id] = [("verified", False, problem)]
                 continue
+            # The render's own measurements, kept with the verified file; renders without them are decoded.
             per_video[row.video_id] = check_render(
-                video_path, max_duration_s=max_duration_s, lufs_target=lufs_target, **thresholds
+                video_path,
+                max_duration_s=max_duration_s,
+                lufs_target=lufs_target,
+                measured=render.get(MEASURED),
+                **thresholds,
             )
         passed, metadata = summarise(per_video)
         return dg.AssetCheckResult(

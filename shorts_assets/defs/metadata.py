@@ -47,10 +47,11 @@ def run_stage(
     stage: str,
     needs: tuple[str, ...],
     work: Callable[[VideoRow], Mapping[str, Any]],
+    unfit: Callable[[Mapping[str, Any]], str | None] | None = None,
 ) -> StageOutcome:
     """`loop.batch.run_per_video` for an asset: its log, and a whole-batch failure as a Dagster failure."""
     with batch_failure():
-        return run_per_video(context.log, store, rows, stage, needs, work)
+        return run_per_video(context.log, store, rows, stage, needs, work, unfit)
 
 
 def _cell(value: Any) -> str:

@@ -25,7 +25,7 @@ from shorts_assets.defs.previews import THUMBNAIL_WIDTH, contact_sheet, inline_f
 from shorts_assets.defs.resources import DatabaseResource, MediaResource, RendererResource, SpendingResource
 from shorts_assets.loop.stages import CLIPS_STAGE, RENDER_STAGE, VOICEOVER_STAGE
 from shorts_assets.providers.render.ffmpeg import PROFILES
-from shorts_assets.providers.render.quality import CheckResult, check_render, reject_if_below_contract
+from shorts_assets.providers.render.quality import MEASURED, CheckResult, check_render, reject_if_below_contract
 
 _LUFS_RE = re.compile(r"^(-?[\d.]+|-inf) LUFS")
 
@@ -50,6 +50,12 @@ def profile_of(render: Mapping[str, Any]) -> str:
     size = (render.get("width"), render.get("height"))
     names = [name for name, p in PROFILES.items() if (p.width, p.height) == size]
     return " ".join([*names[:1], f"{size[0]}×{size[1]}"])
+
+
+def rendered_at_other_size(kept: Mapping[str, Any], contract: Mapping[str, float]) -> str | None:
+    """Why a recorded render does not fit the renderer's contract's size (a draft kept for a final run)."""
+    made, wanted = (kept.get("width"), kept.get("height")), (contract["width"], contract["height"])
+    return None if made == wanted else f"it was rendered at {made[0]}x{made[1]}, the profile is {wanted[0]}x{wanted[1]}"
 
 
 def contact_sheet_path(video_path: str | Path) -> Path:
@@ -121,9 +127,10 @@ def renders(
             row.script,
             out_path,
         )
-        checks = check_render(result.video_path, **contract)
+        # Measured by the render's own passes when the renderer made them; else the file is decoded once.
+        checks = check_render(result.video_path, measured=result.measurements, **contract)
         if not all(passed for _, passed, _ in checks):
-            reject_if_below_contract(result.video_path, contract)  # moves the file aside and says why
+            reject_if_below_contract(result.video_path, contract, checks)  # moves the file aside and says why
         return {
             "video_path": str(result.video_path),
             "thumbnail_path": str(result.thumbnail_path),
@@ -132,13 +139,20 @@ def renders(
             "height": result.height,
             "fps": result.fps,
             "lufs": integrated_lufs(checks),
+            MEASURED: dict(result.measurements) if result.measurements else None,
             "files": [str(result.video_path), str(result.thumbnail_path)],
             "cost_usd": round(budget.spent_usd() - spent_before, 6),
         }
 
     with batch_failure(), renderer.adapter(channel, budget, store) as engine:
         outcome = run_stage(
-            context, store, store.batch(channel, day), RENDER_STAGE, (CLIPS_STAGE, VOICEOVER_STAGE), work
+            context,
+            store,
+            store.batch(channel, day),
+            RENDER_STAGE,
+            (CLIPS_STAGE, VOICEOVER_STAGE),
+            work,
+            lambda kept: rendered_at_other_size(kept, contract),
         )
     rows = store.batch(channel, day)
     finished = [(r, r.outputs[RENDER_STAGE]) for r in rows if RENDER_STAGE in r.outputs]

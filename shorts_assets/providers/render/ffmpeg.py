@@ -14,6 +14,9 @@ normalised with that measurement (a plain gain) and encoded. Output: H.264 High 
 Every input is read through before it is used (a clip or voiceover cut short fails naming it, as a
 BadMediaFile, so its stage can make it again); the picture pass must report every frame of the
 timeline written, and the joined file must read through to its end before it is moved into place.
+The render measures itself as it goes: blackdetect watches the frames the picture pass encodes, and
+the read-through of the joined file decodes its sound through ebur128 and silencedetect; the
+record (`RenderResult.measurements`) lets the quality checks skip decoding the short again.
 Intermediate files live in a private work folder (`shorts-render-<pid>-…`) that is removed after the
 render, or by the next render when the process died.
 """
@@ -48,6 +51,7 @@ from shorts_assets.providers.media import (
     remove_stale_work_dirs,
     run_ffmpeg,
     verify_complete,
+    verify_measured,
     work_dir,
 )
 from shorts_assets.providers.render.layout import (
@@ -67,6 +71,7 @@ from shorts_assets.providers.render.layout import (
     write_sidecars,
 )
 from shorts_assets.providers.render.music import generated_bed_source, pick_track
+from shorts_assets.providers.render.quality import AUDIO_FILTERS, BLACK_PIX_TH, MEASURED_MIN_STRETCH_S, measurements
 
 WORK_PREFIX = "shorts-render"
 # A clip at most this much shorter than its share holds its last frame instead of looping.
@@ -393,12 +398,14 @@ class FfmpegRenderer(Closing):
                 with BackgroundFfmpeg(
                     picture_args,
                     f"video {video_id}: rendering {out_path} from clips [{inputs}] and captions {ass_path}",
+                    loglevel="info",  # blackdetect reports at this level
                 ) as picture:
                     loudness = self.mix_audio(voiceover, total_s, video_id, music_track, mix_path, sound_of)
                     run_ffmpeg(
                         self.sound_args(mix_path, total_s, sound_path, loudness), f"{sound_of}: encoding the sound"
                     )
                     written = picture.wait()
+                    picture_report = picture.report()
                 if written != total_frames:
                     raise ProviderError(
                         f"video {video_id}: rendering {out_path}: the picture pass wrote {written} of "
@@ -424,7 +431,12 @@ class FfmpegRenderer(Closing):
                     ],
                     f"video {video_id}: joining the picture and the sound into {out_path}",
                 )
-                info = verify_complete(temp_video, f"video {video_id}: render {out_path}", expected_frames=total_frames)
+                info, read = verify_measured(
+                    temp_video,
+                    f"video {video_id}: render {out_path}",
+                    expected_frames=total_frames,
+                    audio_filter=AUDIO_FILTERS,
+                )
                 if not (info.has_video and info.has_audio) or (info.width, info.height) != (
                     profile.width,
                     profile.height,
@@ -442,6 +454,7 @@ class FfmpegRenderer(Closing):
             width=info.width,
             height=info.height,
             fps=info.fps or float(profile.fps),
+            measurements=measurements(picture_report, read.report, read.seconds, info.duration_s),
         )
 
     @staticmethod
@@ -560,6 +573,8 @@ class FfmpegRenderer(Closing):
         video = (
             self._timeline(segments, overlap)
             .filter("ass", filename=str(ass_path.resolve()), fontsdir=str(fonts_dir()))
+            # The frames as they are encoded, watched for black stretches in this same pass.
+            .filter("blackdetect", d=MEASURED_MIN_STRETCH_S, pix_th=BLACK_PIX_TH)
             .filter_multi_output("split")
         )
         total_frames = round(total_s * p.fps)

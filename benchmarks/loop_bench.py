@@ -1,0 +1,139 @@
+"""How close the loop runs to the encoder's floor.
+
+Part `a`: one batch of videos (3 by default), `final` profile, through the shipped `shorts_loop_job`
+in this one process, with the offline providers, in a temporary data root (its own SQLite database
+and Dagster instance). The wall time runs from before the definitions are imported (the fixed cost
+of a run: imports, definitions, resources) to the end of the run. Afterwards, in the same process,
+each finished short's x264 floor is measured as `render_bench.py` measures it: its frames decoded
+beforehand to a raw file, then encoded with the profile's settings and nothing else. The ratio of
+the wall time to the sum of the floors is `loop_over_floor`; each step's share is printed beside it.
+
+    .venv/bin/python benchmarks/loop_bench.py --part a
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import date, timedelta
+from pathlib import Path
+from types import SimpleNamespace
+
+BENCHMARKS = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCHMARKS.parent))
+sys.path.insert(0, str(BENCHMARKS))
+
+# What the offline loop needs set; everything else is unset so that no real provider is reached.
+OFFLINE = {
+    "SCRIPT_PROVIDER": "template",
+    "VIDEO_GEN_PROVIDER": "stub",
+    "TTS_PROVIDER": "espeak",
+    "RENDERER_PROVIDER": "ffmpeg",
+}
+CLEARED = ("DATABASE_URL", "SHORTS_CHANNELS", "PUBLISHER_YOUTUBE", "PUBLISHER_TIKTOK", "PUBLISHER_INSTAGRAM")
+
+
+def offline_environment(root: Path, videos: int, profile: str) -> None:
+    """Point the loop at a fresh data root under `root` with one channel of `videos` per day."""
+    channels = root / "channels.json"
+    channels.write_text(json.dumps({"channels": [{"name": "demo", "videos_per_day": videos}]}))
+    for name in CLEARED:
+        os.environ.pop(name, None)
+    os.environ.update(
+        OFFLINE,
+        SHORTS_DATA_DIR=str(root / "data"),
+        SHORTS_CHANNELS_FILE=str(channels),
+        RENDER_PROFILE=profile,
+    )
+
+
+def part_a(args: argparse.Namespace) -> str:
+    """One batch, final profile, in this process: its wall time over the sum of its renders' x264 floors."""
+    root = Path(tempfile.mkdtemp(prefix="loop-bench-"))
+    offline_environment(root, args.videos, "final")
+    day = date.fromisoformat(args.date)
+
+    started = time.perf_counter()
+    import dagster as dg
+
+    from shorts_assets.definitions import defs
+
+    job = defs().resolve_job_def("shorts_loop_job")
+    loaded_s = time.perf_counter() - started
+    (root / "dagster").mkdir()
+    with dg.instance_for_test(temp_dir=str(root / "dagster")) as instance:
+        result = job.execute_in_process(
+            partition_key=dg.MultiPartitionKey({"channel": "demo", "date": day.isoformat()}), instance=instance
+        )
+        wall_s = time.perf_counter() - started
+        if not result.success:
+            raise SystemExit(f"{day}: the loop failed")
+        steps = {
+            s.step_key: s.end_time - s.start_time
+            for s in instance.get_run_step_stats(result.run_id)
+            if s.end_time and s.start_time
+        }
+
+    from render_bench import encoder_floor
+
+    from shorts_assets.db.store import Store
+    from shorts_assets.loop.stages import RENDER_STAGE
+    from shorts_assets.providers.render.ffmpeg import PROFILES
+    from shorts_assets.settings import load_settings
+
+    rows = Store(load_settings().database_url).batch("demo", day)
+    renders = [r.outputs[RENDER_STAGE] for r in rows if RENDER_STAGE in r.outputs]
+    if len(renders) != args.videos:
+        raise SystemExit(f"{len(renders)} of {args.videos} videos were rendered")
+    final = SimpleNamespace(profile=PROFILES["final"])
+    floors = [encoder_floor(final, Path(r["video_path"]), root, args.repeat) for r in renders]
+    video_s = sum(r["duration_s"] for r in renders)
+
+    for key, seconds in sorted(steps.items(), key=lambda item: -item[1]):
+        print(f"step {key}: {seconds:.2f} s")
+    step_s = sum(steps.values())
+    print(f"definitions load {loaded_s:.2f} s; outside any step {wall_s - loaded_s - step_s:.2f} s")
+    print(f"x264 floors: {', '.join(f'{f:.2f}' for f in floors)} s for {video_s:.1f} s of video")
+    print("load average " + " ".join(f"{load:.2f}" for load in os.getloadavg()))
+    if not args.keep:
+        _remove(root)
+    else:
+        print(f"kept {root}")
+    floor_s = sum(floors)
+    render_s = steps.get("renders", 0.0)
+    return (
+        f"RESULT part=a videos={args.videos} video_s={video_s:.1f} wall_s={wall_s:.2f} floors_s={floor_s:.2f} "
+        f"loop_over_floor={wall_s / floor_s:.3f} load_s={loaded_s:.2f} clips_s={steps.get('clips', 0.0):.2f} "
+        f"renders_s={render_s:.2f} render_over_floor={render_s / floor_s:.3f} "
+        f"render_check_s={sum(v for k, v in steps.items() if 'render_quality' in k):.2f}"
+    )
+
+
+def _remove(root: Path) -> None:
+    for path in sorted(root.rglob("*"), reverse=True):
+        path.rmdir() if path.is_dir() and not path.is_symlink() else path.unlink()
+    root.rmdir()
+
+
+# Each part is a mode of its own, run alone: `--part a`.
+PARTS: dict[str, Callable[[argparse.Namespace], str]] = {"a": part_a}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--part", choices=sorted(PARTS), default="a")
+    parser.add_argument("--videos", type=int, default=3, help="part a: videos in the batch")
+    parser.add_argument("--date", default=(date.today() - timedelta(days=1)).isoformat(), help="part a: the batch")
+    parser.add_argument("--repeat", type=int, default=1, help="part a: timed encodes per floor (median)")
+    parser.add_argument("--keep", action="store_true", help="keep the working folder")
+    args = parser.parse_args()
+    print(PARTS[args.part](args))
+
+
+if __name__ == "__main__":
+    main()
