@@ -26,6 +26,7 @@ from shorts_assets.defs.resources import DatabaseResource, MediaResource, Render
 from shorts_assets.loop.stages import CLIPS_STAGE, RENDER_STAGE, VOICEOVER_STAGE
 from shorts_assets.providers.render.ffmpeg import PROFILES
 from shorts_assets.providers.render.quality import MEASURED, CheckResult, check_render, reject_if_below_contract
+from shorts_assets.providers.render.sheet import sheet_path
 
 _LUFS_RE = re.compile(r"^(-?[\d.]+|-inf) LUFS")
 
@@ -59,9 +60,9 @@ def rendered_at_other_size(kept: Mapping[str, Any], contract: Mapping[str, float
 
 
 def contact_sheet_path(video_path: str | Path) -> Path:
-    """Where a short's contact sheet lives: beside it, `short.contact.jpg` for `short.mp4`."""
-    video_path = Path(video_path)
-    return video_path.with_name(f"{video_path.stem}.contact.jpg")
+    """Where a short's contact sheet lives: beside it, `short.contact.jpg` for `short.mp4` (the renderer
+    writes it there from its own frames; otherwise it is made here from the file)."""
+    return sheet_path(video_path)
 
 
 def media_url(base_url: str, data_dir: str, path: str | Path) -> str | None:

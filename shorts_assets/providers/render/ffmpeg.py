@@ -72,6 +72,13 @@ from shorts_assets.providers.render.layout import (
 )
 from shorts_assets.providers.render.music import generated_bed_source, pick_track
 from shorts_assets.providers.render.quality import AUDIO_FILTERS, BLACK_PIX_TH, MEASURED_MIN_STRETCH_S, measurements
+from shorts_assets.providers.render.sheet import (
+    SHEET_FRAMES,
+    SHEET_JPEG_QSCALE,
+    SHEET_TILE_WIDTH,
+    sheet_path,
+    sheet_pick,
+)
 
 WORK_PREFIX = "shorts-render"
 # A clip at most this much shorter than its share holds its last frame instead of looping.
@@ -387,14 +394,21 @@ class FfmpegRenderer(Closing):
         track = pick_track(self.music_dir, video_id) if self.music else None
 
         thumb_path = out_path.with_suffix(".jpg")
+        contact_path = sheet_path(out_path)
         music_track = track.path if track else None
         inputs = ", ".join(str(clip.path) for clip in clips)
         sound_of = f"video {video_id}: voiceover {voiceover.audio_path}"
         with work_dir(WORK_PREFIX) as work:
             mix_path, sound_path = work / "mix.wav", work / "sound.m4a"
             picture_path = work / "picture.mp4"
-            with atomic_output(out_path) as temp_video, atomic_output(thumb_path) as temp_thumb:
-                picture_args = self.picture_args(segments, overlap, ass_path, total_s, picture_path, temp_thumb)
+            with (
+                atomic_output(out_path) as temp_video,
+                atomic_output(thumb_path) as temp_thumb,
+                atomic_output(contact_path) as temp_sheet,
+            ):
+                picture_args = self.picture_args(
+                    segments, overlap, ass_path, total_s, picture_path, temp_thumb, sheet_path=temp_sheet
+                )
                 with BackgroundFfmpeg(
                     picture_args,
                     f"video {video_id}: rendering {out_path} from clips [{inputs}] and captions {ass_path}",
@@ -445,6 +459,8 @@ class FfmpegRenderer(Closing):
                 thumb = probe(temp_thumb)
                 if (thumb.width, thumb.height) != (profile.width, profile.height):
                     raise ProviderError(f"video {video_id}: thumbnail {thumb_path} came out wrong")
+        # Stamped after the short it shows, so it is not taken for an earlier render's.
+        os.utime(contact_path)
         write_sidecars(out_path, voiceover.words, total_s)
 
         return RenderResult(
@@ -567,8 +583,11 @@ class FfmpegRenderer(Closing):
         total_s: float,
         picture_path: Path,
         thumb_path: Path,
+        *,
+        sheet_path: Path | None = None,
     ) -> list[str]:
-        """ffmpeg arguments that render the captioned picture (no sound) and the thumbnail."""
+        """ffmpeg arguments that render the captioned picture (no sound) and the thumbnail, and the
+        contact sheet at `sheet_path` when one is given, all from the frames of this one pass."""
         p = self.profile
         video = (
             self._timeline(segments, overlap)
@@ -597,7 +616,23 @@ class FfmpegRenderer(Closing):
             _file_url(thumb_path),
             **{"frames:v": 1, "q:v": 3, "f": "image2", "update": 1},
         )
-        return ffmpeg.merge_outputs(picture, still).get_args()
+        outputs = [picture, still]
+        if sheet_path is not None:
+            sheet = video[2].filter("trim", end_frame=total_frames).filter("setpts", expr="PTS-STARTPTS")
+            sheet = (
+                sheet.filter("select", sheet_pick(total_s))
+                .filter("scale", SHEET_TILE_WIDTH, -2)
+                .filter("tile", f"{SHEET_FRAMES}x1")
+            )
+            sheet = sheet.filter("scale", out_range="full").filter("format", pix_fmts="yuvj420p")
+            outputs.append(
+                ffmpeg.output(
+                    sheet,
+                    _file_url(sheet_path),
+                    **{"frames:v": 1, "q:v": SHEET_JPEG_QSCALE, "f": "image2", "update": 1},
+                )
+            )
+        return ffmpeg.merge_outputs(*outputs).get_args()
 
     def sound_args(
         self, mix_path: Path, total_s: float, sound_path: Path, loudness: dict[str, str] | None = None

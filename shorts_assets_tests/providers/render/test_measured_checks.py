@@ -1,6 +1,7 @@
-"""Specifies the render checks measured by the render's own passes: a real render with a known black
-and silent stretch measures itself as a separate decode measures it, `check_render` judges that record
-without decoding, and a render without one (or with one made under other thresholds) is decoded."""
+"""Specifies what a render measures and makes of itself in its own passes: a real render with a known
+black and silent stretch measures itself as a separate decode measures it, `check_render` judges that
+record without decoding, a render without one (or with one made under other thresholds) is decoded,
+and the contact sheet made from the render's frames matches one made by decoding the short."""
 
 from __future__ import annotations
 
@@ -176,3 +177,21 @@ def test_the_partition_check_reads_each_renders_record_and_decodes_those_without
     assert "demo-20261121-02" in table and "9.00 s" in table  # judged from its record
     decoded = [line for line in table.splitlines() if "demo-20261121-03" in line]
     assert any("no_black_stretch" in line for line in decoded)  # decoded: the real 3 s of black
+
+
+def test_the_contact_sheet_comes_from_the_render_pass_as_one_made_by_decoding_the_short(
+    dark_quiet_render, tmp_path: Path
+) -> None:
+    from PIL import Image, ImageChops
+
+    from shorts_assets.defs.previews import contact_sheet
+
+    beside = dark_quiet_render.video_path.with_name("short.contact.jpg")
+    decoded = contact_sheet(dark_quiet_render.video_path, tmp_path / "decoded.jpg", dark_quiet_render.duration_s)
+
+    ours, theirs = Image.open(beside).convert("RGB"), Image.open(decoded).convert("RGB")
+    assert ours.size == theirs.size == (6 * 72, 128)
+    difference = ImageChops.difference(ours, theirs).convert("L")
+    assert sum(difference.getdata()) / (ours.size[0] * ours.size[1]) < 6  # JPEG and x264 apart, the same frames
+    assert ours.getpixel((36, 64)) == pytest.approx((0, 0, 0), abs=20)  # the first tile: the black clip
+    assert beside.stat().st_mtime >= dark_quiet_render.video_path.stat().st_mtime
