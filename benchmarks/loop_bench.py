@@ -14,6 +14,7 @@ the wall time to the sum of the floors is `loop_over_floor`; each step's share i
 from __future__ import annotations
 
 import argparse
+import bisect
 import json
 import os
 import resource
@@ -21,6 +22,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from datetime import date, timedelta
@@ -68,18 +70,16 @@ def part_a(args: argparse.Namespace) -> str:
     job = defs().resolve_job_def("shorts_loop_job")
     loaded_s = time.perf_counter() - started
     (root / "dagster").mkdir()
-    with dg.instance_for_test(temp_dir=str(root / "dagster")) as instance:
+    with dg.instance_for_test(temp_dir=str(root / "dagster")) as instance, CpuSampler() as cpu:
         result = job.execute_in_process(
             partition_key=dg.MultiPartitionKey({"channel": "demo", "date": day.isoformat()}), instance=instance
         )
         wall_s, loop_cpu_s = time.perf_counter() - started, cpu_s() - cpu_started
         if not result.success:
             raise SystemExit(f"{day}: the loop failed")
-        steps = {
-            s.step_key: s.end_time - s.start_time
-            for s in instance.get_run_step_stats(result.run_id)
-            if s.end_time and s.start_time
-        }
+        stats = [s for s in instance.get_run_step_stats(result.run_id) if s.end_time and s.start_time]
+        steps = {s.step_key: s.end_time - s.start_time for s in stats}
+        step_cpu = {s.step_key: cpu.between(s.start_time, s.end_time) for s in stats}
 
     from shorts_assets.db.store import Store
     from shorts_assets.loop.stages import RENDER_STAGE
@@ -95,7 +95,7 @@ def part_a(args: argparse.Namespace) -> str:
     video_s = sum(r["duration_s"] for r in renders)
 
     for key, seconds in sorted(steps.items(), key=lambda item: -item[1]):
-        print(f"step {key}: {seconds:.2f} s")
+        print(f"step {key}: {seconds:.2f} s, CPU {step_cpu[key]:.1f} s")
     step_s = sum(steps.values())
     print(f"definitions load {loaded_s:.2f} s; outside any step {wall_s - loaded_s - step_s:.2f} s")
     print(f"x264 floors: {', '.join(f'{f:.2f}' for f in floors)} s for {video_s:.1f} s of video")
@@ -114,6 +114,41 @@ def part_a(args: argparse.Namespace) -> str:
         f"render_check_s={sum(v for k, v in steps.items() if 'render_quality' in k):.2f} "
         f"cpu_over_floor={loop_cpu_s / sum(floor_cpus):.3f}"
     )
+
+
+class CpuSampler:
+    """CPU seconds of this process and its children sampled against the clock, to share among steps.
+
+    A child's CPU counts when it is reaped, so a step's share includes the processes it waited for.
+    """
+
+    def __init__(self, every_s: float = 0.1) -> None:
+        self.every_s = every_s
+        self.samples: list[tuple[float, float]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.samples.append((time.time(), cpu_s()))
+            self._stop.wait(self.every_s)
+
+    def __enter__(self) -> CpuSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.samples.append((time.time(), cpu_s()))
+
+    def at(self, when: float) -> float:
+        times = [t for t, _ in self.samples]
+        index = min(bisect.bisect_left(times, when), len(self.samples) - 1)
+        return self.samples[index][1]
+
+    def between(self, start: float, end: float) -> float:
+        return self.at(end) - self.at(start)
 
 
 def cpu_s() -> float:
