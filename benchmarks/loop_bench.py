@@ -1,18 +1,16 @@
-"""The loop's cost beside its work.
+"""How close the loop runs to the encoder's floor.
 
-Part b (`--part b`): a backfill of N channels × D dates (draft renders, offline providers) queued on
-PostgreSQL and started by the daemon, its steps executed by 1 and then 2 Celery workers (Redis), each
-on fresh databases. For each it measures the wall time from submitting the backfill to its last run's
-end and the sum of the step times (each step's start to its success, in the worker), and reports:
+Part `a`: one batch of videos (3 by default), `final` profile, through the shipped `shorts_loop_job`
+in this one process, with the offline providers, in a temporary data root (its own SQLite database
+and Dagster instance). The wall time runs from before the definitions are imported (the fixed cost
+of a run: imports, definitions, resources) to the end of the run. Afterwards, in the same process,
+each finished short's x264 floor is measured as `render_bench.py` measures it: its frames decoded
+beforehand to a raw file, then encoded with the profile's settings and nothing else. The ratio of
+the wall time to the sum of the floors is `loop_over_floor`; each step's share is printed beside it.
 
-- overhead_ratio: with one worker, (wall − sum of step times) / sum of step times: what distribution
-  adds to the work itself (queueing, handing each step to a worker over the broker, the worker loading
-  the code location for it, starting each run's process), target ≤ 0.15;
-- overhead_ratio_2w: the same with two workers, against twice the wall time (two workers' time);
-- videos_per_min_1w, videos_per_min_2w: videos made per minute of wall time.
+    .venv/bin/python benchmarks/loop_bench.py --part a
 
-On a machine with two cores two workers will not be faster than one: a render uses every core. The
-figure shows the overhead; more machines add throughput (see README, "Running on many machines").
+Part `b`: a backfill on 1 and then 2 Celery workers, its overhead beside the work (`cluster_bench.py`).
 
     .venv/bin/python benchmarks/loop_bench.py --part b --channels 2 --dates 2
 """
@@ -20,128 +18,207 @@ figure shows the overhead; more machines add throughput (see README, "Running on
 from __future__ import annotations
 
 import argparse
+import bisect
+import json
 import os
+import resource
+import statistics
+import subprocess
 import sys
 import tempfile
+import threading
 import time
-import uuid
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Callable
+from datetime import date, timedelta
 from pathlib import Path
 
-import sqlalchemy as sa
+BENCHMARKS = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCHMARKS.parent))
+sys.path.insert(0, str(BENCHMARKS))
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-import dagster as dg  # noqa: E402
-
-from shorts_assets.db.store import Store  # noqa: E402
-from shorts_assets.fakes.cluster import Cluster  # noqa: E402
-
-PG_ADMIN_URL = os.environ.get("SHORTS_BENCH_PG_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
-REDIS_URL = os.environ.get("SHORTS_BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
-FINISHED = {dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED}
-
-
-@contextmanager
-def fresh_database(purpose: str):
-    name = f"shorts_bench_{purpose}_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield sa.engine.make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(
-                sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"), {"n": name}
-            )
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
+# What the offline loop needs set; everything else is unset so that no real provider is reached.
+OFFLINE = {
+    "SCRIPT_PROVIDER": "template",
+    "VIDEO_GEN_PROVIDER": "stub",
+    "TTS_PROVIDER": "espeak",
+    "RENDERER_PROVIDER": "ffmpeg",
+}
+CLEARED = ("DATABASE_URL", "SHORTS_CHANNELS", "PUBLISHER_YOUTUBE", "PUBLISHER_TIKTOK", "PUBLISHER_INSTAGRAM")
 
 
-@dataclass(frozen=True)
-class Measured:
-    workers: int
-    wall_s: float
-    step_s: float
-    videos: int
-    failed_runs: int
-
-
-def step_seconds(instance: dg.DagsterInstance, run_id: str) -> float:
-    starts: dict[str, float] = {}
-    total = 0.0
-    for entry in instance.all_logs(run_id):
-        event = entry.dagster_event
-        if event is None or entry.step_key is None:
-            continue
-        if event.event_type == dg.DagsterEventType.STEP_START:
-            starts[entry.step_key] = entry.timestamp
-        elif event.event_type in (dg.DagsterEventType.STEP_SUCCESS, dg.DagsterEventType.STEP_FAILURE):
-            total += entry.timestamp - starts.pop(entry.step_key, entry.timestamp)
-    return total
-
-
-def backfill(workers: int, channels: list[str], dates: list[str], videos_per_day: int, timeout: float) -> Measured:
-    partitions = [f"{c}|{d}" for c in channels for d in dates]
-    with (
-        tempfile.TemporaryDirectory(prefix="loop-bench-") as base,
-        fresh_database("dagster") as dagster_url,
-        fresh_database("app") as app_url,
-    ):
-        Store(app_url).dispose()
-        with Cluster(
-            Path(base) / "cluster", dagster_url, app_url, REDIS_URL, tuple(channels), workers, videos_per_day
-        ) as cluster:
-            os.environ.update(cluster.env(cluster.home))
-            start = time.time()
-            cluster.backfill("shorts_loop_job", partitions)
-            cluster.start_daemon()
-            with dg.DagsterInstance.from_config(str(cluster.home)) as instance:
-                deadline = time.monotonic() + timeout
-                while time.monotonic() < deadline:
-                    runs = instance.get_runs(filters=dg.RunsFilter(job_name="shorts_loop_job"))
-                    if len(runs) == len(partitions) and all(r.status in FINISHED for r in runs):
-                        break
-                    time.sleep(1)
-                else:
-                    raise SystemExit(f"the backfill did not finish in {timeout:.0f} s")
-                end = max(instance.get_run_stats(r.run_id).end_time or time.time() for r in runs)
-                steps = sum(step_seconds(instance, r.run_id) for r in runs)
-                failed = sum(r.status != dg.DagsterRunStatus.SUCCESS for r in runs)
-    return Measured(workers, end - start, steps, len(partitions) * videos_per_day, failed)
-
-
-def part_b(args: argparse.Namespace) -> None:
-    channels = [f"bench{i + 1}" for i in range(args.channels)]
-    dates = [f"2026-11-{day:02d}" for day in range(1, args.dates + 1)]
-    one = backfill(1, channels, dates, args.videos_per_day, args.timeout)
-    print(f"1 worker: wall {one.wall_s:.1f} s, steps {one.step_s:.1f} s, {one.videos} videos", flush=True)
-    two = backfill(2, channels, dates, args.videos_per_day, args.timeout)
-    print(f"2 workers: wall {two.wall_s:.1f} s, steps {two.step_s:.1f} s, {two.videos} videos", flush=True)
-    print(
-        "RESULT part=b"
-        f" channels={args.channels} dates={args.dates} videos_per_day={args.videos_per_day}"
-        f" wall_1w_s={one.wall_s:.1f} step_sum_1w_s={one.step_s:.1f}"
-        f" wall_2w_s={two.wall_s:.1f} step_sum_2w_s={two.step_s:.1f}"
-        f" overhead_ratio={(one.wall_s - one.step_s) / one.step_s:.2f}"
-        f" overhead_ratio_2w={(2 * two.wall_s - two.step_s) / two.step_s:.2f}"
-        f" videos_per_min_1w={one.videos / one.wall_s * 60:.2f}"
-        f" videos_per_min_2w={two.videos / two.wall_s * 60:.2f}"
-        f" failed_runs={one.failed_runs + two.failed_runs}"
+def offline_environment(root: Path, videos: int, profile: str) -> None:
+    """Point the loop at a fresh data root under `root` with one channel of `videos` per day."""
+    channels = root / "channels.json"
+    channels.write_text(json.dumps({"channels": [{"name": "demo", "videos_per_day": videos}]}))
+    for name in CLEARED:
+        os.environ.pop(name, None)
+    os.environ.update(
+        OFFLINE,
+        SHORTS_DATA_DIR=str(root / "data"),
+        SHORTS_CHANNELS_FILE=str(channels),
+        RENDER_PROFILE=profile,
     )
 
 
+def part_a(args: argparse.Namespace) -> str:
+    """One batch, final profile, in this process: its wall time over the sum of its renders' x264 floors."""
+    root = Path(tempfile.mkdtemp(prefix="loop-bench-"))
+    offline_environment(root, args.videos, "final")
+    day = date.fromisoformat(args.date)
+
+    started, cpu_started = time.perf_counter(), cpu_s()
+    import dagster as dg
+
+    from shorts_assets.definitions import defs
+
+    job = defs().resolve_job_def("shorts_loop_job")
+    loaded_s = time.perf_counter() - started
+    (root / "dagster").mkdir()
+    with dg.instance_for_test(temp_dir=str(root / "dagster")) as instance, CpuSampler() as cpu:
+        result = job.execute_in_process(
+            partition_key=dg.MultiPartitionKey({"channel": "demo", "date": day.isoformat()}), instance=instance
+        )
+        wall_s, loop_cpu_s = time.perf_counter() - started, cpu_s() - cpu_started
+        if not result.success:
+            raise SystemExit(f"{day}: the loop failed")
+        stats = [s for s in instance.get_run_step_stats(result.run_id) if s.end_time and s.start_time]
+        steps = {s.step_key: s.end_time - s.start_time for s in stats}
+        step_cpu = {s.step_key: cpu.between(s.start_time, s.end_time) for s in stats}
+
+    from shorts_assets.db.store import Store
+    from shorts_assets.loop.stages import RENDER_STAGE
+    from shorts_assets.providers.render.ffmpeg import PROFILES
+    from shorts_assets.settings import load_settings
+
+    rows = Store(load_settings().database_url).batch("demo", day)
+    renders = [r.outputs[RENDER_STAGE] for r in rows if RENDER_STAGE in r.outputs]
+    if len(renders) != args.videos:
+        raise SystemExit(f"{len(renders)} of {args.videos} videos were rendered")
+    measured = [encoder_floor(PROFILES["final"], Path(r["video_path"]), root, args.repeat) for r in renders]
+    floors, floor_cpus = [wall for wall, _ in measured], [cpu for _, cpu in measured]
+    video_s = sum(r["duration_s"] for r in renders)
+
+    for key, seconds in sorted(steps.items(), key=lambda item: -item[1]):
+        print(f"step {key}: {seconds:.2f} s, CPU {step_cpu[key]:.1f} s")
+    step_s = sum(steps.values())
+    print(f"definitions load {loaded_s:.2f} s; outside any step {wall_s - loaded_s - step_s:.2f} s")
+    print(f"x264 floors: {', '.join(f'{f:.2f}' for f in floors)} s for {video_s:.1f} s of video")
+    print(f"CPU: the loop {loop_cpu_s:.1f} s, its floors {sum(floor_cpus):.1f} s (this process and its children)")
+    print("load average " + " ".join(f"{load:.2f}" for load in os.getloadavg()))
+    if not args.keep:
+        _remove(root)
+    else:
+        print(f"kept {root}")
+    floor_s = sum(floors)
+    render_s = steps.get("renders", 0.0)
+    return (
+        f"RESULT part=a videos={args.videos} video_s={video_s:.1f} wall_s={wall_s:.2f} floors_s={floor_s:.2f} "
+        f"loop_over_floor={wall_s / floor_s:.3f} load_s={loaded_s:.2f} clips_s={steps.get('clips', 0.0):.2f} "
+        f"renders_s={render_s:.2f} render_over_floor={render_s / floor_s:.3f} "
+        f"render_check_s={sum(v for k, v in steps.items() if 'render_quality' in k):.2f} "
+        f"cpu_over_floor={loop_cpu_s / sum(floor_cpus):.3f}"
+    )
+
+
+class CpuSampler:
+    """CPU seconds of this process and its children sampled against the clock, to share among steps.
+
+    A child's CPU counts when it is reaped, so a step's share includes the processes it waited for.
+    """
+
+    def __init__(self, every_s: float = 0.1) -> None:
+        self.every_s = every_s
+        self.samples: list[tuple[float, float]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.samples.append((time.time(), cpu_s()))
+            self._stop.wait(self.every_s)
+
+    def __enter__(self) -> CpuSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.samples.append((time.time(), cpu_s()))
+
+    def at(self, when: float) -> float:
+        times = [t for t, _ in self.samples]
+        index = min(bisect.bisect_left(times, when), len(self.samples) - 1)
+        return self.samples[index][1]
+
+    def between(self, start: float, end: float) -> float:
+        return self.at(end) - self.at(start)
+
+
+def cpu_s() -> float:
+    """CPU seconds of this process and of the children it has waited for."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def encoder_floor(profile, video: Path, work: Path, repeat: int) -> tuple[float, float]:  # type: ignore[no-untyped-def]
+    """x264 alone re-encoding `video`'s frames with `profile`'s settings, as `render_bench.py` measures it:
+    the frames decoded beforehand to a raw file, then encoded and thrown away. The median wall seconds
+    and CPU seconds of `repeat` encodes."""
+    from render_bench import encoder_args
+
+    from shorts_assets.providers.media import ffmpeg_exe
+
+    frames = work / "frames.yuv"
+    decode = [ffmpeg_exe(), "-v", "error", "-nostdin", "-y", "-i", str(video), "-an", "-pix_fmt", "yuv420p"]
+    subprocess.run([*decode, "-f", "rawvideo", str(frames)], check=True)
+    encode = [ffmpeg_exe(), "-v", "error", "-nostdin", "-f", "rawvideo", "-pix_fmt", "yuv420p"]
+    encode += ["-s", f"{profile.width}x{profile.height}", "-r", str(profile.fps), "-i", str(frames)]
+    encode += [*encoder_args(profile), "-f", "null", "-"]
+    walls, cpus = [], []
+    try:
+        for _ in range(repeat):
+            started = time.perf_counter()
+            process = subprocess.Popen(encode, stdin=subprocess.DEVNULL)
+            _, status, usage = os.wait4(process.pid, 0)
+            walls.append(time.perf_counter() - started)
+            cpus.append(usage.ru_utime + usage.ru_stime)
+            if os.waitstatus_to_exitcode(status):
+                raise SystemExit(f"the floor's encode of {video} failed")
+    finally:
+        frames.unlink(missing_ok=True)
+    return statistics.median(walls), statistics.median(cpus)
+
+
+def _remove(root: Path) -> None:
+    for path in sorted(root.rglob("*"), reverse=True):
+        path.rmdir() if path.is_dir() and not path.is_symlink() else path.unlink()
+    root.rmdir()
+
+
+# Each part is a mode of its own, run alone: `--part a`.
+def part_b(args: argparse.Namespace) -> str:
+    from cluster_bench import part_b as backfill_on_workers  # beside this file; it needs Redis and PostgreSQL
+
+    return backfill_on_workers(args)
+
+
+PARTS: dict[str, Callable[[argparse.Namespace], str]] = {"a": part_a, "b": part_b}
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--part", choices=["b"], required=True, help="b: a backfill on Celery workers")
-    parser.add_argument("--channels", type=int, default=2)
-    parser.add_argument("--dates", type=int, default=2)
-    parser.add_argument("--videos-per-day", type=int, default=2)
-    parser.add_argument("--timeout", type=float, default=1800)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--part", choices=sorted(PARTS), default="a")
+    parser.add_argument("--videos", type=int, default=3, help="part a: videos in the batch")
+    parser.add_argument("--date", default=(date.today() - timedelta(days=1)).isoformat(), help="part a: the batch")
+    parser.add_argument("--repeat", type=int, default=1, help="part a: timed encodes per floor (median)")
+    parser.add_argument("--keep", action="store_true", help="keep the working folder")
+    parser.add_argument("--channels", type=int, default=2, help="part b: channels of the backfill")
+    parser.add_argument("--dates", type=int, default=2, help="part b: dates of the backfill")
+    parser.add_argument("--videos-per-day", type=int, default=2, help="part b: videos per batch")
+    parser.add_argument("--timeout", type=float, default=1800, help="part b: how long the backfill may take")
     args = parser.parse_args()
-    part_b(args)
+    print(PARTS[args.part](args))
 
 
 if __name__ == "__main__":

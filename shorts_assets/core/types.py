@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 PLATFORMS: tuple[str, ...] = ("youtube", "tiktok", "instagram")
 
@@ -73,6 +74,9 @@ class RenderResult:
     width: int
     height: int
     fps: float
+    # What the render measured of itself (loudness, black and silent stretches, how far it decodes),
+    # for the quality checks; None when the renderer measured nothing (they decode the file then).
+    measurements: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)

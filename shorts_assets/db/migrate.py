@@ -13,8 +13,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
+
+# alembic is imported where it is used: loading the definitions does not need its tenth of a second.
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # The key of the PostgreSQL advisory lock the upgrade holds ("shorts" in ASCII).
@@ -36,6 +36,9 @@ def _sqlite_file_lock(engine: sa.Engine) -> Iterator[None]:
 
 
 def upgrade(engine: sa.Engine, revision: str = "head") -> None:
+    from alembic import command
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     with _sqlite_file_lock(engine), engine.begin() as connection:
@@ -54,6 +57,7 @@ def current_revision(engine: sa.Engine) -> str | None:
 
 def head_revision() -> str:
     """The newest migration the package ships."""
+    from alembic.config import Config
     from alembic.script import ScriptDirectory
 
     config = Config()

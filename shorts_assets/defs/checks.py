@@ -16,7 +16,7 @@ from shorts_assets.defs.partitions import loop_partitions
 from shorts_assets.defs.resources import ChannelsResource, DatabaseResource, MediaResource
 from shorts_assets.loop.batch import verify_output, video_id_for
 from shorts_assets.loop.stages import RENDER_STAGE
-from shorts_assets.providers.render.quality import YOUTUBE_SHORTS_MAX_S, CheckResult, check_render
+from shorts_assets.providers.render.quality import MEASURED, YOUTUBE_SHORTS_MAX_S, CheckResult, check_render
 from shorts_assets.storage.fetch import fetch_verified
 
 
@@ -48,7 +48,9 @@ def build_render_checks(
     """Blocking checks on the `renders` asset: every rendered MP4 of the partition passes `check_render`.
 
     The check needs the `database` and `media` resources; it reads each video's render output from the
-    partition's batch and its MP4 from the media store. Extra keyword arguments are passed on to `check_render`.
+    partition's batch, verifies its files in the media store against their checksums and judges the
+    measurements the render made of itself, fetching and decoding only a render that has none. Extra
+    keyword arguments are passed on to `check_render`.
     """
     asset_key = dg.AssetKey.from_coercible(renders_asset_key)
 
@@ -67,8 +69,13 @@ def build_render_checks(
             if problem is not None:
                 per_video[row.video_id] = [("verified", False, problem)]
                 continue
+            # The render's own measurements, kept with the verified file; renders without them are decoded.
             per_video[row.video_id] = check_render(
-                render["video_path"], max_duration_s=max_duration_s, lufs_target=lufs_target, **thresholds
+                render["video_path"],
+                max_duration_s=max_duration_s,
+                lufs_target=lufs_target,
+                measured=render.get(MEASURED),
+                **thresholds,
             )
         passed, metadata = summarise(per_video)
         return dg.AssetCheckResult(

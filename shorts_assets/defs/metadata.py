@@ -49,11 +49,12 @@ def run_stage(
     needs: tuple[str, ...],
     work: Callable[[VideoRow], Mapping[str, Any]],
     media: MediaStore | None = None,
+    unfit: Callable[[Mapping[str, Any]], str | None] | None = None,
 ) -> StageOutcome:
     """`loop.batch.run_per_video` for an asset: its log, and a whole-batch failure as a Dagster failure;
     with `media`, the stage's files are kept in that store and recorded by key."""
     with batch_failure():
-        return run_per_video(context.log, store, rows, stage, needs, work, media)
+        return run_per_video(context.log, store, rows, stage, needs, work, media, unfit)
 
 
 def _cell(value: Any) -> str:

@@ -14,15 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from shorts_assets.providers.media import atomic_output, run_ffmpeg
+from shorts_assets.providers.render.sheet import SHEET_FRAMES, SHEET_JPEG_QSCALE, SHEET_TILE_WIDTH, sheet_filter
 
 THUMBNAIL_WIDTH = 180
 PLOT_WIDTH = 640
-SHEET_FRAMES = 6
-SHEET_TILE_WIDTH = 72
 JPEG_QUALITY = 70
 
-# ffmpeg's JPEG quantiser scale (2 best .. 31 worst) nearest to a JPEG quality of about 70.
-_JPEG_QSCALE = "5"
+_JPEG_QSCALE = str(SHEET_JPEG_QSCALE)
 _MIME = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png"}
 
 
@@ -53,11 +51,7 @@ def contact_sheet(
     """
     if duration_s <= 0:
         raise ValueError(f"contact sheet of {video_path}: duration_s must be positive, got {duration_s!r}")
-    # One frame from the middle of each of `frames` equal stretches, so neither the first nor the
-    # last (often a fade) stands for the video.
-    step = duration_s / frames
-    pick = f"isnan(prev_selected_t)*gte(t,{step / 2:.3f})+gte(t-prev_selected_t,{step:.3f})"
-    picture = f"select='{pick}',scale={tile_width}:-2,tile={frames}x1"
+    picture = sheet_filter(duration_s, frames, tile_width)
     with atomic_output(out_path) as temp_path:
         run_ffmpeg(
             [

@@ -175,6 +175,14 @@ class ClipGeneratorResource(dg.ConfigurableResource):
     media_library: dg.ResourceDependency[str] = ""  # SHORTS_MEDIA_LIBRARY
     stock_window_days: dg.ResourceDependency[int] = 30  # STOCK_REUSE_WINDOW_DAYS
     image_quality: dg.ResourceDependency[str] = "medium"  # OPENAI_IMAGE_QUALITY
+    # The profile the renders are made at (RENDER_PROFILE; the cloud renderer's is final): drawn clips
+    # come out at its size, and clips made for another size are made again.
+    render_profile: dg.ResourceDependency[str] = "final"
+
+    @property
+    def clip_size(self) -> tuple[int, int]:
+        profile = PROFILES[self.render_profile]
+        return profile.width, profile.height
 
     def adapter(self, channel: str, budget: Budget, store: Store) -> ClipGenerator:
         return registry.build_video(
@@ -189,6 +197,7 @@ class ClipGeneratorResource(dg.ConfigurableResource):
             media_library=self.media_library,
             stock_window_days=self.stock_window_days,
             image_quality=self.image_quality,
+            clip_size=self.clip_size,
         )
 
 
@@ -339,6 +348,7 @@ def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
             stock_window_days=settings.stock_window_days,
             image_quality=settings.image_quality,
             base_urls=dict(settings.base_urls),
+            render_profile="final" if settings.renderer_provider == "cloud" else settings.render_profile,
         ),
         "voice": VoiceResource(
             provider=settings.tts_provider,

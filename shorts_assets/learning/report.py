@@ -5,10 +5,16 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-import matplotlib
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+def _pyplot():  # type: ignore[no-untyped-def]
+    """matplotlib's pyplot on the file-only Agg backend, imported on first use: it costs a few tenths of a
+    second, which every process that loads the definitions would otherwise pay without drawing anything."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
 
 
 def plot(
@@ -18,6 +24,7 @@ def plot(
     title: str,
 ) -> Path:
     """Per dimension: its allocation over the dates of `history`, and each value's effect ± 2 sd."""
+    plt = _pyplot()
     dimensions = list(effects)
     fig, axes = plt.subplots(len(dimensions), 2, figsize=(11, 2.3 * len(dimensions)), squeeze=False)
     dates = [d for d, _ in history]

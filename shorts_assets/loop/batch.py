@@ -161,11 +161,13 @@ def run_per_video(
     needs: tuple[str, ...],
     work: Callable[[VideoRow], Mapping[str, Any]],
     media: MediaStore | None = None,
+    unfit: Callable[[Mapping[str, Any]], str | None] | None = None,
 ) -> StageOutcome:
     """Run `work` for every video of the batch that lacks this stage; one failure never stops the rest.
 
     A video is skipped when its stage output is recorded and its files verify, and redone (saying
-    why) when they do not. It waits when a stage it needs has not finished; when that stage's
+    why) when they do not, or when `unfit` says why the recorded output does not fit this run (made
+    for another render size, say). It waits when a stage it needs has not finished; when that stage's
     output no longer verifies, or `work` fails on a file of it (BadMediaFile), that output is marked
     invalid so the stage's next run makes it again. What `work` returns is recorded with the
     checksums of its files. If every attempted video fails, and not on an upstream file that is made
@@ -179,6 +181,8 @@ def run_per_video(
     for row in rows:
         own = row.outputs.get(stage)
         problem = verify_output(own, media)
+        if problem is None and unfit is not None:
+            problem = unfit(own)  # type: ignore[arg-type]
         if problem is None:
             _sweep(own, media)
             outcome.kept.append(row.video_id)

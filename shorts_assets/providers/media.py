@@ -241,9 +241,10 @@ class BackgroundFfmpeg:
     leaving the block before then stops it and its process group.
     """
 
-    def __init__(self, args: list[str], what: str):
+    def __init__(self, args: list[str], what: str, *, loglevel: str = "error"):
         self.what = what
-        command = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-progress", "pipe:1", *args]
+        command = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-nostats", "-y", "-loglevel", loglevel]
+        command += ["-progress", "pipe:1", *args]
         # Files, not pipes: nobody reads them until the run ends, and a full pipe would stall it.
         self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 (closed when the process is reaped)
         self._stdout = tempfile.TemporaryFile()  # noqa: SIM115
@@ -281,6 +282,11 @@ class BackgroundFfmpeg:
             )
         self._stdout.seek(0)
         return _progress(self._stdout.read())[0]
+
+    def report(self) -> str:
+        """What ffmpeg printed to stderr so far (with loglevel "info": the measuring filters' reports)."""
+        self._stderr.seek(0)
+        return self._stderr.read().decode("utf-8", "replace")
 
 
 def _split_top_level(text: str) -> list[str]:
@@ -517,28 +523,37 @@ def work_dir(prefix: str, parent: str | os.PathLike[str] | None = None) -> Itera
 
 @dataclass(frozen=True)
 class ReadThrough:
-    """How far a media file could be read: its video frames (packets when copied) and seconds."""
+    """How far a media file could be read: its video frames (packets when copied) and seconds, and
+    ffmpeg's report (the audio filters' measurements, when some were given)."""
 
     frames: int
     seconds: float
+    report: str = ""
 
 
-def read_through(path: str | os.PathLike[str], *, decode: bool = False) -> ReadThrough:
+def read_through(path: str | os.PathLike[str], *, decode: bool = False, audio_filter: str | None = None) -> ReadThrough:
     """Read every packet of the file's streams (and decode them if `decode`) to the null muxer.
 
     Copying the packets costs little (it reads the file once) and finds a file cut short; decoding
-    costs about what playing it does and also finds damaged pictures.
+    costs about what playing it does and also finds damaged pictures. With `audio_filter` the sound
+    alone is decoded, through that filter chain, and its report kept (decoding sound costs little).
     """
     path = Path(path)
-    command = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-nostats", "-v", "error", "-i", f"file:{path.resolve()}"]
-    command += ["-map", "0:v?", "-map", "0:a?"] + ([] if decode else ["-c", "copy"])
+    level = "info" if audio_filter else "error"
+    command = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-nostats", "-v", level, "-i", f"file:{path.resolve()}"]
+    command += ["-map", "0:v?", "-map", "0:a?"]
+    if audio_filter:
+        command += ["-c:v", "copy", "-af", audio_filter]
+    elif not decode:
+        command += ["-c", "copy"]
     command += ["-f", "null", "-", "-progress", "pipe:1"]
     try:
         completed = run_process(command)
     except OSError as exc:
         raise ProviderError(f"cannot read {path} through: cannot run ffmpeg: {exc}") from exc
     frames, seconds = _progress(completed.stdout)
-    return ReadThrough(frames=frames, seconds=seconds)
+    report = completed.stderr.decode("utf-8", "replace") if audio_filter else ""
+    return ReadThrough(frames=frames, seconds=seconds, report=report)
 
 
 def verify_complete(
@@ -549,12 +564,24 @@ def verify_complete(
     Raises BadMediaFile naming `what` and the file when it is not media, reads short of its
     header's duration, or (with `expected_frames`) holds another number of video frames.
     """
+    return verify_measured(path, what, decode=decode, expected_frames=expected_frames)[0]
+
+
+def verify_measured(
+    path: str | os.PathLike[str],
+    what: str,
+    *,
+    decode: bool = False,
+    expected_frames: int | None = None,
+    audio_filter: str | None = None,
+) -> tuple[MediaInfo, ReadThrough]:
+    """`verify_complete`, also returning the read-through (and, with `audio_filter`, its sound's report)."""
     path = Path(path)
     try:
         info = probe(path)
     except ProviderError as exc:
         raise BadMediaFile(f"{what}: {exc}", path) from None
-    got = read_through(path, decode=decode)
+    got = read_through(path, decode=decode, audio_filter=audio_filter)
     if got.seconds + READ_TOLERANCE_S < info.duration_s:
         raise BadMediaFile(
             f"{what}: {path} {'decodes' if decode else 'reads'} to only {got.seconds:.2f} s of the "
@@ -563,7 +590,7 @@ def verify_complete(
         )
     if expected_frames is not None and info.has_video and got.frames != expected_frames:
         raise BadMediaFile(f"{what}: {path} holds {got.frames} video frames, {expected_frames} were written", path)
-    return info
+    return info, got
 
 
 def write_wav(out_path: str | os.PathLike[str], pcm: bytes, sample_rate: int, what: str) -> None:

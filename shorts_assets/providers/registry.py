@@ -113,9 +113,11 @@ def _ollama_writer(w: Wiring):
 
 
 def _procedural(w: Wiring):
-    from shorts_assets.providers.clips.procedural import ProceduralClips
+    from shorts_assets.providers.clips.procedural import CLIP_HEIGHT, CLIP_WIDTH, ProceduralClips
 
-    return ProceduralClips()
+    # Drawn at the size the renderer makes (clip_size: the render profile's width and height).
+    width, height = w.options.get("clip_size") or (CLIP_WIDTH, CLIP_HEIGHT)
+    return ProceduralClips(int(width), int(height))
 
 
 def _video_jobs(class_name: str, key: str) -> Callable[[Wiring], Any]:

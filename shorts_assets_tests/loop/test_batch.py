@@ -131,6 +131,27 @@ def test_a_kept_output_whose_file_changed_is_redone_and_the_outcome_says_why(
     assert verify_output(output(store, "notes")) is None
 
 
+def test_a_kept_output_that_does_not_fit_this_run_is_redone_saying_why(store: Store, tmp_path: Path) -> None:
+    def sized(size: str):
+        notes = Notes(tmp_path)
+        return notes, lambda row: {**notes(row), "size": size}
+
+    def unfit(size: str):
+        return lambda kept: None if kept.get("size") == size else f"made for {kept.get('size')}, not {size}"
+
+    _, draft = sized("540x960")
+    run_per_video(Log(), store, rows(store), "notes", (), draft, unfit("540x960"))
+    kept = run_per_video(Log(), store, rows(store), "notes", (), draft, unfit("540x960"))
+    notes, final = sized("1080x1920")
+
+    outcome = run_per_video(Log(), store, rows(store), "notes", (), final, unfit("1080x1920"))
+
+    assert kept.kept == [VIDEO]
+    assert (outcome.done, notes.runs) == ([VIDEO], 1)
+    assert outcome.status_of(VIDEO) == "redone: made for 540x960, not 1080x1920"
+    assert output(store, "notes")["size"] == "1080x1920"
+
+
 def test_an_output_marked_invalid_by_a_later_user_is_redone_by_its_stage(store: Store, tmp_path: Path) -> None:
     work = Notes(tmp_path)
     run_per_video(Log(), store, rows(store), "notes", (), work)

@@ -1,4 +1,11 @@
-"""clips: one generated clip per scene of every scripted video."""
+"""clips: one generated clip per scene of every scripted video, made for the render profile's size.
+
+Each video's clips record the size they were made for; a profile of another size makes them again
+(a draft's clips never go into a final render).
+"""
+
+from collections.abc import Mapping
+from typing import Any
 
 import dagster as dg
 
@@ -18,12 +25,29 @@ from shorts_assets.defs.resources import (
 from shorts_assets.defs.retries import generation_retry
 from shorts_assets.loop.review import AT_GENERATION, gate
 from shorts_assets.loop.stages import CLIPS_STAGE
+from shorts_assets.providers.render.ffmpeg import PROFILES
+
+FINAL_SIZE = (PROFILES["final"].width, PROFILES["final"].height)
 
 CLIP_COLUMNS = [
     column("clips", int, "scene clips generated"),
     column("cost_usd", float, "what the video's clips cost"),
     column("credits", str, "where each found clip came from: provider, id, author, licence, page"),
 ]
+
+
+def size_key(width: int, height: int) -> str:
+    """The render size a video's clips were made for, as recorded with them: `1080x1920`."""
+    return f"{width}x{height}"
+
+
+def made_for_other(kept: Mapping[str, Any], size: str) -> str | None:
+    """Why a video's recorded clips do not fit renders of `size`, or None when they do.
+
+    Clips recorded before sizes were recorded were all made at the final size.
+    """
+    made = kept.get("size", size_key(*FINAL_SIZE))
+    return None if made == size else f"its clips were made for {made} renders, these are {size}"
 
 
 def credit_line(clips: list[dict]) -> str:
@@ -65,6 +89,8 @@ def clips(
     )
     budget = spending.budget(channel, store)
 
+    size = size_key(*clip_generator.clip_size)
+
     def work(row: VideoRow) -> dict:
         out_dir = media.video_dir(channel, day, row.video_id) / "clips"
         spent_before = budget.spent_usd()
@@ -73,10 +99,20 @@ def clips(
             "clips": to_json(made),
             "files": [str(c.path) for c in made],
             "cost_usd": round(budget.spent_usd() - spent_before, 6),
+            "size": size,
         }
 
     with batch_failure(), clip_generator.adapter(channel, budget, store) as generator:
-        outcome = run_stage(context, store, review.allowed, CLIPS_STAGE, (), work, media.store())
+        outcome = run_stage(
+            context,
+            store,
+            review.allowed,
+            CLIPS_STAGE,
+            (),
+            work,
+            media.store(),
+            unfit=lambda kept: made_for_other(kept, size),
+        )
     outcome.held.update(review.held)
     rows = store.batch(channel, day)
 

@@ -35,7 +35,8 @@ from shorts_assets.loop.batch import verify_output
 from shorts_assets.loop.review import AT_GENERATION, AT_PUBLISH, gate
 from shorts_assets.loop.stages import CLIPS_STAGE, RENDER_STAGE, VOICEOVER_STAGE
 from shorts_assets.providers.render.ffmpeg import PROFILES
-from shorts_assets.providers.render.quality import CheckResult, check_render, reject_if_below_contract
+from shorts_assets.providers.render.quality import MEASURED, CheckResult, check_render, reject_if_below_contract
+from shorts_assets.providers.render.sheet import sheet_path
 from shorts_assets.storage import MediaStore
 from shorts_assets.storage.fetch import fetch_verified
 
@@ -64,10 +65,16 @@ def profile_of(render: Mapping[str, Any]) -> str:
     return " ".join([*names[:1], f"{size[0]}×{size[1]}"])
 
 
+def rendered_at_other_size(kept: Mapping[str, Any], contract: Mapping[str, float]) -> str | None:
+    """Why a recorded render does not fit the renderer's contract's size (a draft kept for a final run)."""
+    made, wanted = (kept.get("width"), kept.get("height")), (contract["width"], contract["height"])
+    return None if made == wanted else f"it was rendered at {made[0]}x{made[1]}, the profile is {wanted[0]}x{wanted[1]}"
+
+
 def contact_sheet_path(video_path: str | Path) -> Path:
-    """Where a short's contact sheet lives: beside it, `short.contact.jpg` for `short.mp4`."""
-    video_path = Path(video_path)
-    return video_path.with_name(f"{video_path.stem}.contact.jpg")
+    """Where a short's contact sheet lives: beside it, `short.contact.jpg` for `short.mp4` (the renderer
+    writes it there from its own frames; otherwise it is made here from the file)."""
+    return sheet_path(video_path)
 
 
 def media_url(base_url: str, key: str) -> str | None:
@@ -152,9 +159,10 @@ def renders(
             row.script,
             out_path,
         )
-        checks = check_render(result.video_path, **contract)
+        # Measured by the render's own passes when the renderer made them; else the file is decoded once.
+        checks = check_render(result.video_path, measured=result.measurements, **contract)
         if not all(passed for _, passed, _ in checks):
-            reject_if_below_contract(result.video_path, contract)  # moves the file aside and says why
+            reject_if_below_contract(result.video_path, contract, checks)  # moves the file aside and says why
         return {
             "video_path": str(result.video_path),
             "thumbnail_path": str(result.thumbnail_path),
@@ -163,12 +171,22 @@ def renders(
             "height": result.height,
             "fps": result.fps,
             "lufs": integrated_lufs(checks),
+            MEASURED: dict(result.measurements) if result.measurements else None,
             "files": [str(result.video_path), str(result.thumbnail_path)],
             "cost_usd": round(budget.spent_usd() - spent_before, 6),
         }
 
     with batch_failure(), renderer.adapter(channel, budget, store, files) as engine:
-        outcome = run_stage(context, store, review.allowed, RENDER_STAGE, (CLIPS_STAGE, VOICEOVER_STAGE), work, files)
+        outcome = run_stage(
+            context,
+            store,
+            review.allowed,
+            RENDER_STAGE,
+            (CLIPS_STAGE, VOICEOVER_STAGE),
+            work,
+            files,
+            unfit=lambda kept: rendered_at_other_size(kept, contract),
+        )
     outcome.held.update(review.held)
     # Marks each finished short without a decision awaiting_review (announced once), so people see it now.
     waiting = gate(context.log, store, config, store.batch(channel, day), AT_PUBLISH, database.notifier(store)).held

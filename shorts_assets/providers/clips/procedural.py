@@ -1,7 +1,10 @@
 """The offline clip generator: one moving, procedurally drawn MP4 per scene, made by FFmpeg's lavfi sources.
 
-Each `Scene.visual` names a recipe in `VISUALS`. Clips come out at the size and rate of a finished
-short (1080x1920, 30 fps, no audio), so the renderer uses them as they are. Everything is
+Each `Scene.visual` names a recipe in `VISUALS`. Clips come out at the size and rate of the shorts
+they are for (the render profile's: 1080x1920 for final, 540x960 for draft; 30 fps, no audio), so the
+renderer uses them as they are, and encoded as cheaply as x264 allows while staying faithful
+(ultrafast, CRF 17: measured against lossless, which is cheaper only on smooth pictures and several
+times larger on detailed ones). A clip of another size is never reused. Everything is
 deterministic given the script: the random seeds derive from the video id and the scene index.
 A clip is checked to hold every frame drawn before it is moved into place; one already in place is
 kept only when it reads through to its end.
@@ -264,11 +267,15 @@ def _frames(duration_s: float, fps: int) -> int:
 
 
 class ProceduralClips(Closing):
-    """ClipGenerator that draws each scene's visual with FFmpeg, offline."""
+    """ClipGenerator that draws each scene's visual with FFmpeg, offline, at `width` x `height`."""
 
     name = "stub"
 
     def __init__(self, width: int = CLIP_WIDTH, height: int = CLIP_HEIGHT, fps: int = CLIP_FPS):
+        if width < 64 or height < 64 or width % 4 or height % 4:
+            raise ProviderError(
+                f"procedural clips: size {width}x{height}; each side must be a multiple of 4, at least 64"
+            )
         self.width = width
         self.height = height
         self.fps = fps

@@ -14,6 +14,9 @@ normalised with that measurement (a plain gain) and encoded. Output: H.264 High 
 Every input is read through before it is used (a clip or voiceover cut short fails naming it, as a
 BadMediaFile, so its stage can make it again); the picture pass must report every frame of the
 timeline written, and the joined file must read through to its end before it is moved into place.
+The render measures itself as it goes: blackdetect watches the frames the picture pass encodes, and
+the read-through of the joined file decodes its sound through ebur128 and silencedetect; the
+record (`RenderResult.measurements`) lets the quality checks skip decoding the short again.
 Intermediate files live in a private work folder (`shorts-render-<pid>-…`) that is removed after the
 render, or by the next render when the process died.
 """
@@ -48,6 +51,7 @@ from shorts_assets.providers.media import (
     remove_stale_work_dirs,
     run_ffmpeg,
     verify_complete,
+    verify_measured,
     work_dir,
 )
 from shorts_assets.providers.render.captions import write_captions
@@ -67,6 +71,14 @@ from shorts_assets.providers.render.layout import (
     write_sidecars,
 )
 from shorts_assets.providers.render.music import generated_bed_source, pick_track
+from shorts_assets.providers.render.quality import AUDIO_FILTERS, BLACK_PIX_TH, MEASURED_MIN_STRETCH_S, measurements
+from shorts_assets.providers.render.sheet import (
+    SHEET_FRAMES,
+    SHEET_JPEG_QSCALE,
+    SHEET_TILE_WIDTH,
+    sheet_path,
+    sheet_pick,
+)
 
 WORK_PREFIX = "shorts-render"
 # A clip at most this much shorter than its share holds its last frame instead of looping.
@@ -381,25 +393,32 @@ class FfmpegRenderer(Closing):
         track = pick_track(self.music_dir, video_id) if self.music else None
 
         thumb_path = out_path.with_suffix(".jpg")
+        contact_path = sheet_path(out_path)
         music_track = track.path if track else None
         inputs = ", ".join(str(clip.path) for clip in clips)
         sound_of = f"video {video_id}: voiceover {voiceover.audio_path}"
         with work_dir(WORK_PREFIX) as work:
             mix_path, sound_path = work / "mix.wav", work / "sound.m4a"
             picture_path = work / "picture.mp4"
-            with atomic_output(out_path) as temp_video, atomic_output(thumb_path) as temp_thumb:
+            with (
+                atomic_output(out_path) as temp_video,
+                atomic_output(thumb_path) as temp_thumb,
+                atomic_output(contact_path) as temp_sheet,
+            ):
                 picture_args = self.picture_args(
-                    segments, overlap, ass_path, total_s, picture_path, temp_thumb, fonts=fonts
+                    segments, overlap, ass_path, total_s, picture_path, temp_thumb, fonts=fonts, sheet_path=temp_sheet
                 )
                 with BackgroundFfmpeg(
                     picture_args,
                     f"video {video_id}: rendering {out_path} from clips [{inputs}] and captions {ass_path}",
+                    loglevel="info",  # blackdetect reports at this level
                 ) as picture:
                     loudness = self.mix_audio(voiceover, total_s, video_id, music_track, mix_path, sound_of)
                     run_ffmpeg(
                         self.sound_args(mix_path, total_s, sound_path, loudness), f"{sound_of}: encoding the sound"
                     )
                     written = picture.wait()
+                    picture_report = picture.report()
                 if written != total_frames:
                     raise ProviderError(
                         f"video {video_id}: rendering {out_path}: the picture pass wrote {written} of "
@@ -425,7 +444,12 @@ class FfmpegRenderer(Closing):
                     ],
                     f"video {video_id}: joining the picture and the sound into {out_path}",
                 )
-                info = verify_complete(temp_video, f"video {video_id}: render {out_path}", expected_frames=total_frames)
+                info, read = verify_measured(
+                    temp_video,
+                    f"video {video_id}: render {out_path}",
+                    expected_frames=total_frames,
+                    audio_filter=AUDIO_FILTERS,
+                )
                 if not (info.has_video and info.has_audio) or (info.width, info.height) != (
                     profile.width,
                     profile.height,
@@ -434,6 +458,8 @@ class FfmpegRenderer(Closing):
                 thumb = probe(temp_thumb)
                 if (thumb.width, thumb.height) != (profile.width, profile.height):
                     raise ProviderError(f"video {video_id}: thumbnail {thumb_path} came out wrong")
+        # Stamped after the short it shows, so it is not taken for an earlier render's.
+        os.utime(contact_path)
         write_sidecars(out_path, voiceover.words, total_s)
 
         return RenderResult(
@@ -443,6 +469,7 @@ class FfmpegRenderer(Closing):
             width=info.width,
             height=info.height,
             fps=info.fps or float(profile.fps),
+            measurements=measurements(picture_report, read.report, read.seconds, info.duration_s),
         )
 
     @staticmethod
@@ -556,13 +583,18 @@ class FfmpegRenderer(Closing):
         picture_path: Path,
         thumb_path: Path,
         fonts: Path | None = None,
+        *,
+        sheet_path: Path | None = None,
     ) -> list[str]:
-        """ffmpeg arguments that render the captioned picture (no sound) and the thumbnail; libass
+        """ffmpeg arguments that render the captioned picture (no sound) and the thumbnail, and the
+        contact sheet at `sheet_path` when one is given, all from the frames of this one pass; libass
         reads its fonts from `fonts` (the caption template's), else matplotlib's."""
         p = self.profile
         video = (
             self._timeline(segments, overlap)
             .filter("ass", filename=str(ass_path.resolve()), fontsdir=str(fonts or fonts_dir()))
+            # The frames as they are encoded, watched for black stretches in this same pass.
+            .filter("blackdetect", d=MEASURED_MIN_STRETCH_S, pix_th=BLACK_PIX_TH)
             .filter_multi_output("split")
         )
         total_frames = round(total_s * p.fps)
@@ -585,7 +617,23 @@ class FfmpegRenderer(Closing):
             _file_url(thumb_path),
             **{"frames:v": 1, "q:v": 3, "f": "image2", "update": 1},
         )
-        return ffmpeg.merge_outputs(picture, still).get_args()
+        outputs = [picture, still]
+        if sheet_path is not None:
+            sheet = video[2].filter("trim", end_frame=total_frames).filter("setpts", expr="PTS-STARTPTS")
+            sheet = (
+                sheet.filter("select", sheet_pick(total_s))
+                .filter("scale", SHEET_TILE_WIDTH, -2)
+                .filter("tile", f"{SHEET_FRAMES}x1")
+            )
+            sheet = sheet.filter("scale", out_range="full").filter("format", pix_fmts="yuvj420p")
+            outputs.append(
+                ffmpeg.output(
+                    sheet,
+                    _file_url(sheet_path),
+                    **{"frames:v": 1, "q:v": SHEET_JPEG_QSCALE, "f": "image2", "update": 1},
+                )
+            )
+        return ffmpeg.merge_outputs(*outputs).get_args()
 
     def sound_args(
         self, mix_path: Path, total_s: float, sound_path: Path, loudness: dict[str, str] | None = None

@@ -5,10 +5,21 @@ geometry, frame rate, codecs and pixel format, audio present, integrated loudnes
 no long black or silent stretch, a sane file size, and that it decodes through to the end its
 header states (a file cut short keeps its header's duration). The Dagster wing runs it as a blocking asset
 check over every rendered video of a partition.
+
+What needs decoding (loudness and true peak, black and silent stretches, how far the file decodes)
+is measured, when it can be, by the render's own passes: `BLACK_FILTER` watches the frames the
+picture pass encodes, `AUDIO_FILTERS` the finished file's sound as it is read through, and
+`measurements` turns their reports into a small record the render keeps with its output.
+`check_render(path, measured=...)` then decodes nothing; without such a record (a render from
+elsewhere, such as the cloud renderer's), or with one measured under other thresholds, it decodes
+the file once itself.
 """
 
+import math
 import re
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from shorts_assets.core.errors import ProviderError
 from shorts_assets.providers.media import READ_TOLERANCE_S, ffmpeg_exe, probe, run_process
@@ -24,13 +35,96 @@ _SILENCE_START_RE = re.compile(r"silence_start:\s*(-?[\d.]+)")
 _SILENCE_END_RE = re.compile(r"silence_end:\s*(-?[\d.]+)\s*\|\s*silence_duration:\s*([\d.]+)")
 _OUT_TIME_RE = re.compile(r"^out_time_us=(\d+)\s*$", re.MULTILINE)
 
+# The thresholds a render measures itself with: stretches from half a second are reported, so any
+# limit from half a second up can be judged from the longest one.
+MEASURED_MIN_STRETCH_S = 0.5
+SILENCE_DB = -50.0
+BLACK_PIX_TH = 0.10
+BLACK_FILTER = f"blackdetect=d={MEASURED_MIN_STRETCH_S:g}:pix_th={BLACK_PIX_TH:g}"
+AUDIO_FILTERS = f"ebur128=peak=true,silencedetect=n={SILENCE_DB:g}dB:d={MEASURED_MIN_STRETCH_S:g}"
+# Where a render's output records its measurements.
+MEASURED = "measured"
+# The keys of a measurement record, as a render stores it with its output.
+MEASURED_KEYS = (
+    "lufs",
+    "true_peak_db",
+    "longest_black_s",
+    "longest_silence_s",
+    "decoded_s",
+    "min_stretch_s",
+    "silence_db",
+    "black_pix_th",
+)
+
+
+def _level(found: list[str]) -> float:
+    return float(found[-1]) if found and found[-1] != "-inf" else float("-inf")
+
+
+def measurements(
+    picture_report: str,
+    sound_report: str,
+    decoded_s: float,
+    duration_s: float,
+    *,
+    min_stretch_s: float = MEASURED_MIN_STRETCH_S,
+    silence_db: float = SILENCE_DB,
+    black_pix_th: float = BLACK_PIX_TH,
+) -> dict[str, Any]:
+    """The measurement record of one render from its passes' ffmpeg reports.
+
+    `picture_report` holds blackdetect's lines, `sound_report` ebur128's and silencedetect's;
+    `decoded_s` is how far the finished file read through, `duration_s` the length its header states.
+    Levels of silence are stored as None (JSON has no infinity).
+    """
+    lufs, peak = _level(_INTEGRATED_RE.findall(sound_report)), _level(_TRUE_PEAK_RE.findall(sound_report))
+    return {
+        "lufs": lufs if math.isfinite(lufs) else None,
+        "true_peak_db": peak if math.isfinite(peak) else None,
+        "longest_black_s": max((float(d) for _, _, d in _BLACK_RE.findall(picture_report)), default=0.0),
+        "longest_silence_s": max(_silences(sound_report, duration_s), default=0.0),
+        "decoded_s": decoded_s,
+        "min_stretch_s": min_stretch_s,
+        "silence_db": silence_db,
+        "black_pix_th": black_pix_th,
+    }
+
+
+def usable(measured: Mapping[str, Any] | None, min_stretch_s: float, silence_db: float) -> bool:
+    """Whether a stored measurement record answers checks with these thresholds."""
+    if not measured or any(key not in measured for key in MEASURED_KEYS):
+        return False
+    try:
+        return (
+            float(measured["min_stretch_s"]) <= min_stretch_s
+            and float(measured["silence_db"]) == silence_db
+            and float(measured["black_pix_th"]) == BLACK_PIX_TH
+        )
+    except (TypeError, ValueError):
+        return False
+
+
+def _from_record(measured: Mapping[str, Any]) -> tuple[float, float, float, float, float]:
+    """(decoded s, LUFS, true peak, longest black, longest silence) of a usable record."""
+
+    def level(value: Any) -> float:
+        return float("-inf") if value is None else float(value)
+
+    return (
+        float(measured["decoded_s"]),
+        level(measured["lufs"]),
+        level(measured["true_peak_db"]),
+        float(measured["longest_black_s"]),
+        float(measured["longest_silence_s"]),
+    )
+
 
 def _measure(path: Path, has_video: bool, min_stretch_s: float, silence_db: float) -> tuple[str, float]:
     """ffmpeg's report of one decoding pass (ebur128 loudness, blackdetect and silencedetect) and how
     many seconds of the file it decoded."""
     command = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-nostats", "-i", f"file:{path.resolve()}"]
     if has_video:
-        command += ["-map", "0:v:0", "-vf", f"blackdetect=d={min_stretch_s:g}:pix_th=0.10"]
+        command += ["-map", "0:v:0", "-vf", f"blackdetect=d={min_stretch_s:g}:pix_th={BLACK_PIX_TH:g}"]
     command += [
         "-map",
         "0:a:0",
@@ -74,8 +168,14 @@ def check_render(
     silence_db: float = -50.0,
     min_bytes_per_s: int = 20_000,
     max_bytes_per_s: int = 2_000_000,
+    measured: Mapping[str, Any] | None = None,
 ) -> list[CheckResult]:
-    """(name, passed, detail) for each property of the MP4 at `path` a platform or viewer cares about."""
+    """(name, passed, detail) for each property of the MP4 at `path` a platform or viewer cares about.
+
+    `measured` is the record the render made of itself (`measurements`); when it answers these
+    thresholds nothing is decoded, otherwise the file is decoded once to measure it. The `measured`
+    result says which.
+    """
     path = Path(path)
     try:
         info = probe(path)
@@ -133,10 +233,19 @@ def check_render(
     if not info.has_audio:
         return results
 
-    try:
-        report, decoded_s = _measure(path, info.has_video, min(max_black_s, max_silence_s), silence_db)
-    except ProviderError as exc:
-        return results + [("measured", False, str(exc))]
+    min_stretch_s = min(max_black_s, max_silence_s)
+    if usable(measured, min_stretch_s, silence_db):
+        decoded_s, lufs, peak, longest_black, longest_silence = _from_record(measured)  # type: ignore[arg-type]
+        results.append(("measured", True, "by the render's own passes"))
+    else:
+        try:
+            report, decoded_s = _measure(path, info.has_video, min_stretch_s, silence_db)
+        except ProviderError as exc:
+            return results + [("measured", False, str(exc))]
+        lufs, peak = _level(_INTEGRATED_RE.findall(report)), _level(_TRUE_PEAK_RE.findall(report))
+        longest_black = max((float(d) for _, _, d in _BLACK_RE.findall(report)), default=0.0)
+        longest_silence = max(_silences(report, duration), default=0.0)
+        results.append(("measured", True, "by decoding the file"))
     results.append(
         (
             "decodes_fully",
@@ -144,8 +253,6 @@ def check_render(
             f"{decoded_s:.2f} s decoded of the {duration:.2f} s the header states",
         )
     )
-    integrated = _INTEGRATED_RE.findall(report)
-    lufs = float(integrated[-1]) if integrated and integrated[-1] != "-inf" else float("-inf")
     results.append(
         (
             "loudness",
@@ -153,8 +260,6 @@ def check_render(
             f"{lufs:.1f} LUFS integrated (want {lufs_target:g} ± {lufs_tolerance:g} LU)",
         )
     )
-    peaks = _TRUE_PEAK_RE.findall(report)
-    peak = float(peaks[-1]) if peaks and peaks[-1] != "-inf" else float("-inf")
     results.append(
         (
             "true_peak",
@@ -162,8 +267,6 @@ def check_render(
             f"{peak:.1f} dBTP (ceiling {max_true_peak_db:g} dBTP)",
         )
     )
-    blacks = [float(d) for _, _, d in _BLACK_RE.findall(report)]
-    longest_black = max(blacks, default=0.0)
     results.append(
         (
             "no_black_stretch",
@@ -171,7 +274,6 @@ def check_render(
             f"longest black stretch {longest_black:.2f} s (limit {max_black_s:g} s)",
         )
     )
-    longest_silence = max(_silences(report, duration), default=0.0)
     results.append(
         (
             "no_silent_stretch",
@@ -182,14 +284,19 @@ def check_render(
     return results
 
 
-def reject_if_below_contract(path: str | Path, contract: dict[str, float]) -> None:
+def reject_if_below_contract(
+    path: str | Path, contract: dict[str, float], checks: list[CheckResult] | None = None
+) -> None:
     """Fail one video whose render misses the contract, moving its file aside so it is never published.
 
     Run per video inside `renders`, so one bad render fails only itself; the blocking asset check
-    then guards the batch against anything that slipped through.
+    then guards the batch against anything that slipped through. `checks` are `check_render`'s
+    results for the file when the caller has them already.
     """
     path = Path(path)
-    failed = [f"{name}: {detail}" for name, passed, detail in check_render(path, **contract) if not passed]
+    if checks is None:
+        checks = check_render(path, **contract)
+    failed = [f"{name}: {detail}" for name, passed, detail in checks if not passed]
     if failed:
         rejected = path.with_name(f"{path.stem}.rejected{path.suffix}")
         path.replace(rejected)

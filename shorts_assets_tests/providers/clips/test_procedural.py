@@ -213,3 +213,29 @@ def test_a_clip_cut_short_in_place_is_drawn_again_though_its_header_still_says_i
 
     assert second == first
     assert second.path.read_bytes() == whole
+
+
+def test_every_visual_draws_at_the_draft_profiles_size(tmp_path: Path) -> None:
+    script = make_script("vid-draft", *((name, 0.3) for name in VISUALS))
+
+    clips = ProceduralClips(width=540, height=960).generate(script, tmp_path)
+
+    for name, clip in zip(VISUALS, clips):
+        info = probe(clip.path)
+        assert (clip.width, clip.height) == (info.width, info.height) == (540, 960), name
+        assert info.pix_fmt == "yuv420p" and info.fps == 30
+
+
+def test_a_clip_drawn_for_another_size_is_drawn_again_not_reused(tmp_path: Path) -> None:
+    script = make_script("vid-sizes", ("meadow", 0.4))
+    [draft] = ProceduralClips(width=540, height=960).generate(script, tmp_path)
+
+    [final] = ProceduralClips().generate(script, tmp_path)
+
+    assert (final.width, final.height) == (probe(final.path).width, probe(final.path).height) == (1080, 1920)
+    assert (draft.width, draft.height) == (540, 960)
+
+
+def test_a_size_the_recipes_cannot_draw_is_refused_naming_it() -> None:
+    with pytest.raises(ProviderError, match="541x960"):
+        ProceduralClips(width=541, height=960)
