@@ -15,8 +15,8 @@ from shorts_assets.core.types import Clip, RenderResult, Voiceover, WordTiming
 from shorts_assets.db.store import Store
 from shorts_assets.defs.checks import build_render_checks
 from shorts_assets.defs.partitions import loop_partitions
-from shorts_assets.defs.resources import DatabaseResource
-from shorts_assets.loop.batch import with_checksums
+from shorts_assets.defs.resources import DatabaseResource, MediaResource
+from shorts_assets.storage.outputs import store_output
 from shorts_assets.providers.media import run_ffmpeg
 from shorts_assets.providers.render.ffmpeg import FfmpegRenderer
 from shorts_assets.providers.render.quality import MEASURED, check_render
@@ -140,6 +140,7 @@ def test_the_partition_check_reads_each_renders_record_and_decodes_those_without
     day = date(2026, 11, 21)
     store = Store(url)
     path = str(dark_quiet_render.video_path)
+    media = MediaResource(data_dir=str(tmp_path / "data"), media_root=str(Path(path).parent))
     # One render measured itself as within limits, one measured a long black stretch, one measured nothing.
     calm = {**dark_quiet_render.measurements, "longest_black_s": 0.0, "longest_silence_s": 0.0}
     dark = {**dark_quiet_render.measurements, "longest_black_s": 9.0, "longest_silence_s": 0.0}
@@ -156,7 +157,7 @@ def test_the_partition_check_reads_each_renders_record_and_decodes_those_without
             writer="test",
         )
         store.complete_stage(
-            video_id, "render", with_checksums({"video_path": path, "files": [path], MEASURED: measured})
+            video_id, "render", store_output({"video_path": path, "files": [path], MEASURED: measured}, media.store())
         )
 
     @dg.asset(name="renders", partitions_def=loop_partitions)
@@ -166,7 +167,7 @@ def test_the_partition_check_reads_each_renders_record_and_decodes_those_without
     result = dg.materialize(
         [renders_stub, *build_render_checks("renders", lufs_tolerance=3.0, **DRAFT)],
         partition_key=dg.MultiPartitionKey({"channel": "demo", "date": day.isoformat()}),
-        resources={"database": DatabaseResource(url=url)},
+        resources={"database": DatabaseResource(url=url), "media": media},
         raise_on_error=False,
     )
 
