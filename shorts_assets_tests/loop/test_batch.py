@@ -140,11 +140,11 @@ def test_a_kept_output_that_does_not_fit_this_run_is_redone_saying_why(store: St
         return lambda kept: None if kept.get("size") == size else f"made for {kept.get('size')}, not {size}"
 
     _, draft = sized("540x960")
-    run_per_video(Log(), store, rows(store), "notes", (), draft, unfit("540x960"))
-    kept = run_per_video(Log(), store, rows(store), "notes", (), draft, unfit("540x960"))
+    run_per_video(Log(), store, rows(store), "notes", (), draft, unfit=unfit("540x960"))
+    kept = run_per_video(Log(), store, rows(store), "notes", (), draft, unfit=unfit("540x960"))
     notes, final = sized("1080x1920")
 
-    outcome = run_per_video(Log(), store, rows(store), "notes", (), final, unfit("1080x1920"))
+    outcome = run_per_video(Log(), store, rows(store), "notes", (), final, unfit=unfit("1080x1920"))
 
     assert kept.kept == [VIDEO]
     assert (outcome.done, notes.runs) == ([VIDEO], 1)

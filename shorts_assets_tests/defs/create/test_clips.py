@@ -28,30 +28,32 @@ def materialise(instance, resources, selection):
     )
 
 
-def clip_sizes(output) -> set[tuple[int, int]]:
-    return {(probe(path).width, probe(path).height) for path in output["files"]}
+def clip_sizes(output, media) -> set[tuple[int, int]]:
+    """The sizes of the output's clips, read from the files its keys name in the media store."""
+    return {(probe(p).width, probe(p).height) for p in (media.local_path(key) for key in output["files"])}
 
 
 def test_clips_follow_the_profiles_size_and_a_damaged_clip_is_made_again(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'shorts.db'}"
     resources = loop_resources(tmp_path / "data", url, videos_per_day=1)
     store = Store(url)
+    media = resources["media"].store()
     with dg.instance_for_test() as instance:
         resources["clip_generator"] = ClipGeneratorResource(render_profile="draft")
         assert materialise(instance, resources, ["scripts", "clips"]).success
         [row] = store.batch("demo", DAY)
         draft = row.outputs["clips"]
-        assert draft["size"] == "540x960" and clip_sizes(draft) == {(540, 960)}
+        assert draft["size"] == "540x960" and clip_sizes(draft, media) == {(540, 960)}
 
         # A cached clip damaged in place (same size, other bytes) is not reused.
-        damaged = Path(draft["files"][0])
+        damaged = media.local_path(draft["files"][0])
         damaged.write_bytes(b"\x00" * damaged.stat().st_size)
         assert materialise(instance, resources, ["clips"]).success
         [row] = store.batch("demo", DAY)
         remade = row.outputs["clips"]
-        assert verify_output(remade) is None
+        assert verify_output(remade, media) is None
         verify_complete(damaged, "the remade clip")
-        assert clip_sizes(remade) == {(540, 960)}
+        assert clip_sizes(remade, media) == {(540, 960)}
 
         # A final render needs final clips: the draft ones are made again at 1080x1920.
         resources["clip_generator"] = ClipGeneratorResource(render_profile="final")
@@ -59,6 +61,6 @@ def test_clips_follow_the_profiles_size_and_a_damaged_clip_is_made_again(tmp_pat
         assert result.success
         [row] = store.batch("demo", DAY)
         final = row.outputs["clips"]
-        assert final["size"] == "1080x1920" and clip_sizes(final) == {(1080, 1920)}
+        assert final["size"] == "1080x1920" and clip_sizes(final, media) == {(1080, 1920)}
         [event] = result.get_asset_materialization_events()
         assert event.materialization.metadata["redone_after_verification"].value == 1
