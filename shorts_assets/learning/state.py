@@ -9,6 +9,14 @@ count of learner-chosen videos of each arm of the recent batches (for the A/B ex
 All of it is decayed by the forgetting rule, relative to the newest batch: when the newest batch
 moves on by Δ days, every folded quantity is multiplied by 0.5^(Δ / half-life).
 
+Rewards are normalised per platform against a reference (the mean and spread of each signal), and
+a folded reward cannot be rescored. A reference that kept following the newest videos would score
+the folded and the maturing rewards on different scales: as the learner settles on good arms the bar
+rises, its recent (good) videos score lower than the old (worse) ones did, and the model credits the
+arms of the past with the difference. So once a platform has YARDSTICK_COUNT folded observations (its
+first fold) its reference is frozen (the *yardstick*), and every later reward of that platform, window
+and folded alike, is scored against it; before that nothing is folded and every reward is rescored.
+
 A state of an earlier format (every observation ever, with or without signals) is converted on
 read; a damaged part is dropped and named in ``repairs``, which the decision reports as lacking.
 """
@@ -45,6 +53,10 @@ WINDOW_DAYS = 7
 # How long the folded per-arm video counts are kept for the experiments (longer than any experiment runs).
 VIDEO_MEMORY_DAYS = 28
 DIGITS = 6
+# Folded (decayed) observations of a platform after which its reference is frozen as its yardstick. Any
+# later freeze lets the folded rewards drift from the new ones meanwhile, which costs more than a
+# yardstick set from one week of data.
+YARDSTICK_COUNT = 1.0
 
 
 @functools.lru_cache(maxsize=4096)
@@ -199,6 +211,21 @@ def _moments_of(raw: Any) -> dict[str, dict[str, list[float]]]:
     return out
 
 
+def _yardstick_of(raw: Any) -> dict[str, dict[str, tuple[float, float]]]:
+    """platform -> signal -> (mean, sd), keeping only well-formed entries (a positive spread)."""
+    out: dict[str, dict[str, tuple[float, float]]] = {}
+    if not isinstance(raw, Mapping):
+        return out
+    for platform, by_signal in raw.items():
+        if not isinstance(by_signal, Mapping):
+            continue
+        for name, pair in by_signal.items():
+            well_formed = isinstance(pair, list) and len(pair) == 2 and all(_finite(v) for v in pair)
+            if name in WEIGHTS and well_formed and pair[1] > 0:
+                out.setdefault(str(platform), {})[name] = (float(pair[0]), float(pair[1]))
+    return out
+
+
 def _videos_of(raw: Any) -> dict[str, dict[str, float]]:
     out: dict[str, dict[str, float]] = {}
     if isinstance(raw, Mapping):
@@ -218,9 +245,15 @@ class LearningState:
     videos: dict[str, dict[str, float]] = field(default_factory=dict)
     newest: date | None = None
     folded_through: date | None = None
+    yardstick: dict[str, dict[str, tuple[float, float]]] = field(default_factory=dict)
     repairs: list[str] = field(default_factory=list)
 
     def reference(self) -> Reference:
+        """Per platform and signal: its frozen yardstick, else the live reference."""
+        live = self.live_reference().stats
+        return Reference({p: {**live.get(p, {}), **self.yardstick.get(p, {})} for p in {*live, *self.yardstick}})
+
+    def live_reference(self) -> Reference:
         """Per platform and signal, the folded moments plus the window's signals, shrunk toward the prior."""
         totals = {p: {k: list(m) for k, m in by.items()} for p, by in self.moments.items()}
         for entry in self.window.values():
@@ -255,6 +288,10 @@ class LearningState:
                 p: {k: [round(v, DIGITS) for v in m] for k, m in by.items()} for p, by in self.moments.items()
             },
             "videos": {d: {k: round(v, 3) for k, v in c.items()} for d, c in sorted(self.videos.items())},
+            "yardstick": {
+                p: {k: [round(m, DIGITS), round(sd, DIGITS)] for k, (m, sd) in by.items()}
+                for p, by in self.yardstick.items()
+            },
             "repairs": list(self.repairs),
         }
 
@@ -302,6 +339,7 @@ def read(state: Any) -> LearningState:
             )
         out.moments = _moments_of(state.get("reference"))
         out.videos = _videos_of(state.get("videos"))
+        out.yardstick = _yardstick_of(state.get("yardstick"))
         out.newest = _date(state.get("newest"))
         out.folded_through = _date(state.get("folded_through"))
         if out.stats.rows and out.newest is None:
@@ -378,6 +416,19 @@ def _count_videos(state: LearningState, entries: Mapping[str, Mapping[str, Any]]
                 counts[name] = counts.get(name, 0.0) + 1.0
 
 
+def _freeze_settled(state: LearningState) -> None:
+    """Freeze the reference of each platform that has folded enough observations and no yardstick yet."""
+    settled = [
+        p
+        for p, by_signal in state.moments.items()
+        if p not in state.yardstick and max((m[0] for m in by_signal.values()), default=0.0) >= YARDSTICK_COUNT
+    ]
+    if settled:
+        live = state.live_reference().stats
+        for p in settled:
+            state.yardstick[p] = dict(live.get(p, {}))
+
+
 def fold(state: LearningState, window_days: int = WINDOW_DAYS) -> None:
     """Fold the window's batches older than `window_days` into the statistics, and forget old counts."""
     if state.newest is None:
@@ -397,6 +448,7 @@ def fold(state: LearningState, window_days: int = WINDOW_DAYS) -> None:
                 m[1] += w * x
                 m[2] += w * x * x
         _count_videos(state, leaving)
+        _freeze_settled(state)
         through = max(_date(e["batch_date"]) for e in leaving.values())
         state.folded_through = max(through, state.folded_through or through)
         for key in leaving:

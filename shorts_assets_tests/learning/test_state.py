@@ -105,6 +105,26 @@ def test_what_was_folded_counts_less_as_newer_batches_arrive():
     assert read(later).stats.rows == read(state).stats.rows
 
 
+def test_once_a_platform_has_a_settled_reference_every_later_reward_is_scored_on_that_same_scale():
+    """Folded rewards cannot be rescored, so the yardstick must stop moving once it has settled."""
+    young = read(history(5))
+    assert young.yardstick == {} and young.reference() == young.live_reference()  # nothing folded yet: it follows
+    state = history(40)
+    settled = read(state).reference()
+    assert set(read(state).yardstick) == {"youtube", "tiktok"}
+    warmer = {p: {"09": 1.0, "21": 1.0} for p in ("youtube", "tiktok")}  # the audience warms to every video
+    later = state
+    for d in range(40, 60):
+        later = json.loads(
+            json.dumps(merge(later, [o for dd in range(d - 6, d + 1) for o in day_of(dd, hour_taste=warmer)]))
+        )
+    parsed = read(later)
+    for platform in ("youtube", "tiktok"):
+        for name in ("retention", "engagement", "reach"):
+            assert parsed.reference().of(platform, name) == pytest.approx(settled.of(platform, name), abs=1e-5)
+        assert parsed.live_reference().of(platform, "retention")[0] > settled.of(platform, "retention")[0] + 0.1
+
+
 def test_an_observation_of_a_batch_already_folded_is_not_counted_again():
     state = history(20)
     again = merge(state, day_of(3))
