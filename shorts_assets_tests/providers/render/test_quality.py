@@ -3,6 +3,7 @@ partition's check reads the rendered paths from the database and blocks on any b
 
 from __future__ import annotations
 
+import shutil
 from datetime import date
 from pathlib import Path
 
@@ -12,10 +13,11 @@ import pytest
 from shorts_assets.db.store import Store
 from shorts_assets.defs.checks import build_render_checks
 from shorts_assets.defs.partitions import loop_partitions
-from shorts_assets.defs.resources import DatabaseResource
+from shorts_assets.defs.resources import DatabaseResource, MediaResource
 from shorts_assets.providers.media import run_ffmpeg
 from shorts_assets.providers.render.ffmpeg import FfmpegRenderer
 from shorts_assets.providers.render.quality import check_render
+from shorts_assets.storage.outputs import store_output
 from shorts_assets_tests.helpers import script_json
 from shorts_assets_tests.providers.render.test_ffmpeg import make_script, make_voiceover
 from shorts_assets_tests.providers.render.test_inputs import make_video
@@ -130,6 +132,7 @@ def test_the_partition_check_reads_the_batch_and_blocks_on_a_bad_video(
     tmp_path: Path, good_short: Path, black_silent: Path
 ) -> None:
     url = f"sqlite:///{tmp_path / 'shorts.db'}"
+    media = MediaResource(data_dir=str(tmp_path / "data"))
     day = date(2026, 11, 20)
     store = Store(url)
     for position, path in enumerate((good_short, black_silent), start=1):
@@ -144,7 +147,11 @@ def test_the_partition_check_reads_the_batch_and_blocks_on_a_bad_video(
             script=script_json(video_id, title="t"),
             writer="test",
         )
-        store.complete_stage(video_id, "render", {"video_path": str(path), "files": [str(path)]})
+        kept = media.store().local_path(f"{video_id}/short.mp4")  # the render as the renders asset keeps it
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, kept)
+        render = {"video_path": str(kept), "files": [str(kept)]}
+        store.complete_stage(video_id, "render", store_output(render, media.store()))
 
     @dg.asset(name="renders", partitions_def=loop_partitions)
     def renders_stub() -> None:
@@ -155,7 +162,7 @@ def test_the_partition_check_reads_the_batch_and_blocks_on_a_bad_video(
     result = dg.materialize(
         [renders_stub, *checks],
         partition_key=dg.MultiPartitionKey({"channel": "demo", "date": day.isoformat()}),
-        resources={"database": DatabaseResource(url=url)},
+        resources={"database": DatabaseResource(url=url), "media": media},
         raise_on_error=False,
     )
 
