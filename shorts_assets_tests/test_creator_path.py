@@ -32,6 +32,7 @@ from shorts_assets.providers.media import probe, run_ffmpeg
 from shorts_assets.providers.render.captions import caption_font, fonts_for
 from shorts_assets.providers.render.fonts import FONTS, fonts_folder
 from shorts_assets.settings import load_settings
+from shorts_assets.storage import open_store
 from shorts_assets_tests.providers.render.frames import caption_frame, glyph_shapes, ink
 
 pytestmark = pytest.mark.slow
@@ -99,6 +100,11 @@ def base_env(tmp_path: Path, channel: dict, **extra: str) -> dict[str, str]:
         "RENDER_PROFILE": "draft",
         **extra,
     }
+
+
+def local(settings, key: str) -> Path:
+    """The file a recorded key names in the run's media store."""
+    return open_store(settings.media).local_path(key)
 
 
 def render_check_passed(result) -> bool:
@@ -173,10 +179,10 @@ def test_the_loop_runs_end_to_end_with_each_creator_combination(
         (row,) = store.batch("demo", DAY)
         assert metadata(result, "voiceovers")["voice"] == voice
         clips = row.outputs["clips"]["files"]
-        assert clips and all(probe(clip).has_video for clip in clips)
+        assert clips and all(probe(local(settings, clip)).has_video for clip in clips)
         if video != "library":
             assert all(c["credit"]["provider"] == video for c in row.outputs["clips"]["clips"])
-        assert probe(row.outputs["render"]["video_path"]).width == 540  # the draft profile
+        assert probe(local(settings, row.outputs["render"]["video_path"])).width == 540  # the draft profile
         assert len(store.published("demo", DAY)) == 3  # one video on each simulated platform
         if script != "template":
             assert len(script_app.requests) >= 1
@@ -209,7 +215,7 @@ def test_a_channel_in_its_own_language_renders_captions_in_its_own_script(
     (row,) = store.batch(channel, DAY)
     assert row.script.language == language and CHANNEL_LANGUAGES[language].search(row.script.narration)
     assert len(store.published(channel, DAY)) == 3
-    video = Path(row.outputs["render"]["video_path"])
+    video = local(settings, row.outputs["render"]["video_path"])
     ass = video.with_suffix(".ass").read_text(encoding="utf-8")
     style = row.arms["caption_style"]
     family = FONTS[caption_font(style, language)].family
