@@ -105,7 +105,9 @@ def test_metrics_comments_and_strategy_are_recorded(loop):
     strategy = store.latest_strategy("demo", on=PAST_DAY)
     assert strategy.version == "demo:2026-11-20:v1"
     assert strategy.summary["observations"] == 6
-    assert set(strategy.allocation) == {"topic", "hook", "length", "voice", "caption_style", "posting_hour"}
+    dimensions = {"topic", "hook", "length", "voice", "caption_style", "posting_hour"}
+    per_platform = {f"posting_hour@{p}" for p in ("youtube", "tiktok", "instagram")}  # each platform's own hour
+    assert set(strategy.allocation) == dimensions | per_platform
     assert store.comments_for(video_ids), "mature youtube/instagram posts have comments"
 
 
