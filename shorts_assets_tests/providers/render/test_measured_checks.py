@@ -16,10 +16,10 @@ from shorts_assets.db.store import Store
 from shorts_assets.defs.checks import build_render_checks
 from shorts_assets.defs.partitions import loop_partitions
 from shorts_assets.defs.resources import DatabaseResource, MediaResource
-from shorts_assets.storage.outputs import store_output
 from shorts_assets.providers.media import run_ffmpeg
 from shorts_assets.providers.render.ffmpeg import FfmpegRenderer
 from shorts_assets.providers.render.quality import MEASURED, check_render
+from shorts_assets.storage.outputs import store_output
 from shorts_assets_tests.helpers import script_json
 from shorts_assets_tests.providers.render.test_ffmpeg import make_script
 from shorts_assets_tests.providers.render.test_inputs import make_video
