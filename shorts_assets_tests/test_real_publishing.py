@@ -7,7 +7,6 @@ the servers then report must reach the database and the strategy.
 
 import os
 from datetime import date
-from pathlib import Path
 
 import dagster as dg
 import pytest
@@ -151,7 +150,8 @@ def test_youtube_uploads_state_their_audience_get_their_thumbnail_and_count_in_t
     for publication in youtube:
         video = apps["youtube"].videos[publication.remote_id]
         assert video.status["madeForKids"] is False  # stated explicitly: the fake refuses an unset audience
-        thumbnail = Path(rows[publication.video_id].outputs["render"]["thumbnail_path"]).read_bytes()
+        key = rows[publication.video_id].outputs["render"]["thumbnail_path"]
+        thumbnail = resources["media"].store().local_path(key).read_bytes()  # the render's thumbnail, by its key
         assert video.thumbnail == thumbnail
     assert apps["youtube"].uploads_today == apps["youtube"].calls["videos.insert"] >= 2
     assert apps["youtube"].quota_used < 1600  # the current model: no upload spent the 10,000-unit bucket
