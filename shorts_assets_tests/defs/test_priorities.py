@@ -14,8 +14,7 @@ from shorts_assets.defs.sensors import metrics_after_publish_sensor
 def test_scheduled_batches_rank_below_a_persons_runs():
     for schedule in (daily_batch_schedule, daily_strategy_schedule):
         resolved = defs().get_schedule_def(schedule.name)
-        with dg.instance_for_test() as instance:
-            context = dg.build_schedule_context(instance=instance, scheduled_execution_time=None)
+        with dg.instance_for_test() as instance, dg.build_schedule_context(instance=instance) as context:
             result = resolved.evaluate_tick(context)
         assert result.run_requests, schedule.name
         assert {r.tags.get(PRIORITY_TAG) for r in result.run_requests} == {"-1"}
