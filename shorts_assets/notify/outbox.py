@@ -16,13 +16,14 @@ from __future__ import annotations
 import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 
 from shorts_assets.core.clock import utc_now
 from shorts_assets.db.schema import notification_deliveries, notification_events
+from shorts_assets.db.store import aware
 from shorts_assets.notify.config import Destination
 from shorts_assets.notify.events import Event
 
@@ -33,12 +34,6 @@ CLAIM_LEASE = timedelta(minutes=2)
 
 def engine_of(store_or_engine: Any) -> sa.Engine:
     return store_or_engine if isinstance(store_or_engine, sa.Engine) else store_or_engine.engine
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=timezone.utc)
 
 
 @dataclass(frozen=True)
@@ -108,10 +103,10 @@ def _delivery(r: Any) -> Delivery:
         format=r.format,
         status=r.status,
         attempts=r.attempts,
-        next_attempt_at=_aware(r.next_attempt_at),
-        delivered_at=_aware(r.delivered_at),
+        next_attempt_at=aware(r.next_attempt_at),
+        delivered_at=aware(r.delivered_at),
         last_error=r.last_error,
-        created_at=_aware(r.created_at),
+        created_at=aware(r.created_at),
         payload=r.payload,
     )
 
